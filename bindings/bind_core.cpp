@@ -1,0 +1,51 @@
+// Errors, dtypes, the thread pool and BLAS facts.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+#include <nanobind/stl/tuple.h>
+
+#include "pycauset/core/dtype.hpp"
+#include "pycauset/core/error.hpp"
+#include "pycauset/core/threads.hpp"
+#include "pycauset/linalg/blas.hpp"
+#include "pycauset/storage/buffer.hpp"
+
+namespace nb = nanobind;
+using namespace pycauset;
+
+void bind_core(nb::module_& m) {
+  // The one place core exceptions become Python exceptions.
+  nb::register_exception_translator([](const std::exception_ptr& p, void*) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const IndexError& e) {
+      PyErr_SetString(PyExc_IndexError, e.what());
+    } catch (const OverflowError& e) {
+      PyErr_SetString(PyExc_OverflowError, e.what());
+    } catch (const MemoryError& e) {
+      PyErr_SetString(PyExc_MemoryError, e.what());
+    } catch (const ValueError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    }
+  });
+
+  m.def("dtypes", [] {
+    std::vector<std::tuple<std::string, int, std::string, int>> out;
+    for (const auto& d : all_dtypes())
+      out.emplace_back(std::string(d.name), int(d.id), std::string(1, char(d.kind)), int(d.bits));
+    return out;
+  }, "(name, code, kind, bits) of every dtype, in code order.");
+
+  m.def("num_threads", &num_threads);
+  m.def("set_num_threads", &set_num_threads, nb::arg("n"), nb::call_guard<nb::gil_scoped_release>());
+  m.def("blas_num_threads", &blas::num_threads);
+  m.def("blas_set_num_threads", &blas::set_num_threads, nb::arg("n"));
+  m.def("blas_config", &blas::config);
+  m.def("blas_ddot", [](std::uintptr_t x, std::uintptr_t y, std::int64_t n) {
+    return blas::dot(n, reinterpret_cast<const double*>(x), 1, reinterpret_cast<const double*>(y), 1);
+  }, nb::arg("x_address"), nb::arg("y_address"), nb::arg("n"), nb::call_guard<nb::gil_scoped_release>(),
+     "BLAS ddot over two contiguous float64 buffers (proof of the BLAS link).");
+  m.def("ram_bytes_in_use", &ram_bytes_in_use);
+}

@@ -1,0 +1,14 @@
+// pycauset._core: the private extension module. Each component registers its
+// bindings from this one list; the Python package re-exports what users see.
+#include <nanobind/nanobind.h>
+
+namespace nb = nanobind;
+
+void bind_core(nb::module_& m);
+void bind_array(nb::module_& m);
+
+NB_MODULE(_core, m) {
+  m.doc() = "pycauset's C++ engine (private: import pycauset instead)";
+  bind_core(m);
+  bind_array(m);
+}

@@ -1,0 +1,94 @@
+#pragma once
+// Array: the handle behind every Matrix (rank 2) and Vector (rank 1). It is a
+// strided view of a Buffer, so transposes and basic slices share storage.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "pycauset/core/dtype.hpp"
+#include "pycauset/core/scalar.hpp"
+#include "pycauset/kernels/convert.hpp"
+#include "pycauset/storage/buffer.hpp"
+
+namespace pycauset {
+
+/// A rank-1 or rank-2 strided view of a buffer. Copying an Array copies the
+/// view, not the data. Strides and offset count elements (bits for `bit`).
+/// Contiguous bit matrices pad each row to a whole number of 64-bit words.
+/// Thread safety: const methods may run concurrently; writes to overlapping
+/// elements need external synchronisation.
+class Array {
+ public:
+  using index_t = std::int64_t;
+
+  /// A new contiguous array of the given shape (1 or 2 extents, each >= 0).
+  /// Values are unspecified unless zero=true.
+  static Array empty(std::span<const index_t> shape, DType dtype, bool zero = false);
+  /// A new contiguous array holding a converted copy of `src` (1 x n is a
+  /// vector when rank == 1).
+  static Array from_strided(const StridedRef& src, DType dtype, int rank);
+
+  int ndim() const { return ndim_; }
+  DType dtype() const { return dtype_; }
+  index_t shape(int axis) const { return shape_[check_axis(axis)]; }
+  index_t stride(int axis) const { return strides_[check_axis(axis)]; }
+  index_t offset() const { return offset_; }
+  index_t rows() const { return ndim_ == 2 ? shape_[0] : 1; }
+  index_t cols() const { return ndim_ == 2 ? shape_[1] : shape_[0]; }
+  index_t size() const { return ndim_ == 2 ? shape_[0] * shape_[1] : shape_[0]; }
+  /// Bytes the elements occupy packed: size * itemsize, or ceil(size / 8) for bit.
+  std::size_t nbytes() const;
+  const std::shared_ptr<Buffer>& buffer() const { return buffer_; }
+  bool writable() const { return buffer_->writable(); }
+
+  /// True when the elements are laid out as empty() lays them out (row-major,
+  /// bit rows padded to words), i.e. a copy would produce the same bytes.
+  bool is_contiguous() const;
+  /// Address of element (0, 0); for bit the byte holding bit offset().
+  std::byte* data() const;
+  /// The kernel descriptor of this view.
+  StridedRef ref() const;
+
+  /// Rank 2: the transposed view. Rank 1: the same view.
+  Array transpose() const;
+  /// View of `count` elements along `axis` starting at `start` with `step`
+  /// (any non-zero step). IndexError if the range leaves the axis.
+  Array slice(int axis, index_t start, index_t step, index_t count) const;
+  /// View with `axis` fixed at index i (negative counts from the end): rank 2
+  /// gives a rank-1 row or column, rank 1 is not allowed (use get).
+  Array select(int axis, index_t i) const;
+
+  /// Contiguous copy with the same dtype.
+  Array copy() const { return astype(dtype_); }
+  /// Contiguous copy converted to `dtype` (C++ casts; complex to real keeps
+  /// the real part; anything to bit is "nonzero").
+  Array astype(DType dtype) const;
+
+  /// Element access; negative indices count from the end; IndexError when out
+  /// of range. Rank-1 arrays ignore j.
+  Scalar get(index_t i, index_t j = 0) const;
+  void set(index_t i, index_t j, const Scalar& v);
+  /// Sets every element; raises like scalar_to for values the dtype cannot hold.
+  void fill(const Scalar& v);
+  /// Copies (and converts) src into this view. Shapes must match.
+  void assign(const StridedRef& src);
+
+ private:
+  Array() = default;
+  int check_axis(int axis) const;
+  index_t element_pos(index_t i, index_t j) const;
+  void require_writable() const;
+
+  std::shared_ptr<Buffer> buffer_;
+  DType dtype_ = DType::float64;
+  int ndim_ = 2;
+  std::array<index_t, 2> shape_{0, 0};
+  std::array<index_t, 2> strides_{0, 0};
+  index_t offset_ = 0;
+};
+
+/// Elements per row of a contiguous array of this dtype (bit rows round up to 64).
+Array::index_t padded_row_length(DType dtype, Array::index_t cols);
+
+}  // namespace pycauset

@@ -1,0 +1,34 @@
+#pragma once
+// Exception types of the core. The binding layer maps each to the Python
+// exception of the same name in one place; nothing else crosses the boundary.
+#include <stdexcept>
+#include <string>
+
+namespace pycauset {
+
+/// Base of every error the core raises on purpose.
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+/// A value is outside what the operation accepts (Python ValueError).
+struct ValueError : Error {
+  using Error::Error;
+};
+/// An argument has the wrong type or dtype (Python TypeError).
+struct TypeError : Error {
+  using Error::Error;
+};
+/// An index is out of bounds (Python IndexError).
+struct IndexError : Error {
+  using Error::Error;
+};
+/// A value does not fit the target dtype (Python OverflowError).
+struct OverflowError : Error {
+  using Error::Error;
+};
+/// Memory could not be obtained (Python MemoryError).
+struct MemoryError : Error {
+  using Error::Error;
+};
+
+}  // namespace pycauset

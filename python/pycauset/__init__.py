@@ -1,0 +1,58 @@
+"""pycauset: NumPy for causal sets.
+
+Matrices and vectors that live in RAM or memory-mapped files, with a C++20
+engine, BLAS/LAPACK linear algebra, and NumPy interop that never silently
+materialises a huge array.
+
+>>> import numpy as np, pycauset as pc
+>>> A = pc.matrix(np.random.rand(3, 2))
+>>> np.asarray(A).shape
+(3, 2)
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+from . import _core
+from ._array import Matrix, Storage, Vector
+from ._dtypes import (
+    DType,
+    bit,
+    bool_,
+    complex64,
+    complex128,
+    complex_float32,
+    complex_float64,
+    dtype,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from ._errors import ExportGuardError
+from ._export import get_export_max_bytes, set_export_max_bytes, to_numpy
+from ._factories import empty, full, identity, matrix, ones, vector, zeros
+from ._threads import blas_info, get_num_threads, set_num_threads
+
+try:
+    __version__ = _version("pycauset")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "DType", "Matrix", "Vector", "Storage", "ExportGuardError",
+    "dtype", "bit", "bool_", "int8", "int16", "int32", "int64",
+    "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64",
+    "complex_float32", "complex_float64", "complex64", "complex128",
+    "matrix", "vector", "zeros", "ones", "empty", "full", "identity",
+    "to_numpy", "set_export_max_bytes", "get_export_max_bytes",
+    "get_num_threads", "set_num_threads", "blas_info",
+]

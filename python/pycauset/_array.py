@@ -1,0 +1,392 @@
+"""Matrix and Vector: the user-facing objects, thin wrappers over a C++ Array handle."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional, Union
+
+import numpy as np
+
+from . import _dtypes, _export
+
+__all__ = ["Matrix", "Vector", "Storage"]
+
+# Objects above this many elements print summarised, like NumPy's threshold.
+_PRINT_THRESHOLD = 1000
+_EDGE = 3
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Where an object's data lives.
+
+    Attributes
+    ----------
+    kind : str
+        ``"ram"``, ``"file"`` (a memory-mapped ``.pycauset`` file) or ``"spill"``
+        (a temporary file pycauset created because RAM was over budget).
+    path : str or None
+        The backing file, for file and spill storage.
+    nbytes : int
+        Size of the whole underlying buffer (shared by all views of it).
+    pinned : int
+        Number of live NumPy views pinning the buffer in place.
+    """
+
+    kind: str
+    path: Optional[str]
+    nbytes: int
+    pinned: int
+
+
+def _transposed_properties(props: dict) -> dict:
+    out = dict(props)
+    flip = {"upper_triangular": "lower_triangular", "lower_triangular": "upper_triangular"}
+    if "structure" in out:
+        out["structure"] = flip.get(out["structure"], out["structure"])
+    return out
+
+
+class _ArrayBase:
+    """Shared behaviour of Matrix and Vector. Not instantiated directly."""
+
+    __slots__ = ("_h", "_properties", "__weakref__")
+    # NumPy defers binary operators to us rather than exporting.
+    __array_priority__ = 1000.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(
+            f"create a {type(self).__name__} with pycauset.matrix/vector/zeros/ones/empty/full"
+        )
+
+    @classmethod
+    def _wrap(cls, handle: Any, properties: Optional[dict] = None) -> "_ArrayBase":
+        obj = object.__new__(Matrix if handle.ndim == 2 else Vector)
+        obj._h = handle
+        obj._properties = {"structure": "dense"} if properties is None else properties
+        return obj
+
+    def _materialized(self) -> "_ArrayBase":
+        """The object holding values (expressions evaluate here); plain objects return self."""
+        return self
+
+    # ---- attributes ----------------------------------------------------------
+    @property
+    def dtype(self) -> _dtypes.DType:
+        """Element type, a pycauset DType such as ``pycauset.float64``."""
+        return _dtypes.dtype(self._h.dtype)
+
+    @property
+    def shape(self) -> tuple:
+        """``(n,)`` for a vector, ``(rows, cols)`` for a matrix."""
+        return self._h.shape
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return self._h.size
+
+    @property
+    def ndim(self) -> int:
+        """1 for a vector, 2 for a matrix."""
+        return self._h.ndim
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the elements occupy: size * itemsize, or size / 8 rounded up for bit."""
+        return self._h.nbytes
+
+    @property
+    def storage(self) -> Storage:
+        """Where the data lives (RAM, file or spill) and how many views pin it."""
+        h = self._h
+        return Storage(h.storage_kind, h.storage_path or None, h.storage_nbytes, h.pins)
+
+    @property
+    def properties(self) -> dict:
+        """Mutable mapping of known facts, e.g. ``{"structure": "dense"}``.
+
+        ``structure`` is one of ``dense``, ``upper_triangular``, ``lower_triangular``,
+        ``symmetric`` or ``diagonal``; algorithms may exploit it.
+        """
+        return self._properties
+
+    @property
+    def T(self) -> "_ArrayBase":
+        """Transposed view (no copy). A vector's transpose is itself, as in NumPy."""
+        return _ArrayBase._wrap(self._h.transpose(), _transposed_properties(self._properties))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a {type(self).__name__} with more than one element is "
+                "ambiguous"
+            )
+        return bool(self._h.get(0, 0))
+
+    # ---- copies --------------------------------------------------------------
+    def copy(self) -> "_ArrayBase":
+        """A contiguous, independent copy in RAM with the same dtype."""
+        return _ArrayBase._wrap(self._h.copy(), dict(self._properties))
+
+    def astype(self, dtype: _dtypes.DTypeLike, copy: bool = True) -> "_ArrayBase":
+        """A copy converted to ``dtype`` (NumPy's ``unsafe`` casting, as ``ndarray.astype``).
+
+        Complex to real keeps the real part; any dtype to ``bit`` is "nonzero".
+        With ``copy=False`` the object itself is returned when the dtype already matches.
+        """
+        target = _dtypes.dtype(dtype)
+        if not copy and target is self.dtype:
+            return self
+        return _ArrayBase._wrap(self._h.astype(target.name), dict(self._properties))
+
+    def fill(self, value: Any) -> None:
+        """Set every element to ``value`` (in place, also through views).
+
+        Raises OverflowError when an integer does not fit the dtype and TypeError
+        for a complex value in a real dtype.
+        """
+        self._h.fill(_python_scalar(value))
+
+    # ---- NumPy protocols ------------------------------------------------------
+    def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
+        return _export.array_protocol(self, dtype, copy)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        # Nothing is on the allowlist yet: NumPy then raises a clear TypeError
+        # instead of silently exporting us.
+        return NotImplemented
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return NotImplemented
+
+    # ---- indexing ------------------------------------------------------------
+    def _locate(self, key: Any) -> tuple:
+        """Resolve a basic index: ('element', i, j) or ('view', handle)."""
+        keys = _normalize_key(key, self.ndim)
+        h = self._h
+        if self.ndim == 1:
+            (k,) = keys
+            if isinstance(k, slice):
+                return ("view", _slice(h, 0, k))
+            return ("element", k, 0)
+        k0, k1 = keys
+        if not isinstance(k0, slice) and not isinstance(k1, slice):
+            return ("element", k0, k1)
+        if not isinstance(k0, slice):
+            return ("view", _slice(h.select(0, k0), 0, k1))
+        if not isinstance(k1, slice):
+            return ("view", _slice(h.select(1, k1), 0, k0))
+        return ("view", _slice(_slice(h, 0, k0), 1, k1))
+
+    def __getitem__(self, key: Any) -> Any:
+        where = self._locate(key)
+        if where[0] == "element":
+            return self.dtype.numpy.type(self._h.get(where[1], where[2]))
+        return _ArrayBase._wrap(where[1])
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        where = self._locate(key)
+        if where[0] == "element":
+            self._h.set(where[1], where[2], _python_scalar(value))
+        else:
+            _assign(where[1], value)
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self)):
+            yield self[i]
+
+    # ---- printing -------------------------------------------------------------
+    def _preview(self) -> np.ndarray:
+        """Small ndarray for printing: everything, or the corners with a gap."""
+        h = self._h
+        if h.size <= _PRINT_THRESHOLD:
+            return _export._copy(self, self.dtype.numpy)
+        parts = []
+        for axis, n in enumerate(h.shape):
+            if n > 2 * _EDGE:
+                parts.append((axis, n))
+        # Keep the first and last _EDGE entries of each long axis, with one filler
+        # between them, so NumPy's own summarisation prints "..." in its place.
+        view = h
+        for axis, n in parts:
+            head = view.slice(axis, 0, 1, _EDGE + 1)
+            tail = view.slice(axis, n - _EDGE, 1, _EDGE)
+            head_np = _export._copy(_ArrayBase._wrap(head), self.dtype.numpy)
+            tail_np = _export._copy(_ArrayBase._wrap(tail), self.dtype.numpy)
+            joined = np.concatenate([head_np, tail_np], axis=axis)
+            view = _ArrayBase._wrap(_handle_from_numpy(joined))._h
+        return _export._copy(_ArrayBase._wrap(view), self.dtype.numpy)
+
+    def _body(self) -> str:
+        summarise = self.size > _PRINT_THRESHOLD
+        return np.array2string(
+            self._preview(),
+            separator=", ",
+            threshold=0 if summarise else _PRINT_THRESHOLD + 1,
+            edgeitems=_EDGE,
+            prefix="       ",
+        )
+
+    def __repr__(self) -> str:
+        extra = "" if self.storage.kind == "ram" else f", storage={self.storage.kind}"
+        return (
+            f"pycauset.{type(self).__name__}(shape={self.shape}, dtype={self.dtype.name}{extra},\n"
+            f"       {self._body()})"
+        )
+
+    def __str__(self) -> str:
+        return np.array2string(
+            self._preview(),
+            threshold=0 if self.size > _PRINT_THRESHOLD else _PRINT_THRESHOLD + 1,
+            edgeitems=_EDGE,
+        )
+
+
+class Matrix(_ArrayBase):
+    """A 2-D array of one dtype (rectangular allowed), in RAM or a mapped file.
+
+    Create with :func:`pycauset.matrix` (from data), :func:`pycauset.zeros`,
+    :func:`pycauset.ones`, :func:`pycauset.empty`, :func:`pycauset.full` or
+    :func:`pycauset.identity`. Indexing follows NumPy's basic indexing:
+    ``A[i, j]`` is a NumPy scalar, ``A[i]`` and ``A[:, j]`` are Vector views,
+    ``A[a:b, ::2]`` is a Matrix view. Export with ``np.asarray(A)`` or
+    :func:`pycauset.to_numpy`.
+
+    Examples
+    --------
+    >>> import numpy as np, pycauset as pc
+    >>> A = pc.matrix(np.arange(6.0).reshape(2, 3))
+    >>> A[1, -1]
+    np.float64(5.0)
+    >>> A.T.shape
+    (3, 2)
+    """
+
+    __slots__ = ()
+
+
+class Vector(_ArrayBase):
+    """A 1-D array of one dtype, in RAM or a mapped file.
+
+    Create with :func:`pycauset.vector` or a factory given an int shape.
+
+    Examples
+    --------
+    >>> import numpy as np, pycauset as pc
+    >>> v = pc.vector(np.arange(5, dtype=np.int16))
+    >>> v[-1], v[1:3].shape
+    (np.int16(4), (2,))
+    """
+
+    __slots__ = ()
+
+
+ArrayLike = Union[_ArrayBase, np.ndarray, Any]
+
+
+# ---- helpers ------------------------------------------------------------------
+
+
+def _python_scalar(value: Any) -> Any:
+    """A Python bool/int/float/complex from a Python or NumPy scalar (or 0-d array)."""
+    if isinstance(value, (bool, int, float, complex)):
+        return value
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    raise TypeError(f"expected a number or bool, got {type(value).__name__}")
+
+
+def _normalize_key(key: Any, ndim: int) -> tuple:
+    """Basic-indexing key -> a tuple of ndim entries, each an int or a slice."""
+    keys = key if isinstance(key, tuple) else (key,)
+    if sum(k is Ellipsis for k in keys) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if Ellipsis in keys:
+        i = keys.index(Ellipsis)
+        fill = ndim - (len(keys) - 1)
+        keys = keys[:i] + (slice(None),) * max(fill, 0) + keys[i + 1 :]
+    if len(keys) > ndim:
+        raise IndexError(f"too many indices: got {len(keys)} for a {ndim}-D object")
+    keys = keys + (slice(None),) * (ndim - len(keys))
+    out = []
+    for k in keys:
+        if isinstance(k, slice):
+            out.append(k)
+            continue
+        if k is None:
+            raise IndexError("np.newaxis/None is not supported: pycauset objects are 1-D or 2-D")
+        if isinstance(k, (bool, np.bool_)):
+            raise IndexError("boolean indices are not supported; use basic slicing")
+        try:
+            out.append(operator.index(k))
+        except TypeError:
+            raise IndexError(
+                f"only integers, slices and '...' are valid indices, got {type(k).__name__} "
+                "(advanced indexing is not supported; export a slice with pycauset.to_numpy)"
+            ) from None
+    return tuple(out)
+
+
+def _slice(handle: Any, axis: int, s: slice) -> Any:
+    start, stop, step = s.indices(handle.shape[axis])
+    count = len(range(start, stop, step))
+    return handle.slice(axis, start if count else 0, step, count)
+
+
+def _numpy_args(arr: np.ndarray) -> tuple:
+    return (arr.ctypes.data, _dtypes.kernel_name(arr.dtype), arr.shape, arr.strides)
+
+
+def _prepare_numpy(arr: np.ndarray) -> np.ndarray:
+    """Make an ndarray readable by the kernels: native byte order, aligned, supported dtype."""
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    _dtypes.from_numpy(arr.dtype)  # TypeError for unsupported dtypes
+    if not arr.flags.aligned or any(s % arr.itemsize for s in arr.strides):
+        arr = np.ascontiguousarray(arr)
+    return arr
+
+
+def _handle_from_numpy(arr: np.ndarray, dtype: Optional[_dtypes.DType] = None) -> Any:
+    """A new C++ Array holding a converted copy of a rank-1 or rank-2 ndarray."""
+    from . import _core
+
+    arr = _prepare_numpy(arr)
+    target = dtype or _dtypes.from_numpy(arr.dtype)
+    return _core.Array.from_numpy(*_numpy_args(arr), target.name)
+
+
+def _assign(handle: Any, value: Any) -> None:
+    """Write value (scalar, pycauset object or array-like) into the view `handle`."""
+    if isinstance(value, (bool, int, float, complex, np.generic)) or (
+        isinstance(value, np.ndarray) and value.ndim == 0
+    ):
+        handle.fill(_python_scalar(value))
+        return
+    target = _dtypes.dtype(handle.dtype)
+    if isinstance(value, _ArrayBase):
+        src = value._materialized()._h
+        if src.shape != handle.shape:
+            raise ValueError(f"could not assign an object of shape {src.shape} into shape {handle.shape}")
+        if src.dtype.startswith("complex") and target.kind != "c":
+            raise TypeError(f"cannot assign complex values into a {target.name} object")
+        if src.shares_storage(handle):  # may overlap: read from a private copy
+            src = src.copy()
+        handle.assign(src)
+        return
+    arr = np.asarray(value)
+    if arr.dtype.kind == "c" and target.kind != "c":
+        raise TypeError(f"cannot assign complex values into a {target.name} object")
+    try:
+        arr = np.broadcast_to(arr, handle.shape)
+    except ValueError:
+        raise ValueError(
+            f"could not broadcast input of shape {arr.shape} into shape {handle.shape}"
+        ) from None
+    arr = _prepare_numpy(arr)
+    handle.assign_numpy(*_numpy_args(arr))

@@ -1,0 +1,192 @@
+"""Creating Matrix and Vector objects: from data (import) and by shape."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Union
+
+import numpy as np
+
+from . import _core, _dtypes
+from ._array import Matrix, Vector, _ArrayBase, _handle_from_numpy, _python_scalar
+
+__all__ = ["matrix", "vector", "zeros", "ones", "empty", "full", "identity"]
+
+ShapeLike = Union[int, tuple]
+
+
+def _from_data(data: Any, dtype: _dtypes.DTypeLike, rank: int, factory: str) -> _ArrayBase:
+    target = None if dtype is None else _dtypes.dtype(dtype)
+    if isinstance(data, _ArrayBase):
+        src = data._materialized()
+        if src.ndim != rank:
+            other = "vector" if src.ndim == 1 else "matrix"
+            raise ValueError(
+                f"pycauset.{factory} needs a {rank}-D input, got a {src.ndim}-D "
+                f"{type(src).__name__} of shape {src.shape}; use pycauset.{other}"
+            )
+        _check_cast(src.dtype.numpy, target)
+        h = src._h.astype((target or src.dtype).name)
+        return _ArrayBase._wrap(h, dict(src.properties))
+    arr = np.asarray(data)
+    if arr.ndim != rank:
+        hint = {1: "pycauset.vector", 2: "pycauset.matrix"}.get(arr.ndim)
+        advice = f"; use {hint}" if hint else "; pycauset objects are 1-D vectors or 2-D matrices"
+        raise ValueError(
+            f"pycauset.{factory} needs a {rank}-D array-like, got shape {arr.shape} "
+            f"({arr.ndim}-D){advice}"
+        )
+    _dtypes.from_numpy(arr.dtype if arr.dtype.isnative else arr.dtype.newbyteorder("="))
+    _check_cast(arr.dtype, target)
+    return _ArrayBase._wrap(_handle_from_numpy(arr, target))
+
+
+def _check_cast(src: np.dtype, target: Any) -> None:
+    """Import with dtype= follows NumPy's same_kind rule; an unsafe cast raises."""
+    if target is None:
+        return
+    if not np.can_cast(src, target.numpy, casting="same_kind"):
+        raise TypeError(
+            f"cannot import {src} data as {target.name}: the cast is not 'same_kind' "
+            f"(it could lose information). Cast explicitly first, e.g. "
+            f"pycauset.matrix(arr).astype('{target.name}') or arr.astype(...)"
+        )
+
+
+def matrix(data: Any, dtype: _dtypes.DTypeLike = None) -> Matrix:
+    """Create a Matrix from 2-D data (always a copy).
+
+    Parameters
+    ----------
+    data : array-like or Matrix
+        A 2-D NumPy array of any strides and order (C, Fortran, sliced, negative
+        strides), anything ``np.asarray`` turns into one, or a pycauset Matrix.
+        Bool data is stored as ``bit``, packed 8 per byte.
+    dtype : dtype-like, optional
+        Target dtype. Default: the data's own. A cast must be ``same_kind`` in
+        NumPy's sense (int64 -> int8 or float64 -> float32 are fine, float -> int
+        is not); otherwise TypeError.
+
+    Raises
+    ------
+    ValueError
+        The data is not 2-D (the message names its shape and the right factory).
+    TypeError
+        Unsupported dtype (the message lists the supported ones) or unsafe cast.
+
+    Examples
+    --------
+    >>> import numpy as np, pycauset as pc
+    >>> A = pc.matrix(np.arange(6).reshape(2, 3), dtype="float32")
+    >>> A.shape, A.dtype
+    ((2, 3), pycauset.float32)
+    """
+    return _from_data(data, dtype, 2, "matrix")  # type: ignore[return-value]
+
+
+def vector(data: Any, dtype: _dtypes.DTypeLike = None) -> Vector:
+    """Create a Vector from 1-D data (always a copy).
+
+    Parameters and errors as :func:`matrix`, for 1-D data.
+
+    Examples
+    --------
+    >>> import numpy as np, pycauset as pc
+    >>> v = pc.vector([1.0, 2.0, 3.0])
+    >>> v.shape, v.dtype
+    ((3,), pycauset.float64)
+    """
+    return _from_data(data, dtype, 1, "vector")  # type: ignore[return-value]
+
+
+def _shape(shape: ShapeLike) -> tuple:
+    try:
+        dims = (operator.index(shape),)
+    except TypeError:
+        try:
+            dims = tuple(operator.index(n) for n in shape)
+        except TypeError:
+            raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}") from None
+    if len(dims) not in (1, 2):
+        raise ValueError(
+            f"shape {dims} has {len(dims)} dimensions; pycauset objects are 1-D (vector) or 2-D (matrix)"
+        )
+    if any(n < 0 for n in dims):
+        raise ValueError(f"negative dimensions are not allowed: {dims}")
+    return dims
+
+
+def empty(shape: ShapeLike, dtype: _dtypes.DTypeLike = "float64") -> _ArrayBase:
+    """A new object with unspecified values. An int or 1-tuple shape gives a Vector.
+
+    Examples
+    --------
+    >>> import pycauset as pc
+    >>> pc.empty((2, 3), dtype="int32").shape
+    (2, 3)
+    """
+    d = _dtypes.dtype(dtype)
+    return _ArrayBase._wrap(_core.Array.empty(list(_shape(shape)), d.name, False))
+
+
+def zeros(shape: ShapeLike, dtype: _dtypes.DTypeLike = "float64") -> _ArrayBase:
+    """A new object of zeros (instant for large sizes: fresh memory is zero).
+
+    Examples
+    --------
+    >>> import pycauset as pc
+    >>> B = pc.zeros((4, 5), dtype="complex_float64")
+    >>> B[1, 2] = 3 - 1j
+    >>> complex(B[1, 2])
+    (3-1j)
+    """
+    d = _dtypes.dtype(dtype)
+    return _ArrayBase._wrap(_core.Array.empty(list(_shape(shape)), d.name, True))
+
+
+def full(shape: ShapeLike, fill_value: Any, dtype: _dtypes.DTypeLike = None) -> _ArrayBase:
+    """A new object with every element set to ``fill_value``.
+
+    ``dtype`` defaults to NumPy's choice for the value: bool -> bit, int -> int64,
+    float -> float64, complex -> complex_float64.
+
+    Examples
+    --------
+    >>> import pycauset as pc
+    >>> pc.full(3, 7).dtype
+    pycauset.int64
+    """
+    value = _python_scalar(fill_value)
+    d = _dtypes.result_type_of_value(fill_value) if dtype is None else _dtypes.dtype(dtype)
+    out = _ArrayBase._wrap(_core.Array.empty(list(_shape(shape)), d.name, False))
+    out.fill(value)
+    return out
+
+
+def ones(shape: ShapeLike, dtype: _dtypes.DTypeLike = "float64") -> _ArrayBase:
+    """A new object of ones.
+
+    Examples
+    --------
+    >>> import pycauset as pc
+    >>> int(pc.ones((2, 2), dtype="int8")[1, 1])
+    1
+    """
+    return full(shape, 1, dtype)
+
+
+def identity(n: int, dtype: _dtypes.DTypeLike = "float64") -> Matrix:
+    """The n x n identity matrix (``properties["structure"] == "diagonal"``).
+
+    Examples
+    --------
+    >>> import pycauset as pc
+    >>> float(pc.identity(3)[2, 2])
+    1.0
+    """
+    n = operator.index(n)
+    out = zeros((n, n), dtype)
+    for i in range(n):
+        out._h.set(i, i, 1)
+    out._properties = {"structure": "diagonal"}
+    return out  # type: ignore[return-value]

@@ -1,0 +1,210 @@
+#include "pycauset/array/array.hpp"
+
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "../core/scalar_impl.hpp"
+
+namespace pycauset {
+namespace {
+
+using index_t = Array::index_t;
+
+std::string shape_str(int ndim, const std::array<index_t, 2>& s) {
+  return ndim == 1 ? "(" + std::to_string(s[0]) + ",)"
+                   : "(" + std::to_string(s[0]) + ", " + std::to_string(s[1]) + ")";
+}
+
+index_t normalize_index(index_t i, index_t n, int axis) {
+  index_t k = i < 0 ? i + n : i;
+  if (k < 0 || k >= n)
+    throw IndexError("index " + std::to_string(i) + " is out of bounds for axis " +
+                     std::to_string(axis) + " with size " + std::to_string(n));
+  return k;
+}
+
+}  // namespace
+
+index_t padded_row_length(DType dtype, index_t cols) {
+  return dtype == DType::bit ? (cols + 63) / 64 * 64 : cols;
+}
+
+Array Array::empty(std::span<const index_t> shape, DType dtype, bool zero) {
+  if (shape.size() != 1 && shape.size() != 2)
+    throw ValueError("pycauset arrays have 1 or 2 dimensions, got " + std::to_string(shape.size()));
+  for (index_t n : shape)
+    if (n < 0) throw ValueError("negative dimensions are not allowed");
+  Array a;
+  a.dtype_ = dtype;
+  a.ndim_ = int(shape.size());
+  index_t rows = a.ndim_ == 2 ? shape[0] : 1;
+  index_t cols = shape[a.ndim_ - 1];
+  index_t row_len = a.ndim_ == 2 ? padded_row_length(dtype, cols) : cols;
+  const auto bits = index_t(dtype_info(dtype).bits);
+  if (row_len != 0 && rows > std::numeric_limits<index_t>::max() / 8 / bits / row_len)
+    throw MemoryError("array of shape " + shape_str(a.ndim_, {shape[0], cols}) + " is too large");
+  std::size_t bytes = std::size_t((rows * row_len * bits + 63) / 64 * 8);
+  a.buffer_ = RamBuffer::allocate(bytes, zero);
+  if (a.ndim_ == 2) {
+    a.shape_ = {shape[0], shape[1]};
+    a.strides_ = {row_len, 1};
+  } else {
+    a.shape_ = {shape[0], 0};
+    a.strides_ = {1, 0};
+  }
+  return a;
+}
+
+Array Array::from_strided(const StridedRef& src, DType dtype, int rank) {
+  if (rank == 1 && src.rows != 1) throw ValueError("a vector source must have one row");
+  std::array<index_t, 2> shape{src.rows, src.cols};
+  Array a = rank == 2 ? empty(shape, dtype) : empty(std::span(&shape[1], 1), dtype);
+  convert(src, a.ref());
+  return a;
+}
+
+int Array::check_axis(int axis) const {
+  if (axis < 0 || axis >= ndim_)
+    throw IndexError("axis " + std::to_string(axis) + " is out of bounds for a rank-" +
+                     std::to_string(ndim_) + " array");
+  return axis;
+}
+
+std::size_t Array::nbytes() const {
+  const auto bits = std::size_t(dtype_info(dtype_).bits);
+  return (std::size_t(size()) * bits + 7) / 8;
+}
+
+bool Array::is_contiguous() const {
+  bool aligned = dtype_ != DType::bit || offset_ % 64 == 0;
+  if (ndim_ == 1) return (strides_[0] == 1 || shape_[0] <= 1) && aligned;
+  if (shape_[0] == 0 || shape_[1] == 0) return true;
+  bool inner = strides_[1] == 1 || shape_[1] == 1;
+  bool outer = strides_[0] == padded_row_length(dtype_, shape_[1]) || shape_[0] == 1;
+  return inner && outer && aligned;
+}
+
+std::byte* Array::data() const {
+  if (dtype_ == DType::bit) return buffer_->data() + (offset_ >> 3);
+  return buffer_->data() + offset_ * index_t(dtype_info(dtype_).itemsize());
+}
+
+StridedRef Array::ref() const {
+  StridedRef r;
+  r.dtype = dtype_;
+  r.rows = rows();
+  r.cols = cols();
+  index_t s0 = ndim_ == 2 ? strides_[0] : strides_[0] * shape_[0];
+  index_t s1 = ndim_ == 2 ? strides_[1] : strides_[0];
+  if (dtype_ == DType::bit) {
+    r.data = buffer_->data();
+    r.bit_offset = offset_;
+    r.s0 = s0;
+    r.s1 = s1;
+  } else {
+    auto item = index_t(dtype_info(dtype_).itemsize());
+    r.data = data();
+    r.s0 = s0 * item;
+    r.s1 = s1 * item;
+  }
+  return r;
+}
+
+Array Array::transpose() const {
+  Array t = *this;
+  if (ndim_ == 2) {
+    std::swap(t.shape_[0], t.shape_[1]);
+    std::swap(t.strides_[0], t.strides_[1]);
+  }
+  return t;
+}
+
+Array Array::slice(int axis, index_t start, index_t step, index_t count) const {
+  check_axis(axis);
+  if (step == 0) throw ValueError("slice step cannot be zero");
+  if (count < 0) throw ValueError("slice length cannot be negative");
+  index_t n = shape_[axis];
+  if (count > 0) {
+    index_t last = start + (count - 1) * step;
+    if (start < 0 || start >= n || last < 0 || last >= n)
+      throw IndexError("slice leaves axis " + std::to_string(axis) + " of size " + std::to_string(n));
+  } else {
+    start = 0;
+  }
+  Array v = *this;
+  v.offset_ += start * strides_[axis];
+  v.strides_[axis] *= step;
+  v.shape_[axis] = count;
+  return v;
+}
+
+Array Array::select(int axis, index_t i) const {
+  if (ndim_ != 2) throw IndexError("select needs a rank-2 array; use get for a vector element");
+  check_axis(axis);
+  index_t k = normalize_index(i, shape_[axis], axis);
+  int other = 1 - axis;
+  Array v = *this;
+  v.ndim_ = 1;
+  v.offset_ += k * strides_[axis];
+  v.shape_ = {shape_[other], 0};
+  v.strides_ = {strides_[other], 0};
+  return v;
+}
+
+Array Array::astype(DType dtype) const {
+  std::array<index_t, 2> shape = shape_;
+  Array out = empty(std::span(shape.data(), std::size_t(ndim_)), dtype);
+  convert(ref(), out.ref());
+  return out;
+}
+
+index_t Array::element_pos(index_t i, index_t j) const {
+  if (ndim_ == 1) return offset_ + normalize_index(i, shape_[0], 0) * strides_[0];
+  return offset_ + normalize_index(i, shape_[0], 0) * strides_[0] +
+         normalize_index(j, shape_[1], 1) * strides_[1];
+}
+
+Scalar Array::get(index_t i, index_t j) const {
+  index_t pos = element_pos(i, j);
+  return visit_dtype(dtype_, [&]<class T>(std::type_identity<T>) -> Scalar {
+    if constexpr (std::is_same_v<T, bit_tag>) {
+      return Scalar::of_bool((std::to_integer<unsigned>(buffer_->data()[pos >> 3]) >> (pos & 7)) & 1u);
+    } else {
+      T v;
+      std::memcpy(&v, buffer_->data() + pos * index_t(sizeof(T)), sizeof(T));
+      return scalar_from(v);
+    }
+  });
+}
+
+void Array::require_writable() const {
+  if (!writable()) throw ValueError("assignment destination is read-only");
+}
+
+void Array::set(index_t i, index_t j, const Scalar& v) {
+  require_writable();
+  index_t pos = element_pos(i, j);
+  visit_dtype(dtype_, [&]<class T>(std::type_identity<T>) {
+    if constexpr (std::is_same_v<T, bit_tag>) {
+      auto& b = buffer_->data()[pos >> 3];
+      auto mask = std::byte(1u << (pos & 7));
+      b = v.nonzero() ? (b | mask) : (b & ~mask);
+    } else {
+      T x = scalar_to<T>(v);
+      std::memcpy(buffer_->data() + pos * index_t(sizeof(T)), &x, sizeof(T));
+    }
+  });
+}
+
+void Array::fill(const Scalar& v) {
+  require_writable();
+  pycauset::fill(ref(), v);
+}
+
+void Array::assign(const StridedRef& src) {
+  require_writable();
+  convert(src, ref());
+}
+
+}  // namespace pycauset
