@@ -48,4 +48,6 @@ void bind_core(nb::module_& m) {
   }, nb::arg("x_address"), nb::arg("y_address"), nb::arg("n"), nb::call_guard<nb::gil_scoped_release>(),
      "BLAS ddot over two contiguous float64 buffers (proof of the BLAS link).");
   m.def("ram_bytes_in_use", &ram_bytes_in_use);
+  m.def("ram_bytes_cached", &ram_bytes_cached);
+  m.def("release_cached_ram", &release_cached_ram);
 }

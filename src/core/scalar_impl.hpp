@@ -8,15 +8,6 @@
 
 namespace pycauset {
 
-inline bool Scalar::nonzero() const {
-  switch (kind) {
-    case Kind::boolean:
-    case Kind::signed_int: return i != 0;
-    case Kind::unsigned_int: return u != 0;
-    default: return c != std::complex<double>(0.0, 0.0);
-  }
-}
-
 template <class T> T scalar_to(const Scalar& s) {
   using K = Scalar::Kind;
   if constexpr (std::is_same_v<T, bool>) {

@@ -4,7 +4,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <new>
+#include <optional>
 
 #include "pycauset/core/error.hpp"
 
@@ -17,6 +20,71 @@ constexpr std::size_t kHugePage = 2u << 20;
 constexpr std::size_t kHugeThreshold = 4u << 20;   // as NumPy: huge pages from 4 MiB
 
 std::atomic<std::size_t> g_ram_bytes{0};
+
+// Freed large mappings are kept for reuse: their pages are already faulted in
+// (and huge), so refilling one runs at copy speed instead of page-fault speed
+// (~14 GB/s vs ~2.6-6.7 GB/s). glibc does the same for NumPy below 32 MiB.
+// Bounded in total; zeroed allocations never take from it (fresh pages are free zeros).
+class MappingCache {
+ public:
+  static constexpr std::size_t kCapacity = std::size_t(512) << 20;
+  struct Mapping {
+    void* ptr;
+    std::size_t length;
+  };
+
+  // A cached mapping of at least `length` bytes, not wastefully larger.
+  std::optional<Mapping> take(std::size_t length) {
+    std::lock_guard lock(m_);
+    for (auto it = items_.begin(); it != items_.end(); ++it) {
+      if (it->length >= length && it->length - length <= length / 8) {
+        Mapping found = *it;
+        items_.erase(it);
+        bytes_ -= found.length;
+        return found;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Keeps the mapping (evicting the oldest), or unmaps it if it cannot fit.
+  void give(Mapping mapping) {
+    if (mapping.length > kCapacity / 2) {
+      munmap(mapping.ptr, mapping.length);
+      return;
+    }
+    std::lock_guard lock(m_);
+    while (bytes_ + mapping.length > kCapacity && !items_.empty()) {
+      munmap(items_.front().ptr, items_.front().length);
+      bytes_ -= items_.front().length;
+      items_.pop_front();
+    }
+    items_.push_back(mapping);
+    bytes_ += mapping.length;
+  }
+
+  std::size_t bytes() {
+    std::lock_guard lock(m_);
+    return bytes_;
+  }
+
+  void clear() {
+    std::lock_guard lock(m_);
+    for (auto& m : items_) munmap(m.ptr, m.length);
+    items_.clear();
+    bytes_ = 0;
+  }
+
+ private:
+  std::mutex m_;
+  std::deque<Mapping> items_;
+  std::size_t bytes_ = 0;
+};
+
+MappingCache& cache() {
+  static MappingCache* c = new MappingCache;  // never destroyed: buffers may die during exit
+  return *c;
+}
 
 [[noreturn]] void fail(std::size_t size) {
   throw MemoryError("could not allocate " + std::to_string(size) + " bytes of RAM");
@@ -39,6 +107,15 @@ std::shared_ptr<RamBuffer> RamBuffer::allocate(std::size_t size, bool zero) {
     bool huge = need >= kHugeThreshold;
     std::size_t align = huge ? kHugePage : 4096;
     std::size_t length = (need + align - 1) / align * align;
+    if (!zero) {
+      if (auto reused = cache().take(length)) {
+        auto* p = static_cast<std::byte*>(reused->ptr);
+        std::memset(p + size, 0, kSlack);
+        buf.reset(new RamBuffer(p, size, reused->length, true));
+        g_ram_bytes.fetch_add(size);
+        return buf;
+      }
+    }
     std::size_t mapped = length + (huge ? kHugePage : 0);
     void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) fail(size);
@@ -58,10 +135,14 @@ std::shared_ptr<RamBuffer> RamBuffer::allocate(std::size_t size, bool zero) {
 
 RamBuffer::~RamBuffer() {
   g_ram_bytes.fetch_sub(size_);
-  if (mmapped_) munmap(data_, mapped_);
+  if (mmapped_) cache().give({data_, mapped_});
   else std::free(data_);
 }
 
 std::size_t ram_bytes_in_use() { return g_ram_bytes.load(); }
+
+std::size_t ram_bytes_cached() { return cache().bytes(); }
+
+void release_cached_ram() { cache().clear(); }
 
 }  // namespace pycauset

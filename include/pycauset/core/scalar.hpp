@@ -21,7 +21,14 @@ struct Scalar {
   static Scalar of_float(double v) { return {Kind::floating, 0, 0, {v, 0.0}}; }
   static Scalar of_complex(std::complex<double> v) { return {Kind::complex, 0, 0, v}; }
 
-  bool nonzero() const;
+  bool nonzero() const {
+    switch (kind) {
+      case Kind::boolean:
+      case Kind::signed_int: return i != 0;
+      case Kind::unsigned_int: return u != 0;
+      default: return c != std::complex<double>(0.0, 0.0);
+    }
+  }
 };
 
 /// Converts a scalar to element type T with NumPy's rules for assignment:

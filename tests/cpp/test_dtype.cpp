@@ -1,0 +1,28 @@
+#include <gtest/gtest.h>
+
+#include "pycauset/core/dtype.hpp"
+
+using namespace pycauset;
+
+TEST(DType, TableIsIndexedByCode) {
+  ASSERT_EQ(all_dtypes().size(), std::size_t(kNumDTypes));
+  for (std::size_t i = 0; i < all_dtypes().size(); ++i)
+    EXPECT_EQ(std::size_t(all_dtypes()[i].id), i);
+}
+
+TEST(DType, ItemsizesMatchCppTypes) {
+  for (const auto& info : all_dtypes()) {
+    visit_dtype(info.id, [&]<class T>(std::type_identity<T>) {
+      if constexpr (std::is_same_v<T, bit_tag>) EXPECT_EQ(info.bits, 1u);
+      else EXPECT_EQ(info.itemsize(), sizeof(T)) << info.name;
+    });
+  }
+}
+
+TEST(DType, NamesRoundTrip) {
+  for (const auto& info : all_dtypes()) EXPECT_EQ(dtype_from_name(info.name), info.id);
+  EXPECT_EQ(dtype_from_name("complex_float64"), DType::complex128);
+  EXPECT_FALSE(dtype_from_name("object").has_value());
+}
+
+TEST(DType, InvalidCodeThrows) { EXPECT_THROW(dtype_info(DType(200)), TypeError); }

@@ -1,0 +1,182 @@
+"""Shared fixtures and helpers for the pycauset Python test suite.
+
+Every test compares pycauset against NumPy (or an analytic value). Helpers here
+build NumPy arrays of every supported dtype and lay them out in every way the
+import path must handle (C, Fortran, sliced, negative strides, transposed...).
+"""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import pycauset as pc
+
+# Hypothesis: modest example counts, no deadline (the machine is shared and slow).
+settings.register_profile(
+    "pycauset",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("pycauset")
+
+# Every NumPy dtype pycauset supports, and the pycauset token each maps to.
+NP_DTYPES = [
+    np.dtype(np.bool_),
+    np.dtype(np.int8),
+    np.dtype(np.int16),
+    np.dtype(np.int32),
+    np.dtype(np.int64),
+    np.dtype(np.uint8),
+    np.dtype(np.uint16),
+    np.dtype(np.uint32),
+    np.dtype(np.uint64),
+    np.dtype(np.float16),
+    np.dtype(np.float32),
+    np.dtype(np.float64),
+    np.dtype(np.complex64),
+    np.dtype(np.complex128),
+]
+TOKEN_OF = {
+    np.dtype(np.bool_): "bit",
+    np.dtype(np.int8): "int8",
+    np.dtype(np.int16): "int16",
+    np.dtype(np.int32): "int32",
+    np.dtype(np.int64): "int64",
+    np.dtype(np.uint8): "uint8",
+    np.dtype(np.uint16): "uint16",
+    np.dtype(np.uint32): "uint32",
+    np.dtype(np.uint64): "uint64",
+    np.dtype(np.float16): "float16",
+    np.dtype(np.float32): "float32",
+    np.dtype(np.float64): "float64",
+    np.dtype(np.complex64): "complex_float32",
+    np.dtype(np.complex128): "complex_float64",
+}
+TOKENS = list(TOKEN_OF.values())
+DTYPE_IDS = [str(d) for d in NP_DTYPES]
+
+
+def random_array(shape, dtype, rng=None, specials=True) -> np.ndarray:
+    """A C-ordered ndarray of `shape` and `dtype` with random values.
+
+    Integers cover the dtype's full range (extremes included); floats mix
+    normal values of varied magnitude with (when `specials`) inf, -inf, nan,
+    -0.0 and subnormals; complex numbers draw both parts that way.
+    """
+    rng = np.random.default_rng(12345) if rng is None else rng
+    dtype = np.dtype(dtype)
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    n = int(np.prod(shape))
+    if dtype.kind == "b":
+        out = rng.random(n) < 0.5
+    elif dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        out = rng.integers(info.min, info.max, size=n, dtype=dtype, endpoint=True)
+        if n >= 2:
+            out[0], out[-1] = info.min, info.max
+    elif dtype.kind == "f":
+        out = _random_floats(n, dtype, rng, specials)
+    elif dtype.kind == "c":
+        part = np.dtype(np.float32) if dtype == np.complex64 else np.dtype(np.float64)
+        out = np.empty(n, dtype=dtype)
+        out.real = _random_floats(n, part, rng, specials)
+        out.imag = _random_floats(n, part, rng, specials)
+    else:  # pragma: no cover - helper misuse
+        raise AssertionError(f"unsupported dtype {dtype}")
+    return np.ascontiguousarray(out.reshape(shape))
+
+
+def _random_floats(n, dtype, rng, specials):
+    with np.errstate(all="ignore"):
+        mags = 10.0 ** rng.uniform(-3, 3, size=n)
+        vals = (rng.standard_normal(n) * mags).astype(dtype)
+    if specials and n >= 8:
+        finfo = np.finfo(dtype)
+        extra = np.array(
+            [np.inf, -np.inf, np.nan, -0.0, finfo.smallest_subnormal, -finfo.tiny, finfo.max, 0.0],
+            dtype=dtype,
+        )
+        idx = rng.choice(n, size=len(extra), replace=False)
+        vals[idx] = extra
+    return vals
+
+
+def assert_same(actual, expected) -> None:
+    """`actual` (an ndarray) equals `expected` exactly: dtype, shape, values, sign of zero."""
+    assert isinstance(actual, np.ndarray), type(actual)
+    expected = np.asarray(expected)
+    assert actual.dtype == expected.dtype, (actual.dtype, expected.dtype)
+    assert actual.shape == expected.shape, (actual.shape, expected.shape)
+    if actual.dtype.kind == "c":
+        parts = [(actual.real, expected.real), (actual.imag, expected.imag)]
+    else:
+        parts = [(actual, expected)]
+    for a, e in parts:
+        np.testing.assert_array_equal(a, e, strict=True)
+        if a.dtype.kind == "f":
+            ok = ~np.isnan(e)
+            np.testing.assert_array_equal(np.signbit(a[ok]), np.signbit(e[ok]), err_msg="sign of zero")
+
+
+def layouts_1d(base: np.ndarray) -> dict:
+    """Views of a 1-D array (length >= 6) with every stride pattern."""
+    assert base.ndim == 1 and base.size >= 6
+    return {
+        "contiguous": base,
+        "step2": base[::2],
+        "step3_offset": base[1::3],
+        "reversed": base[::-1],
+        "reversed_step2": base[-2::-2],
+        "empty": base[:0],
+        "empty_reversed": base[3:3:-1],
+        "single": base[2:3],
+        "column_of_matrix": np.asfortranarray(np.stack([base, base[::-1]], axis=1))[:, 1],
+        "row_of_fortran": np.asfortranarray(np.stack([base, base[::-1]]))[0],
+    }
+
+
+def layouts_2d(base: np.ndarray) -> dict:
+    """Views of a 2-D array (at least 6 x 6) with every layout the importer must handle."""
+    assert base.ndim == 2 and min(base.shape) >= 6
+    f = np.asfortranarray(base)
+    return {
+        "C": base,
+        "F": f,
+        "transposed": base.T,
+        "F_transposed": f.T,
+        "sliced": base[1:5, ::2],
+        "sliced_F": f[::2, 1::3],
+        "negative_rows": base[::-1],
+        "negative_both": base[::-2, ::-1],
+        "negative_F": f[::-1, ::-2],
+        "transposed_negative": base.T[::-1, 1:],
+        "row_1xN": base[2:3, :],
+        "col_Nx1": base[:, 2:3],
+        "strided_1xN": base[3:4, ::-3],
+        "strided_Nx1": base[::2, 4:5],
+        "empty_rows": base[:0, :],
+        "empty_cols": base[:, 3:3],
+        "empty_both": base[:0, :0],
+        "single": base[1:2, 1:2],
+    }
+
+
+@pytest.fixture(autouse=True)
+def _reset_global_state():
+    """Leave the export cap and thread count as they were after every test."""
+    threads = pc.get_num_threads()
+    yield
+    pc.set_export_max_bytes(None)
+    if pc.get_num_threads() != threads:
+        pc.set_num_threads(threads)
+    gc.collect()
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20240601)
