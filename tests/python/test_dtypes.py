@@ -179,8 +179,9 @@ UNSUPPORTED = [
     np.dtype([("a", "f8"), ("b", "i4")]),
     np.dtype(("f8", (2,))),
     np.dtype("V8"),
-    np.dtype(">f8") if np.dtype(">f8").isnative is False else np.dtype("<f8").newbyteorder(">"),
-    np.dtype(">i4") if np.dtype(">i4").isnative is False else np.dtype("<i4").newbyteorder(">"),
+    np.dtype("=f8").newbyteorder("S"),  # non-native (byte-swapped) float64
+    np.dtype("=i4").newbyteorder("S"),
+    np.dtype("=c16").newbyteorder("S"),
     np.dtype(np.longdouble),
     np.dtype(np.clongdouble),
 ]
