@@ -130,6 +130,7 @@ void bind_array(nb::module_& m) {
       .def("transpose", &Array::transpose)
       .def("slice", &Array::slice, nb::arg("axis"), nb::arg("start"), nb::arg("step"), nb::arg("count"))
       .def("select", &Array::select, nb::arg("axis"), nb::arg("index"))
+      .def("diagonal", &Array::diagonal)
       .def("copy", &Array::copy, nb::call_guard<nb::gil_scoped_release>())
       .def("astype", [](const Array& a, const std::string& dtype) {
         DType d = parse_dtype(dtype);

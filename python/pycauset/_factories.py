@@ -186,7 +186,6 @@ def identity(n: int, dtype: _dtypes.DTypeLike = "float64") -> Matrix:
     """
     n = operator.index(n)
     out = zeros((n, n), dtype)
-    for i in range(n):
-        out._h.set(i, i, 1)
+    out._h.diagonal().fill(1)
     out._properties = {"structure": "diagonal"}
     return out  # type: ignore[return-value]

@@ -1,6 +1,7 @@
 #include "pycauset/array/array.hpp"
 
 #include <cstring>
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -149,6 +150,15 @@ Array Array::select(int axis, index_t i) const {
   v.offset_ += k * strides_[axis];
   v.shape_ = {shape_[other], 0};
   v.strides_ = {strides_[other], 0};
+  return v;
+}
+
+Array Array::diagonal() const {
+  if (ndim_ != 2) throw ValueError("diagonal needs a rank-2 array");
+  Array v = *this;
+  v.ndim_ = 1;
+  v.shape_ = {std::min(shape_[0], shape_[1]), 0};
+  v.strides_ = {strides_[0] + strides_[1], 0};
   return v;
 }
 

@@ -77,6 +77,17 @@ TEST(Array, BitViewsAndAstype) {
   EXPECT_EQ(counts.get(67, 1).u, 0u);
 }
 
+TEST(Array, DiagonalIsAView) {
+  for (DType d : {DType::float64, DType::bit}) {
+    Array a = matrix(3, 70, d);
+    Array diag = a.diagonal();
+    EXPECT_EQ(diag.shape(0), 3);
+    diag.fill(Scalar::of_int(1));
+    for (index_t i = 0; i < 3; ++i)
+      for (index_t j = 0; j < 70; ++j) EXPECT_EQ(a.get(i, j).nonzero(), i == j);
+  }
+}
+
 TEST(Array, RejectsBadShapes) {
   std::array<index_t, 3> three{1, 2, 3};
   EXPECT_THROW(Array::empty(three, DType::float64), ValueError);

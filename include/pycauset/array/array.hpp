@@ -59,6 +59,9 @@ class Array {
   /// gives a rank-1 row or column, rank 1 is not allowed (use get).
   Array select(int axis, index_t i) const;
 
+  /// Rank 2: view of the main diagonal as a rank-1 array (min(rows, cols) elements).
+  Array diagonal() const;
+
   /// Contiguous copy with the same dtype.
   Array copy() const { return astype(dtype_); }
   /// Contiguous copy converted to `dtype` (C++ casts; complex to real keeps
