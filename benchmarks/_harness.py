@@ -413,12 +413,14 @@ class Side:
 
     ``run`` is the timed call and returns the result. ``check(result)`` runs untimed after
     every call (warm-ups included) and returns None when the result is right or a short
-    message saying what is wrong.
+    message saying what is wrong. ``setup()``, if given, runs untimed before every sample
+    (e.g. to drop a cache so each call starts cold).
     """
 
     name: str
     run: Callable[[], Any]
     check: Optional[Callable[[Any], Optional[str]]] = None
+    setup: Optional[Callable[[], None]] = None
 
 
 @dataclass
@@ -446,9 +448,13 @@ class Comparison:
         def rss_summary(recs: list) -> dict:
             deltas = [r["peak_delta"] for r in recs if r.get("peak_delta") is not None]
             peaks = [r["peak"] for r in recs if r.get("peak") is not None]
-            return {"max_peak_delta_bytes": max(deltas) if deltas else None,
-                    "max_peak_bytes": max(peaks) if peaks else None,
-                    "runs": recs}
+            out = {"max_peak_delta_bytes": max(deltas) if deltas else None,
+                   "max_peak_bytes": max(peaks) if peaks else None}
+            for key in sorted({k for r in recs for k in r} - {"rss_before", "peak", "peak_delta"}):
+                vals = [r[key] for r in recs if isinstance(r.get(key), (int, float))]
+                out[f"max_{key}"] = max(vals) if vals else None
+            out["runs"] = recs
+            return out
 
         return {
             "subject": self.subject,
@@ -467,7 +473,11 @@ class Comparison:
         }
 
 
-def _one_sample(side: Side, number: int, peak: Optional[PeakRss]) -> tuple:
+def _one_sample(side: Side, number: int, peak: Optional[PeakRss],
+                probe: Optional[Callable[[], dict]] = None) -> tuple:
+    if side.setup is not None:
+        side.setup()
+    extra = probe() if probe is not None else {}
     before = peak.reset() if peak is not None else None
     out = None
     t0 = time.perf_counter_ns()
@@ -476,12 +486,13 @@ def _one_sample(side: Side, number: int, peak: Optional[PeakRss]) -> tuple:
     t1 = time.perf_counter_ns()
     hwm = peak.peak() if peak is not None else None
     rss = {"rss_before": before, "peak": hwm,
-           "peak_delta": (hwm - before) if (hwm is not None and before is not None) else None}
+           "peak_delta": (hwm - before) if (hwm is not None and before is not None) else None,
+           **extra}
     return (t1 - t0) / 1e9 / number, out, rss
 
 
 def alternate(subject: Side, baseline: Side, *, warmup: int, repeat: int, number: int = 1,
-              track_rss: bool = True) -> Comparison:
+              track_rss: bool = True, probe: Optional[Callable[[], dict]] = None) -> Comparison:
     """Time ``subject`` and ``baseline`` alternately: S, B, S, B, ...
 
     The first ``warmup`` pairs are run and checked but not counted; then ``repeat`` pairs
@@ -491,6 +502,10 @@ def alternate(subject: Side, baseline: Side, *, warmup: int, repeat: int, number
     subject throughput / baseline throughput). Every result is checked outside the
     timed region and released before the other side runs, so both sides start from the
     same live memory. The cyclic garbage collector is off while timing (as timeit does).
+
+    ``probe()``, if given, runs untimed just before every sample and its dict is stored
+    with that sample's memory record -- e.g. memory an allocator keeps resident for reuse,
+    which the peak delta cannot see because it was faulted in before the reset.
     """
     peak = PeakRss() if track_rss else None
     comp = Comparison(subject.name, baseline.name, warmup, repeat, number,
@@ -504,7 +519,7 @@ def alternate(subject: Side, baseline: Side, *, warmup: int, repeat: int, number
             pair = []
             for side, times, rsss in ((subject, comp.subject_times, comp.subject_rss),
                                       (baseline, comp.baseline_times, comp.baseline_rss)):
-                t, out, rss = _one_sample(side, number, peak)
+                t, out, rss = _one_sample(side, number, peak, probe)
                 msg = None
                 if side.check is not None:
                     try:

@@ -125,12 +125,14 @@ void bind_array(nb::module_& m) {
       })
       .def_prop_ro("storage_path", [](const Array& a) { return a.buffer()->path(); })
       .def_prop_ro("storage_nbytes", [](const Array& a) { return a.buffer()->size(); })
+      .def_prop_ro("storage_address", [](const Array& a) { return std::uintptr_t(a.buffer()->data()); })
       .def_prop_ro("pins", [](const Array& a) { return a.buffer()->pins(); })
       .def("shares_storage", [](const Array& a, const Array& b) { return a.buffer() == b.buffer(); })
       .def("transpose", &Array::transpose)
       .def("slice", &Array::slice, nb::arg("axis"), nb::arg("start"), nb::arg("step"), nb::arg("count"))
       .def("select", &Array::select, nb::arg("axis"), nb::arg("index"))
       .def("diagonal", &Array::diagonal)
+      .def("broadcast_to", &Array::broadcast_to, nb::arg("rows"), nb::arg("cols"))
       .def("copy", &Array::copy, nb::call_guard<nb::gil_scoped_release>())
       .def("astype", [](const Array& a, const std::string& dtype) {
         DType d = parse_dtype(dtype);

@@ -7,6 +7,7 @@
 #include "pycauset/core/dtype.hpp"
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/threads.hpp"
+#include "pycauset/kernels/convert.hpp"
 #include "pycauset/linalg/blas.hpp"
 #include "pycauset/storage/buffer.hpp"
 
@@ -47,6 +48,7 @@ void bind_core(nb::module_& m) {
     return blas::dot(n, reinterpret_cast<const double*>(x), 1, reinterpret_cast<const double*>(y), 1);
   }, nb::arg("x_address"), nb::arg("y_address"), nb::arg("n"), nb::call_guard<nb::gil_scoped_release>(),
      "BLAS ddot over two contiguous float64 buffers (proof of the BLAS link).");
+  m.def("kernel_isa", &kernel_isa, "Instruction set of the conversion kernels in use.");
   m.def("ram_bytes_in_use", &ram_bytes_in_use);
   m.def("ram_bytes_cached", &ram_bytes_cached);
   m.def("release_cached_ram", &release_cached_ram);

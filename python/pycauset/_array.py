@@ -121,6 +121,8 @@ class _ArrayBase:
         return self.shape[0]
 
     def __bool__(self) -> bool:
+        if self.size == 0:
+            raise ValueError(f"the truth value of an empty {type(self).__name__} is ambiguous")
         if self.size != 1:
             raise ValueError(
                 f"the truth value of a {type(self).__name__} with more than one element is "
@@ -362,31 +364,51 @@ def _handle_from_numpy(arr: np.ndarray, dtype: Optional[_dtypes.DType] = None) -
 
 
 def _assign(handle: Any, value: Any) -> None:
-    """Write value (scalar, pycauset object or array-like) into the view `handle`."""
+    """Write value (scalar, pycauset object or array-like) into the view `handle`.
+
+    Sources broadcast to the target's shape as in NumPy; a source that overlaps
+    the target's storage is copied first, so ``A[:, :] = A.T`` is correct.
+    """
     if isinstance(value, (bool, int, float, complex, np.generic)) or (
         isinstance(value, np.ndarray) and value.ndim == 0
     ):
         handle.fill(_python_scalar(value))
         return
     target = _dtypes.dtype(handle.dtype)
+    shape = handle.shape
     if isinstance(value, _ArrayBase):
         src = value._materialized()._h
-        if src.shape != handle.shape:
-            raise ValueError(f"could not assign an object of shape {src.shape} into shape {handle.shape}")
         if src.dtype.startswith("complex") and target.kind != "c":
             raise TypeError(f"cannot assign complex values into a {target.name} object")
-        if src.shares_storage(handle):  # may overlap: read from a private copy
+        if src.shares_storage(handle):
             src = src.copy()
+        if src.shape != shape:
+            if len(shape) == 1 and src.shape != (1,) or len(src.shape) > len(shape):
+                raise ValueError(f"could not broadcast input of shape {src.shape} into shape {shape}")
+            rows, cols = shape if len(shape) == 2 else (1, shape[0])
+            src = src.broadcast_to(rows, cols)
+            if len(shape) == 1:
+                src = src.select(0, 0)
         handle.assign(src)
         return
-    arr = np.asarray(value)
-    if arr.dtype.kind == "c" and target.kind != "c":
-        raise TypeError(f"cannot assign complex values into a {target.name} object")
+    if isinstance(value, np.ndarray):
+        arr = value
+        if arr.dtype.kind == "c" and target.kind != "c":
+            raise TypeError(f"cannot assign complex values into a {target.name} object")
+    else:  # lists and other array-likes: let NumPy parse them straight into the target dtype
+        arr = np.asarray(value, dtype=target.numpy)
     try:
-        arr = np.broadcast_to(arr, handle.shape)
+        arr = np.broadcast_to(arr, shape)
     except ValueError:
-        raise ValueError(
-            f"could not broadcast input of shape {arr.shape} into shape {handle.shape}"
-        ) from None
+        raise ValueError(f"could not broadcast input of shape {arr.shape} into shape {shape}") from None
     arr = _prepare_numpy(arr)
+    if _overlaps(arr, handle):
+        arr = arr.copy()
     handle.assign_numpy(*_numpy_args(arr))
+
+
+def _overlaps(arr: np.ndarray, handle: Any) -> bool:
+    """Whether an ndarray's memory overlaps the buffer behind handle (e.g. np.asarray(A))."""
+    lo, hi = np.lib.array_utils.byte_bounds(arr)
+    start = handle.storage_address
+    return lo < start + handle.storage_nbytes and start < hi

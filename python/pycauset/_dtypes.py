@@ -137,7 +137,7 @@ def dtype(spec: Any) -> DType:
         name = _ALIASES.get(spec, spec)
         if name in _BY_NAME:
             return _BY_NAME[name]
-    elif spec is not None:
+    if spec is not None:  # NumPy spellings: np.float32, "f8", "<i4", float, ...
         try:
             np_dtype = np.dtype(spec)
         except (TypeError, ValueError):

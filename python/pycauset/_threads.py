@@ -39,5 +39,10 @@ def set_num_threads(n: int) -> None:
 
 
 def blas_info() -> dict:
-    """The BLAS pycauset runs: its build configuration and current thread count."""
-    return {"config": _core.blas_config(), "num_threads": _core.blas_num_threads()}
+    """The BLAS pycauset runs (build configuration, thread count) and the
+    instruction set its own conversion kernels use."""
+    return {
+        "config": _core.blas_config(),
+        "num_threads": _core.blas_num_threads(),
+        "kernels": _core.kernel_isa(),
+    }

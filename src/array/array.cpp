@@ -153,6 +153,29 @@ Array Array::select(int axis, index_t i) const {
   return v;
 }
 
+Array Array::broadcast_to(index_t rows, index_t cols) const {
+  Array v = *this;
+  auto fail = [&] {
+    return ValueError("could not broadcast shape " + shape_str(ndim_, shape_) + " to (" +
+                      std::to_string(rows) + ", " + std::to_string(cols) + ")");
+  };
+  if (ndim_ == 1) {
+    if (shape_[0] != cols && shape_[0] != 1) throw fail();
+    v.ndim_ = 2;
+    v.shape_ = {rows, cols};
+    v.strides_ = {0, shape_[0] == 1 ? 0 : strides_[0]};
+    return v;
+  }
+  for (int k = 0; k < 2; ++k) {
+    index_t want = k == 0 ? rows : cols;
+    if (shape_[k] == want) continue;
+    if (shape_[k] != 1) throw fail();
+    v.shape_[k] = want;
+    v.strides_[k] = 0;
+  }
+  return v;
+}
+
 Array Array::diagonal() const {
   if (ndim_ != 2) throw ValueError("diagonal needs a rank-2 array");
   Array v = *this;

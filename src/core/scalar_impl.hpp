@@ -41,7 +41,8 @@ template <class T> T scalar_to(const Scalar& s) {
         return T(s.u);
       }
       double v = s.c.real();
-      if (!std::isfinite(v)) throw ValueError("cannot convert float NaN or infinity to an integer");
+      if (std::isnan(v)) throw ValueError("cannot convert float NaN to an integer");
+      if (std::isinf(v)) throw OverflowError("cannot convert float infinity to an integer");
       double t = std::trunc(v);
       // 2^63 and 2^64 are exact doubles; compare in double to avoid UB in the cast.
       if (t < double(L::min()) || t >= double(L::max()) + 1.0) throw out_of_range(std::to_string(v));

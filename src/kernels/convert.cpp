@@ -1,3 +1,6 @@
+// Compiled once per instruction set (see CMakeLists.txt); PYCAUSET_ISA names
+// the namespace of this copy and dispatch.cpp picks one at run time, so the
+// compiler can vectorise the cast loops for the CPU at hand.
 #include "pycauset/kernels/convert.hpp"
 
 #include <algorithm>
@@ -7,7 +10,11 @@
 #include "../core/scalar_impl.hpp"
 #include "pycauset/core/threads.hpp"
 
-namespace pycauset {
+#ifndef PYCAUSET_ISA
+#define PYCAUSET_ISA isa_baseline
+#endif
+
+namespace pycauset::PYCAUSET_ISA {
 namespace {
 
 constexpr std::int64_t kParallelBytes = 1 << 20;  // below this a thread hand-off costs more than it saves
@@ -296,4 +303,4 @@ void fill(const StridedRef& d, const Scalar& v) {
   });
 }
 
-}  // namespace pycauset
+}  // namespace pycauset::PYCAUSET_ISA

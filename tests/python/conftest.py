@@ -7,8 +7,6 @@ import path must handle (C, Fortran, sliced, negative strides, transposed...).
 
 from __future__ import annotations
 
-import gc
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
@@ -18,7 +16,7 @@ import pycauset as pc
 # Hypothesis: modest example counts, no deadline (the machine is shared and slow).
 settings.register_profile(
     "pycauset",
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -174,7 +172,6 @@ def _reset_global_state():
     pc.set_export_max_bytes(None)
     if pc.get_num_threads() != threads:
         pc.set_num_threads(threads)
-    gc.collect()
 
 
 @pytest.fixture

@@ -59,6 +59,12 @@ class Array {
   /// gives a rank-1 row or column, rank 1 is not allowed (use get).
   Array select(int axis, index_t i) const;
 
+  /// Read-only-use view of this array repeated to rows x cols with NumPy's
+  /// broadcasting (stride 0 on repeated axes): a rank-1 array of length cols
+  /// repeats as rows; a rank-2 array may repeat along extents of size 1.
+  /// ValueError when the shapes are not compatible.
+  Array broadcast_to(index_t rows, index_t cols) const;
+
   /// Rank 2: view of the main diagonal as a rank-1 array (min(rows, cols) elements).
   Array diagonal() const;
 

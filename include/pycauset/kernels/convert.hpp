@@ -31,6 +31,9 @@ void convert(const StridedRef& src, const StridedRef& dst);
 /// Sets every element of dst to v (after scalar_to<T> checks).
 void fill(const StridedRef& dst, const Scalar& v);
 
+/// Instruction set of the kernels in use: "avx512", "avx2" or "baseline".
+const char* kernel_isa();
+
 namespace detail {
 /// Packs n bytes (nonzero -> 1) into bits starting at bit 0 of `words`.
 /// Trailing bits of the last word beyond n are cleared.

@@ -1,0 +1,48 @@
+#pragma once
+// Buffers over memory-mapped file regions: loaded .pycauset files and spill files.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "pycauset/storage/buffer.hpp"
+
+namespace pycauset {
+
+/// How a file is mapped. read_only: writes through pycauset raise;
+/// read_write: writes go to the file; copy_on_write: writes stay private to
+/// this process and the file never changes.
+enum class MapMode { read_only, read_write, copy_on_write };
+
+/// A mapped region [offset, offset + size) of a file, plus 8 readable bytes
+/// after it (bit kernels read whole words). The file must be that long.
+class MappedFileBuffer final : public Buffer {
+ public:
+  /// Maps a region of an existing file. Raises ValueError naming the file
+  /// when it cannot be opened or mapped.
+  static std::shared_ptr<MappedFileBuffer> open(const std::string& path, std::uint64_t offset,
+                                                std::size_t size, MapMode mode,
+                                                StorageKind kind = StorageKind::file);
+  /// Creates a new zero-filled (sparse) file of size + 8 bytes at path, maps
+  /// it read-write, and removes the file when the buffer dies.
+  static std::shared_ptr<MappedFileBuffer> create_spill(const std::string& path, std::size_t size);
+  ~MappedFileBuffer() override;
+
+  StorageKind kind() const override { return kind_; }
+  std::string path() const override { return path_; }
+  bool writable() const override { return mode_ != MapMode::read_only; }
+  MapMode mode() const { return mode_; }
+
+ private:
+  MappedFileBuffer(std::byte* data, std::size_t size, void* base, std::size_t length,
+                   std::string path, MapMode mode, StorageKind kind, bool remove)
+      : Buffer(data, size), base_(base), length_(length), path_(std::move(path)), mode_(mode),
+        kind_(kind), remove_(remove) {}
+  void* base_;
+  std::size_t length_;
+  std::string path_;
+  MapMode mode_;
+  StorageKind kind_;
+  bool remove_;
+};
+
+}  // namespace pycauset

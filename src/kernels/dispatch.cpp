@@ -1,0 +1,58 @@
+// Picks the copy of the conversion kernels built for the best instruction set
+// this CPU supports (decided once).
+#include "pycauset/kernels/convert.hpp"
+
+namespace pycauset {
+
+#define PYCAUSET_DECLARE_ISA(ns)                                \
+  namespace ns {                                                \
+  void convert(const StridedRef& src, const StridedRef& dst);   \
+  void fill(const StridedRef& dst, const Scalar& v);            \
+  }
+PYCAUSET_DECLARE_ISA(isa_baseline)
+#ifdef PYCAUSET_HAVE_X86_ISAS
+PYCAUSET_DECLARE_ISA(isa_avx2)
+PYCAUSET_DECLARE_ISA(isa_avx512)
+#endif
+
+namespace {
+
+struct Kernels {
+  void (*convert)(const StridedRef&, const StridedRef&);
+  void (*fill)(const StridedRef&, const Scalar&);
+};
+
+Kernels pick() {
+#ifdef PYCAUSET_HAVE_X86_ISAS
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma"))
+    return {isa_avx512::convert, isa_avx512::fill};
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+    return {isa_avx2::convert, isa_avx2::fill};
+#endif
+  return {isa_baseline::convert, isa_baseline::fill};
+}
+
+const Kernels& kernels() {
+  static const Kernels k = pick();
+  return k;
+}
+
+}  // namespace
+
+void convert(const StridedRef& src, const StridedRef& dst) { kernels().convert(src, dst); }
+void fill(const StridedRef& dst, const Scalar& v) { kernels().fill(dst, v); }
+
+const char* kernel_isa() {
+  auto c = kernels().convert;
+#ifdef PYCAUSET_HAVE_X86_ISAS
+  if (c == isa_avx512::convert) return "avx512";
+  if (c == isa_avx2::convert) return "avx2";
+#endif
+  (void)c;
+  return "baseline";
+}
+
+}  // namespace pycauset

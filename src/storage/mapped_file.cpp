@@ -1,0 +1,83 @@
+#include "pycauset/storage/mapped_file.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "pycauset/core/error.hpp"
+#include "pycauset/storage/governor.hpp"
+
+namespace pycauset {
+namespace {
+
+constexpr std::size_t kSlack = 8;
+
+std::string os_error(const std::string& what, const std::string& path) {
+  return what + " '" + path + "': " + std::strerror(errno);
+}
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<MappedFileBuffer> MappedFileBuffer::open(const std::string& path, std::uint64_t offset,
+                                                         std::size_t size, MapMode mode, StorageKind kind) {
+  Fd f;
+  f.fd = ::open(path.c_str(), (mode == MapMode::read_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (f.fd < 0) throw ValueError(os_error("cannot open", path));
+  struct stat st;
+  if (fstat(f.fd, &st) != 0) throw ValueError(os_error("cannot stat", path));
+  if (std::uint64_t(st.st_size) < offset + size + kSlack)
+    throw ValueError("file '" + path + "' is shorter than the region it should hold");
+  const auto page = std::uint64_t(sysconf(_SC_PAGESIZE));
+  std::uint64_t start = offset / page * page;
+  std::size_t length = std::size_t(offset - start) + size + kSlack;
+  int prot = mode == MapMode::read_only ? PROT_READ : PROT_READ | PROT_WRITE;
+  int flags = mode == MapMode::copy_on_write ? MAP_PRIVATE : MAP_SHARED;
+  void* base = mmap(nullptr, length, prot, flags, f.fd, off_t(start));
+  if (base == MAP_FAILED) throw ValueError(os_error("cannot map", path));
+  auto* data = static_cast<std::byte*>(base) + (offset - start);
+  return std::shared_ptr<MappedFileBuffer>(
+      new MappedFileBuffer(data, size, base, length, path, mode, kind, false));
+}
+
+std::shared_ptr<MappedFileBuffer> MappedFileBuffer::create_spill(const std::string& path, std::size_t size) {
+  Fd f;
+  f.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (f.fd < 0) throw MemoryError(os_error("cannot create spill file", path));
+  std::size_t length = size + kSlack;
+  if (ftruncate(f.fd, off_t(length)) != 0) {
+    int err = errno;
+    ::unlink(path.c_str());
+    errno = err;
+    throw MemoryError(os_error("cannot size spill file", path));
+  }
+  void* base = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
+  if (base == MAP_FAILED) {
+    int err = errno;
+    ::unlink(path.c_str());
+    errno = err;
+    throw MemoryError(os_error("cannot map spill file", path));
+  }
+  return std::shared_ptr<MappedFileBuffer>(new MappedFileBuffer(
+      static_cast<std::byte*>(base), size, base, length, path, MapMode::read_write, StorageKind::spill, true));
+}
+
+MappedFileBuffer::~MappedFileBuffer() {
+  munmap(base_, length_);
+  if (remove_) {
+    ::unlink(path_.c_str());
+    detail::spill_released(size_);
+  }
+}
+
+}  // namespace pycauset
