@@ -10,15 +10,29 @@
 #include "pycauset/kernels/convert.hpp"
 #include "pycauset/linalg/blas.hpp"
 #include "pycauset/storage/buffer.hpp"
+#include "pycauset/storage/format.hpp"
 
 namespace nb = nanobind;
 using namespace pycauset;
 
+namespace {
+PyObject* g_format_error = nullptr;  // pycauset.FormatError, created below
+}
+
 void bind_core(nb::module_& m) {
+  g_format_error = PyErr_NewExceptionWithDoc(
+      "pycauset.FormatError",
+      "A file is not a valid .pycauset file: truncated, foreign, corrupt or of an unsupported "
+      "version. The message names the file and what is wrong. Subclasses ValueError.",
+      PyExc_ValueError, nullptr);
+  m.attr("FormatError") = nb::handle(g_format_error);
+
   // The one place core exceptions become Python exceptions.
   nb::register_exception_translator([](const std::exception_ptr& p, void*) {
     try {
       std::rethrow_exception(p);
+    } catch (const FormatError& e) {
+      PyErr_SetString(g_format_error, e.what());
     } catch (const TypeError& e) {
       PyErr_SetString(PyExc_TypeError, e.what());
     } catch (const IndexError& e) {

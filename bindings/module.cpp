@@ -6,9 +6,11 @@ namespace nb = nanobind;
 
 void bind_core(nb::module_& m);
 void bind_array(nb::module_& m);
+void bind_storage(nb::module_& m);
 
 NB_MODULE(_core, m) {
   m.doc() = "pycauset's C++ engine (private: import pycauset instead)";
   bind_core(m);
   bind_array(m);
+  bind_storage(m);
 }

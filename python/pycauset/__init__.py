@@ -40,6 +40,17 @@ from ._dtypes import (
 from ._errors import ExportGuardError
 from ._export import get_export_max_bytes, set_export_max_bytes, to_numpy
 from ._factories import empty, full, identity, matrix, ones, vector, zeros
+from ._storage import (
+    FormatError,
+    convert_file,
+    get_backing_dir,
+    get_memory_limit,
+    load,
+    memory_info,
+    save,
+    set_backing_dir,
+    set_memory_limit,
+)
 from ._threads import blas_info, get_num_threads, set_num_threads
 
 try:
@@ -55,4 +66,6 @@ __all__ = [
     "matrix", "vector", "zeros", "ones", "empty", "full", "identity",
     "to_numpy", "set_export_max_bytes", "get_export_max_bytes",
     "get_num_threads", "set_num_threads", "blas_info",
+    "FormatError", "save", "load", "convert_file",
+    "set_memory_limit", "get_memory_limit", "set_backing_dir", "get_backing_dir", "memory_info",
 ]

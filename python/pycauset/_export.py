@@ -20,6 +20,10 @@ __all__ = ["to_numpy", "set_export_max_bytes", "get_export_max_bytes"]
 
 _export_max_bytes: Optional[int] = None
 
+#: ``to_numpy`` exports file- or spill-backed data without ``allow_huge=True`` up
+#: to this many bytes (e.g. a slice for a quick look). ``np.asarray`` never does.
+SMALL_EXPORT_BYTES = 64 << 20
+
 
 def set_export_max_bytes(n: Optional[int]) -> None:
     """Cap the bytes any single export to NumPy may materialise.
@@ -92,8 +96,12 @@ def _describe(obj: Any) -> str:
     return f"{type(obj).__name__} of shape {h.shape} and dtype {h.dtype} ({where})"
 
 
-def _guard(obj: Any, np_dtype: np.dtype, allow_huge: bool, will_copy: bool) -> None:
-    """Raise ExportGuardError if this export must not happen; allocate nothing."""
+def _guard(obj: Any, np_dtype: np.dtype, allow_huge: bool, will_copy: bool, implicit: bool) -> None:
+    """Raise ExportGuardError if this export must not happen; allocate nothing.
+
+    ``implicit`` is True for ``np.asarray``/``np.array`` (the ``__array__``
+    protocol) and False for an explicit ``to_numpy`` call.
+    """
     h = obj._h
     nbytes = h.size * np_dtype.itemsize
     if allow_huge:
@@ -104,11 +112,14 @@ def _guard(obj: Any, np_dtype: np.dtype, allow_huge: bool, will_copy: bool) -> N
                 f"{_human(avail)} of memory is available. Export a slice instead."
             )
         return
-    if h.storage_kind != "ram":
+    on_disk = h.storage_kind != "ram"
+    if on_disk and (implicit or nbytes > SMALL_EXPORT_BYTES):
+        how = "implicitly" if implicit else f"without allow_huge=True (it exceeds {_human(SMALL_EXPORT_BYTES)})"
         raise ExportGuardError(
-            f"refusing to export {_describe(obj)} implicitly: it is {h.storage_kind}-backed and "
+            f"refusing to export {_describe(obj)} {how}: it is {h.storage_kind}-backed and "
             f"exporting would materialise {_human(nbytes)} in RAM. Call "
-            "pycauset.to_numpy(obj, allow_huge=True) to export it anyway, or export a slice."
+            "pycauset.to_numpy(obj, allow_huge=True) to export it anyway, or export a slice "
+            "with pycauset.to_numpy(obj[:1000, :1000])."
         )
     cap = _export_max_bytes
     if cap is not None and nbytes > cap:
@@ -172,14 +183,16 @@ def to_numpy(obj: Any, copy: bool = True, allow_huge: bool = False) -> np.ndarra
         and not bit-packed; the view keeps the object alive and pins its storage.
         When no view is possible, a ``UserWarning`` says why and a copy is returned.
     allow_huge : bool, default False
-        Export even when the object is file- or spill-backed or larger than the
-        export cap. The copy must still fit in available memory.
+        Export even when the object is larger than the export cap, or file- or
+        spill-backed and larger than ``SMALL_EXPORT_BYTES`` (64 MiB). The copy must
+        still fit in available memory.
 
     Raises
     ------
     ExportGuardError
-        The object is file- or spill-backed, or larger than the export cap, and
-        ``allow_huge`` is False; or the copy cannot fit in available memory.
+        The export is larger than the export cap, or the object is file- or
+        spill-backed and the export is larger than 64 MiB, and ``allow_huge`` is
+        False; or the copy cannot fit in available memory.
     TypeError
         ``obj`` is not a pycauset Matrix or Vector.
 
@@ -197,7 +210,7 @@ def to_numpy(obj: Any, copy: bool = True, allow_huge: bool = False) -> np.ndarra
     obj = obj._materialized()
     np_dtype = obj.dtype.numpy
     blocker = None if copy else _view_blocker(obj)
-    _guard(obj, np_dtype, allow_huge, will_copy=copy or blocker is not None)
+    _guard(obj, np_dtype, allow_huge, will_copy=copy or blocker is not None, implicit=False)
     if not copy:
         if blocker is None:
             return _view(obj)
@@ -217,7 +230,7 @@ def array_protocol(obj: Any, dtype: Any = None, copy: Optional[bool] = None) -> 
             "Use np.asarray(obj) or pycauset.to_numpy(obj) to allow a copy."
         )
     will_copy = copy is True or blocker is not None
-    _guard(obj, np_dtype, allow_huge=False, will_copy=will_copy)
+    _guard(obj, np_dtype, allow_huge=False, will_copy=will_copy, implicit=True)
     if not will_copy:
         return _view(obj)
     return _export(obj, np_dtype)

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "../core/scalar_impl.hpp"
+#include "pycauset/storage/governor.hpp"
 
 namespace pycauset {
 namespace {
@@ -46,12 +47,32 @@ Array Array::empty(std::span<const index_t> shape, DType dtype, bool zero) {
   if (row_len != 0 && rows > std::numeric_limits<index_t>::max() / 8 / bits / row_len)
     throw MemoryError("array of shape " + shape_str(a.ndim_, {shape[0], cols}) + " is too large");
   std::size_t bytes = std::size_t((rows * row_len * bits + 63) / 64 * 8);
-  a.buffer_ = RamBuffer::allocate(bytes, zero);
+  a.buffer_ = allocate_buffer(bytes, zero);
   if (a.ndim_ == 2) {
     a.shape_ = {shape[0], shape[1]};
     a.strides_ = {row_len, 1};
   } else {
     a.shape_ = {shape[0], 0};
+    a.strides_ = {1, 0};
+  }
+  return a;
+}
+
+Array Array::over_buffer(std::shared_ptr<Buffer> buffer, DType dtype, int ndim, index_t rows, index_t cols,
+                         index_t row_stride) {
+  if (ndim != 1 && ndim != 2) throw ValueError("arrays have 1 or 2 dimensions");
+  const auto bits = index_t(dtype_info(dtype).bits);
+  if (std::size_t((rows * row_stride * bits + 7) / 8) > buffer->size() && rows > 0 && cols > 0)
+    throw ValueError("buffer is too small for the array");
+  Array a;
+  a.buffer_ = std::move(buffer);
+  a.dtype_ = dtype;
+  a.ndim_ = ndim;
+  if (ndim == 2) {
+    a.shape_ = {rows, cols};
+    a.strides_ = {row_stride, 1};
+  } else {
+    a.shape_ = {cols, 0};
     a.strides_ = {1, 0};
   }
   return a;

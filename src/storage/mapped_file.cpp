@@ -34,8 +34,13 @@ std::shared_ptr<MappedFileBuffer> MappedFileBuffer::open(const std::string& path
   Fd f;
   f.fd = ::open(path.c_str(), (mode == MapMode::read_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
   if (f.fd < 0) throw ValueError(os_error("cannot open", path));
+  return from_fd(f.fd, path, offset, size, mode, kind);
+}
+
+std::shared_ptr<MappedFileBuffer> MappedFileBuffer::from_fd(int fd, const std::string& path, std::uint64_t offset,
+                                                            std::size_t size, MapMode mode, StorageKind kind) {
   struct stat st;
-  if (fstat(f.fd, &st) != 0) throw ValueError(os_error("cannot stat", path));
+  if (fstat(fd, &st) != 0) throw ValueError(os_error("cannot stat", path));
   if (std::uint64_t(st.st_size) < offset + size + kSlack)
     throw ValueError("file '" + path + "' is shorter than the region it should hold");
   const auto page = std::uint64_t(sysconf(_SC_PAGESIZE));
@@ -43,7 +48,7 @@ std::shared_ptr<MappedFileBuffer> MappedFileBuffer::open(const std::string& path
   std::size_t length = std::size_t(offset - start) + size + kSlack;
   int prot = mode == MapMode::read_only ? PROT_READ : PROT_READ | PROT_WRITE;
   int flags = mode == MapMode::copy_on_write ? MAP_PRIVATE : MAP_SHARED;
-  void* base = mmap(nullptr, length, prot, flags, f.fd, off_t(start));
+  void* base = mmap(nullptr, length, prot, flags, fd, off_t(start));
   if (base == MAP_FAILED) throw ValueError(os_error("cannot map", path));
   auto* data = static_cast<std::byte*>(base) + (offset - start);
   return std::shared_ptr<MappedFileBuffer>(

@@ -29,6 +29,11 @@ class Array {
   /// vector when rank == 1).
   static Array from_strided(const StridedRef& src, DType dtype, int rank);
 
+  /// A contiguous array over an existing buffer (e.g. a mapped file payload)
+  /// whose rows lie `row_stride` elements apart. The buffer must be large enough.
+  static Array over_buffer(std::shared_ptr<Buffer> buffer, DType dtype, int ndim, index_t rows,
+                           index_t cols, index_t row_stride);
+
   int ndim() const { return ndim_; }
   DType dtype() const { return dtype_; }
   index_t shape(int axis) const { return shape_[check_axis(axis)]; }

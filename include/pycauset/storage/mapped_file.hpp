@@ -22,6 +22,11 @@ class MappedFileBuffer final : public Buffer {
   static std::shared_ptr<MappedFileBuffer> open(const std::string& path, std::uint64_t offset,
                                                 std::size_t size, MapMode mode,
                                                 StorageKind kind = StorageKind::file);
+  /// As open, on an already open file descriptor (not taken over: the caller
+  /// closes it; the mapping stays valid after that).
+  static std::shared_ptr<MappedFileBuffer> from_fd(int fd, const std::string& path, std::uint64_t offset,
+                                                   std::size_t size, MapMode mode,
+                                                   StorageKind kind = StorageKind::file);
   /// Creates a new zero-filled (sparse) file of size + 8 bytes at path, maps
   /// it read-write, and removes the file when the buffer dies.
   static std::shared_ptr<MappedFileBuffer> create_spill(const std::string& path, std::size_t size);

@@ -1,0 +1,52 @@
+#pragma once
+// Saving arrays to and loading them from .pycauset files.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "pycauset/array/array.hpp"
+#include "pycauset/storage/atomic_file.hpp"
+#include "pycauset/storage/format.hpp"
+#include "pycauset/storage/mapped_file.hpp"
+
+namespace pycauset {
+
+/// Writes a .pycauset file atomically (through an AtomicFile): a failure or a
+/// crash before commit() leaves the old target untouched.
+/// Not thread-safe; payload writes may come in any order.
+class FileWriter {
+ public:
+  FileWriter(std::string path, DType dtype, int ndim, std::uint64_t rows, std::uint64_t cols);
+  FileWriter(const FileWriter&) = delete;
+  FileWriter& operator=(const FileWriter&) = delete;
+
+  const format::Header& header() const { return header_; }
+  /// Writes src (a block of the object) at rows [row0, row0 + src.rows) and
+  /// columns [col0, col0 + src.cols), converting to the file's dtype. For bit
+  /// files col0 must be a multiple of 64. Uses a bounded staging buffer.
+  void write_block(const StridedRef& src, std::uint64_t row0, std::uint64_t col0 = 0);
+  /// Writes the whole payload from an array of the file's shape.
+  void write_array(const Array& a);
+  /// Writes metadata and header, makes the file durable and puts it in place.
+  void commit(std::string_view metadata, std::uint8_t structure);
+
+ private:
+  AtomicFile file_;
+  format::Header header_;
+};
+
+/// Saves `a` to `path` (see FileWriter). `metadata` is stored verbatim.
+void save_array(const Array& a, const std::string& path, std::string_view metadata, std::uint8_t structure);
+
+/// A loaded file: its array (memory-mapped), metadata bytes and structure code.
+struct LoadedFile {
+  Array array;
+  std::string metadata;
+  std::uint8_t structure;
+};
+
+/// Opens a .pycauset file, validates it (FormatError naming the file and the
+/// problem) and maps its payload with the given mode. Never writes to the file.
+LoadedFile load_file(const std::string& path, MapMode mode);
+
+}  // namespace pycauset

@@ -1,0 +1,38 @@
+#pragma once
+// Crash-safe file replacement: write a temporary file beside the target, then
+// fsync it, rename it over the target and fsync the directory. A crash at any
+// point leaves either the old file or the new one, never a mix.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace pycauset {
+
+/// A file being written for atomic replacement of `path`.
+/// The temporary lives in the target's directory (so rename is atomic) and is
+/// named ".<name>.tmp-<pid>-<n>"; temporaries left by dead processes for the
+/// same target are removed on construction. Destroying an AtomicFile that was
+/// not committed removes its temporary. Not thread-safe.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  /// Writes n bytes at offset (ValueError with the OS reason on failure).
+  void write(const std::byte* data, std::size_t n, std::uint64_t offset);
+  /// Sets the file's length (a hole reads as zeros).
+  void resize(std::uint64_t length);
+  /// fsync, rename over the target, fsync the directory.
+  void commit();
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return tmp_; }
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+}  // namespace pycauset

@@ -1,0 +1,55 @@
+#pragma once
+// The memory governor: a RAM budget, the accounting of every buffer, and the
+// decision to create a new buffer in RAM or as a spill file on disk.
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "pycauset/storage/buffer.hpp"
+
+namespace pycauset {
+
+/// Snapshot of where pycauset's data lives.
+struct MemoryInfo {
+  std::size_t limit;         ///< the budget for RAM buffers, bytes
+  std::size_t ram_in_use;    ///< bytes held by live RAM buffers
+  std::size_t ram_cached;    ///< freed RAM kept for reuse (counts against the budget)
+  std::size_t spill_in_use;  ///< bytes in live spill files
+  std::size_t spill_files;   ///< number of live spill files
+  std::string backing_dir;   ///< where spill directories are created
+  std::string spill_dir;     ///< this process's spill directory ("" until the first spill)
+};
+
+/// Default budget: half of physical memory or of the container's (cgroup)
+/// limit, whichever is smaller.
+std::size_t default_memory_limit();
+std::size_t memory_limit();
+/// Sets the budget (bytes, > 0). Existing buffers stay where they are.
+void set_memory_limit(std::size_t bytes);
+
+/// Directory under which this process's spill directory is created. Default:
+/// the system temporary directory ($TMPDIR or /tmp). Setting it takes effect
+/// for spill files created afterwards; it must exist and be writable.
+std::string backing_dir();
+void set_backing_dir(const std::string& path);
+
+MemoryInfo memory_info();
+
+/// A new buffer of `size` bytes: in RAM when RAM use stays within the budget,
+/// otherwise a spill file in this process's spill directory. Spill files are
+/// always zero-filled; RAM buffers only when zero = true.
+std::shared_ptr<Buffer> allocate_buffer(std::size_t size, bool zero);
+
+/// Removes this process's spill directory and anything left in it (normal exit).
+void remove_spill_dir();
+
+/// Removes spill directories under `dir` whose owning process is gone (its
+/// lock is free). Touches only pycauset-named directories and the files
+/// pycauset creates in them. Returns how many directories it removed.
+int remove_stale_spill_dirs(const std::string& dir);
+
+namespace detail {
+void spill_released(std::size_t bytes);  ///< called by a spill buffer as it dies
+}
+
+}  // namespace pycauset

@@ -1,0 +1,363 @@
+"""Storage: the memory budget, spill files, and .pycauset / .npy files.
+
+The mechanisms live in the C++ core (governor, spill directories, the file
+format, atomic writes); this module parses arguments, carries the metadata as
+JSON, and streams .npy files through the core in bounded chunks.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime
+import json
+import os
+import re
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from . import _core, _dtypes
+from ._array import _ArrayBase, _numpy_args, _prepare_numpy
+
+__all__ = [
+    "set_memory_limit", "get_memory_limit", "set_backing_dir", "get_backing_dir",
+    "memory_info", "save", "load", "convert_file", "FormatError",
+]
+
+FormatError = _core.FormatError
+PathLike = Union[str, "os.PathLike[str]"]
+
+_STRUCTURES = ("dense", "upper_triangular", "lower_triangular", "symmetric", "diagonal")
+_UNITS = {
+    "": 1, "b": 1,
+    "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
+    "t": 1000**4, "tb": 1000**4,
+    "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4,
+}
+_CHUNK_BYTES = 32 << 20  # staging size for streaming conversions
+
+
+def parse_size(size: Union[int, str]) -> int:
+    """Bytes from an int or a size string such as ``"2 GiB"``, ``"512MB"``, ``"1.5e9"``."""
+    if isinstance(size, bool):
+        raise TypeError("size must be an int number of bytes or a string like '2 GiB'")
+    if isinstance(size, (int, np.integer)):
+        n = int(size)
+    elif isinstance(size, str):
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*", size)
+        unit = m.group(2).lower() if m else None
+        if not m or unit not in _UNITS:
+            raise ValueError(
+                f"cannot parse size {size!r}; use bytes or a number with a unit "
+                "(B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. '2 GiB'"
+            )
+        n = int(float(m.group(1)) * _UNITS[unit])
+    else:
+        raise TypeError(f"size must be an int or a string like '2 GiB', got {type(size).__name__}")
+    if n <= 0:
+        raise ValueError(f"size must be positive, got {size!r}")
+    return n
+
+
+def set_memory_limit(limit: Union[int, str, None]) -> None:
+    """Set the RAM budget of pycauset's memory governor.
+
+    New objects (and imports) that would push pycauset's RAM use past the budget
+    are created file-backed ("spill") in the backing directory instead. Existing
+    objects stay where they are.
+
+    Parameters
+    ----------
+    limit : int, str or None
+        Bytes, or a size string such as ``"2 GiB"`` or ``"500MB"``. None restores
+        the default: half of physical memory or of the container's limit,
+        whichever is smaller.
+
+    Examples
+    --------
+    >>> import pycauset as pc
+    >>> pc.set_memory_limit("2 GiB"); pc.get_memory_limit()
+    2147483648
+    >>> pc.set_memory_limit(None)
+    """
+    _core.set_memory_limit(_core.default_memory_limit() if limit is None else parse_size(limit))
+
+
+def get_memory_limit() -> int:
+    """The governor's RAM budget in bytes."""
+    return _core.memory_limit()
+
+
+def set_backing_dir(path: PathLike) -> None:
+    """Directory in which spill files are created (default: the system temp dir).
+
+    pycauset makes a private, locked ``pycauset-<pid>-...`` directory inside it,
+    removes each spill file when its object dies and the directory at normal
+    exit; a later process removes directories whose owner died. The path must be
+    an existing, writable directory (ValueError otherwise).
+    """
+    _core.set_backing_dir(os.path.abspath(os.fspath(path)))
+
+
+def get_backing_dir() -> str:
+    """The directory spill files are created under."""
+    return _core.backing_dir()
+
+
+def memory_info() -> dict:
+    """Where pycauset's data lives right now.
+
+    Returns a dict with ``limit`` (the budget), ``ram_in_use`` (live RAM
+    buffers), ``ram_cached`` (freed RAM kept for reuse), ``spill_in_use`` and
+    ``spill_files`` (live spill files), ``backing_dir`` and ``spill_dir`` (this
+    process's spill directory, or None before the first spill). All sizes in bytes.
+    """
+    return _core.memory_info()
+
+
+# ---- .pycauset files -----------------------------------------------------------
+
+
+def _metadata(obj: _ArrayBase, extra: Optional[dict] = None) -> bytes:
+    try:
+        props = json.loads(json.dumps(obj.properties))
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"object properties must be JSON-serialisable to be saved: {err}") from None
+    meta = {
+        "properties": props,
+        "provenance": {
+            "writer": f"pycauset {_version()}",
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            **(extra or {}),
+        },
+    }
+    return json.dumps(meta, sort_keys=True).encode()
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _structure_code(props: dict) -> int:
+    s = props.get("structure", "dense")
+    return _STRUCTURES.index(s) if s in _STRUCTURES else 0
+
+
+def save(obj: _ArrayBase, path: PathLike) -> None:
+    """Save a Matrix or Vector to a ``.pycauset`` file, atomically.
+
+    The data goes to a temporary file in the target directory, which is fsynced
+    and renamed over ``path`` (and the directory fsynced): a crash at any point
+    leaves either the old file or the new one. ``properties`` and provenance are
+    stored in the file's metadata. Works for every dtype and both ranks, for
+    RAM-, file- and spill-backed objects and for views.
+
+    Examples
+    --------
+    >>> import numpy as np, pycauset as pc, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.pycauset")
+    >>> pc.save(pc.matrix(np.eye(3)), path)
+    >>> float(pc.load(path)[1, 1])
+    1.0
+    """
+    if not isinstance(obj, _ArrayBase):
+        raise TypeError(f"save expects a pycauset Matrix or Vector, got {type(obj).__name__}")
+    obj = obj._materialized()
+    _core.save_array(obj._h, os.fspath(path), _metadata(obj), _structure_code(obj.properties))
+
+
+def load(path: PathLike, mode: str = "r") -> _ArrayBase:
+    """Open a ``.pycauset`` file as a memory-mapped Matrix or Vector (instant for any size).
+
+    Parameters
+    ----------
+    path : str or path-like
+    mode : {"r", "r+", "c"}
+        ``"r"`` read-only (writes raise ValueError), ``"r+"`` writes go to the
+        file, ``"c"`` copy-on-write (writes stay in this process, the file never
+        changes).
+
+    Raises
+    ------
+    FormatError
+        The file is truncated, foreign, corrupt or of an unsupported version; the
+        message names the file and the problem. The file is never modified.
+    ValueError
+        The file cannot be opened, or ``mode`` is invalid.
+    """
+    if mode not in ("r", "r+", "c"):
+        raise ValueError(f"mode must be 'r', 'r+' or 'c', got {mode!r}")
+    name = os.fspath(path)
+    handle, meta_bytes, structure = _core.load_file(name, mode)
+    try:
+        meta = json.loads(meta_bytes.decode()) if meta_bytes else {}
+        if not isinstance(meta, dict):
+            raise ValueError("metadata is not a JSON object")
+        props = meta.get("properties", {})
+        if not isinstance(props, dict):
+            raise ValueError("metadata 'properties' is not a JSON object")
+    except (UnicodeDecodeError, ValueError) as err:
+        raise FormatError(f"'{name}' is not a valid .pycauset file: unreadable metadata ({err})") from None
+    props = dict(props)
+    props["structure"] = _STRUCTURES[structure]
+    return _ArrayBase._wrap(handle, props)
+
+
+# ---- conversion between .npy and .pycauset ----------------------------------------
+
+
+def convert_file(src: PathLike, dst: PathLike, *, chunk_bytes: int = _CHUNK_BYTES) -> None:
+    """Convert between ``.npy`` and ``.pycauset`` files in bounded memory.
+
+    Streams the payload in chunks of about ``chunk_bytes`` (default 32 MiB), so
+    files of any size convert without holding the data in RAM. Supports every
+    dtype both formats share, 1-D and 2-D, C and Fortran order (.npy input);
+    .npy output is C order. The destination is written atomically.
+
+    Examples
+    --------
+    >>> import numpy as np, pycauset as pc, tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> np.save(os.path.join(d, "a.npy"), np.arange(6.0).reshape(2, 3))
+    >>> pc.convert_file(os.path.join(d, "a.npy"), os.path.join(d, "a.pycauset"))
+    >>> pc.load(os.path.join(d, "a.pycauset")).shape
+    (2, 3)
+    """
+    src_s, dst_s = os.fspath(src), os.fspath(dst)
+    kinds = (_kind(src_s), _kind(dst_s))
+    if kinds == ("npy", "pycauset"):
+        _npy_to_pycauset(src_s, dst_s, chunk_bytes)
+    elif kinds == ("pycauset", "npy"):
+        _pycauset_to_npy(src_s, dst_s, chunk_bytes)
+    else:
+        raise ValueError(
+            f"convert_file converts .npy <-> .pycauset; got {src_s!r} -> {dst_s!r} "
+            "(the file extensions decide the direction)"
+        )
+
+
+def _kind(path: str) -> Optional[str]:
+    ext = os.path.splitext(path)[1].lower()
+    return {".npy": "npy", ".pycauset": "pycauset"}.get(ext)
+
+
+def _read_npy_header(f: Any, name: str) -> tuple:
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(f)
+        else:
+            shape, fortran, dtype = fmt.read_array_header_2_0(f)
+    except ValueError as err:
+        raise ValueError(f"'{name}' is not a readable .npy file: {err}") from None
+    return shape, fortran, dtype, f.tell()
+
+
+def _npy_to_pycauset(src: str, dst: str, chunk_bytes: int) -> None:
+    with open(src, "rb", buffering=0) as f:
+        shape, fortran, dtype, offset = _read_npy_header(f, src)
+        if len(shape) not in (1, 2):
+            raise ValueError(f"'{src}' holds a {len(shape)}-D array of shape {shape}; pycauset files are 1-D or 2-D")
+        native = dtype if dtype.isnative else dtype.newbyteorder("=")
+        target = _dtypes.from_numpy(native)
+        rows, cols = (1, shape[0]) if len(shape) == 1 else shape
+        size = f.seek(0, os.SEEK_END)
+        if size < offset + rows * cols * dtype.itemsize:
+            raise ValueError(f"'{src}' is truncated: its header promises more data than the file holds")
+        writer = _core.FileWriter.create(dst, target.name, len(shape), rows, cols)
+        item = dtype.itemsize
+        if not fortran or len(shape) == 1 or rows == 1 or cols == 1:
+            # The payload is row-major (or one row/column): stream row blocks, or
+            # column blocks of a long single row, through one reused buffer.
+            if rows == 1:
+                step_c = max(64, chunk_bytes // item // 64 * 64)
+                buf = np.empty(min(step_c, cols), dtype=dtype)
+                for c0 in range(0, cols, step_c):
+                    n = min(step_c, cols - c0)
+                    part = _read_into(f, buf[:n], offset + c0 * item, src)
+                    _write_block(writer, part.reshape(1, n), 0, c0)
+            else:
+                step_r = max(1, chunk_bytes // max(1, cols * item))
+                buf = np.empty((min(step_r, rows), cols), dtype=dtype)
+                for r0 in range(0, rows, step_r):
+                    n = min(step_r, rows - r0)
+                    part = _read_into(f, buf[:n], offset + r0 * cols * item, src)
+                    _write_block(writer, part, r0, 0)
+        else:
+            # Fortran order: column j is contiguous. Square-ish tiles keep both the
+            # reads (column segments) and the writes (row segments) long.
+            t = max(64, int((chunk_bytes // item) ** 0.5) // 64 * 64)
+            buf = np.empty(t * t, dtype=dtype)
+            for c0 in range(0, cols, t):
+                nc = min(t, cols - c0)
+                for r0 in range(0, rows, t):
+                    nr = min(t, rows - r0)
+                    tile = buf[: nc * nr].reshape(nc, nr)  # tile[j, i] = A[r0 + i, c0 + j]
+                    for j in range(nc):
+                        _read_into(f, tile[j], offset + ((c0 + j) * rows + r0) * item, src)
+                    _write_block(writer, tile.T, r0, c0)
+        writer.commit(json.dumps({
+            "properties": {"structure": "dense"},
+            "provenance": {"writer": f"pycauset {_version()}", "converted_from": os.path.basename(src)},
+        }).encode(), 0)
+
+
+def _read_into(f: Any, out: np.ndarray, offset: int, name: str) -> np.ndarray:
+    view = memoryview(out.reshape(-1).view(np.uint8))
+    got = os.preadv(f.fileno(), [view], offset)
+    if got != len(view):
+        raise ValueError(f"'{name}' is truncated")
+    return out
+
+
+def _write_block(writer: Any, block: np.ndarray, r0: int, c0: int) -> None:
+    block = _prepare_numpy(block)  # native byte order for the kernels
+    writer.write_numpy(*_numpy_args(block), r0, c0)
+
+
+def _pycauset_to_npy(src: str, dst: str, chunk_bytes: int) -> None:
+    obj = load(src, "r")
+    h = obj._h
+    np_dtype = obj.dtype.numpy
+    header = {"descr": np.lib.format.dtype_to_descr(np_dtype), "fortran_order": False, "shape": h.shape}
+    import io
+
+    head = io.BytesIO()
+    try:
+        np.lib.format.write_array_header_1_0(head, header)
+    except ValueError:
+        head = io.BytesIO()
+        np.lib.format.write_array_header_2_0(head, header)
+    out = _core.AtomicFile(dst)
+    out.write_bytes(head.getvalue(), 0)
+    offset = len(head.getvalue())
+    item = np_dtype.itemsize
+    if h.ndim == 1:
+        n = h.shape[0]
+        step = max(64, chunk_bytes // item // 64 * 64)
+        buf = np.empty(min(step, n), dtype=np_dtype)
+        for c0 in range(0, n, step):
+            k = min(step, n - c0)
+            part = buf[:k]
+            h.slice(0, c0, 1, k).export_into(*_numpy_args(part))
+            out.write(part.ctypes.data, part.nbytes, offset + c0 * item)
+    else:
+        rows, cols = h.shape
+        step = max(1, chunk_bytes // max(1, cols * item))
+        buf = np.empty((min(step, rows), cols), dtype=np_dtype)
+        for r0 in range(0, rows, step):
+            k = min(step, rows - r0)
+            part = buf[:k]
+            h.slice(0, r0, 1, k).export_into(*_numpy_args(part))
+            out.write(part.ctypes.data, part.nbytes, offset + r0 * cols * item)
+    out.commit()
+
+
+def _cleanup_at_exit() -> None:
+    _core.remove_spill_dir()
+
+
+atexit.register(_cleanup_at_exit)

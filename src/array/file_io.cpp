@@ -1,0 +1,152 @@
+#include "pycauset/array/file_io.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "pycauset/storage/buffer.hpp"
+
+namespace pycauset {
+namespace {
+
+constexpr std::size_t kStagingBytes = 32u << 20;  // bound on the RAM a conversion stages at once
+
+std::string os_error(const std::string& what, const std::string& path) {
+  return what + " '" + path + "': " + std::strerror(errno);
+}
+
+void pread_all(int fd, std::byte* out, std::size_t n, std::uint64_t offset, const std::string& path) {
+  while (n > 0) {
+    ssize_t got = ::pread(fd, out, n, off_t(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw ValueError(os_error("cannot read", path));
+    if (got == 0) throw FormatError("'" + path + "' is not a valid .pycauset file: it is truncated");
+    out += got, n -= std::size_t(got), offset += std::uint64_t(got);
+  }
+}
+
+}  // namespace
+
+FileWriter::FileWriter(std::string path, DType dtype, int ndim, std::uint64_t rows, std::uint64_t cols)
+    : file_(std::move(path)), header_(format::layout(dtype, ndim, rows, cols, 0)) {
+  if (ndim != 1 && ndim != 2) throw ValueError("arrays have 1 or 2 dimensions");
+  if (ndim == 1 && rows != 1) throw ValueError("a vector file has one row");
+}
+
+void FileWriter::write_block(const StridedRef& src, std::uint64_t row0, std::uint64_t col0) {
+  const auto& h = header_;
+  if (src.rows < 0 || src.cols < 0 || row0 + std::uint64_t(src.rows) > h.rows ||
+      col0 + std::uint64_t(src.cols) > h.cols)
+    throw ValueError("block lies outside the file's shape");
+  if (src.rows == 0 || src.cols == 0) return;
+  const bool bit = h.dtype == DType::bit;
+  if (bit && col0 % 64 != 0) throw ValueError("bit blocks must start on a multiple of 64 columns");
+  // Bytes one block row occupies in the file.
+  const std::uint64_t seg = bit ? (std::uint64_t(src.cols) + 7) / 8
+                                : std::uint64_t(src.cols) * dtype_info(h.dtype).itemsize();
+  const std::uint64_t seg_padded = (seg + 7) / 8 * 8;  // staging rows stay word aligned
+  if (seg_padded > kStagingBytes) {
+    // Rows longer than the staging buffer (long vectors): split the columns.
+    const std::uint64_t per_col_bits = dtype_info(h.dtype).bits;
+    const std::int64_t step = std::int64_t(kStagingBytes * 8 / per_col_bits / 64 * 64);
+    for (std::int64_t c = 0; c < src.cols; c += step) {
+      StridedRef part = src;
+      part.cols = std::min(step, src.cols - c);
+      if (src.dtype == DType::bit) part.bit_offset += c * src.s1;
+      else part.data += c * src.s1;
+      write_block(part, row0, col0 + std::uint64_t(c));
+    }
+    return;
+  }
+  const std::uint64_t col_byte = bit ? col0 / 8 : col0 * dtype_info(h.dtype).itemsize();
+  const bool full_rows = col0 == 0 && std::uint64_t(src.cols) == h.cols;
+  const std::int64_t rows_per_chunk =
+      std::max<std::int64_t>(1, std::int64_t(kStagingBytes / std::max<std::uint64_t>(seg_padded, 1)));
+  auto staging = RamBuffer::allocate(std::size_t(std::min<std::int64_t>(rows_per_chunk, src.rows)) *
+                                         (full_rows ? h.row_stride : seg_padded),
+                                     true);
+  for (std::int64_t r = 0; r < src.rows; r += rows_per_chunk) {
+    std::int64_t n = std::min(rows_per_chunk, src.rows - r);
+    StridedRef part = src;
+    part.rows = n;
+    if (src.dtype == DType::bit) part.bit_offset += r * src.s0;
+    else part.data += r * src.s0;
+    const std::uint64_t stride = full_rows ? h.row_stride : seg_padded;
+    StridedRef dst{staging->data(), h.dtype, n, src.cols, std::int64_t(bit ? stride * 8 : stride),
+                   bit ? 1 : std::int64_t(dtype_info(h.dtype).itemsize()), 0};
+    convert(part, dst);
+    const std::uint64_t at = h.payload_offset + (row0 + std::uint64_t(r)) * h.row_stride + col_byte;
+    if (full_rows) {
+      file_.write(staging->data(), std::size_t(n * h.row_stride), at);
+    } else {
+      for (std::int64_t i = 0; i < n; ++i)
+        file_.write(staging->data() + i * seg_padded, std::size_t(seg), at + std::uint64_t(i) * h.row_stride);
+    }
+  }
+}
+
+void FileWriter::write_array(const Array& a) {
+  if (std::uint64_t(a.rows()) != header_.rows || std::uint64_t(a.cols()) != header_.cols)
+    throw ValueError("array shape does not match the file");
+  // A contiguous array of the file's dtype already is the payload: write it as it lies.
+  if (a.is_contiguous() && a.dtype() == header_.dtype) {
+    file_.write(a.data(), std::size_t(header_.payload_length), header_.payload_offset);
+    return;
+  }
+  write_block(a.ref(), 0, 0);
+}
+
+void FileWriter::commit(std::string_view metadata, std::uint8_t structure) {
+  if (metadata.size() > format::kMaxMetadata) throw ValueError("metadata is too large");
+  header_.metadata_length = metadata.size();
+  header_.metadata_crc = format::crc32(std::as_bytes(std::span(metadata.data(), metadata.size())));
+  header_.structure = structure;
+  file_.write(reinterpret_cast<const std::byte*>(metadata.data()), metadata.size(), header_.metadata_offset);
+  auto head = format::encode(header_);
+  file_.write(head.data(), head.size(), 0);
+  // Exact length: the slack after the payload is a hole that reads as zeros.
+  file_.resize(header_.metadata_offset + header_.metadata_length);
+  file_.commit();
+}
+
+void save_array(const Array& a, const std::string& path, std::string_view metadata, std::uint8_t structure) {
+  FileWriter w(path, a.dtype(), a.ndim(), std::uint64_t(a.rows()), std::uint64_t(a.cols()));
+  w.write_array(a);
+  w.commit(metadata, structure);
+}
+
+LoadedFile load_file(const std::string& path, MapMode mode) {
+  int fd = ::open(path.c_str(), (mode == MapMode::read_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) throw ValueError(os_error("cannot open", path));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (fstat(fd, &st) != 0) throw ValueError(os_error("cannot stat", path));
+  if (!S_ISREG(st.st_mode)) throw ValueError("'" + path + "' is not a regular file");
+  const auto size = std::uint64_t(st.st_size);
+  std::array<std::byte, format::kHeaderSize> head{};
+  std::size_t want = std::size_t(std::min<std::uint64_t>(size, head.size()));
+  pread_all(fd, head.data(), want, 0, path);
+  format::Header h = format::decode(std::span(head.data(), want), size, path);
+
+  std::string metadata(std::size_t(h.metadata_length), '\0');
+  pread_all(fd, reinterpret_cast<std::byte*>(metadata.data()), metadata.size(), h.metadata_offset, path);
+  if (format::crc32(std::as_bytes(std::span(metadata.data(), metadata.size()))) != h.metadata_crc)
+    throw FormatError("'" + path + "' is not a valid .pycauset file: the metadata checksum does not match");
+
+  auto buffer = MappedFileBuffer::from_fd(fd, path, h.payload_offset, std::size_t(h.payload_length), mode);
+  const auto bits = std::uint64_t(dtype_info(h.dtype).bits);
+  auto row_stride = Array::index_t(h.row_stride * 8 / bits);
+  Array a = Array::over_buffer(std::move(buffer), h.dtype, h.ndim, Array::index_t(h.rows),
+                               Array::index_t(h.cols), row_stride);
+  return {std::move(a), std::move(metadata), h.structure};
+}
+
+}  // namespace pycauset

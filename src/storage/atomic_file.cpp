@@ -1,0 +1,96 @@
+#include "pycauset/storage/atomic_file.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "pycauset/core/error.hpp"
+
+namespace pycauset {
+namespace {
+
+std::string os_error(const std::string& what, const std::string& path) {
+  return what + " '" + path + "': " + std::strerror(errno);
+}
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+std::string base_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Temporaries of this target left by processes that died mid-write.
+void remove_stale_temporaries(const std::string& path) {
+  std::string prefix = "." + base_of(path) + ".tmp-";
+  DIR* d = opendir(dir_of(path).c_str());
+  if (!d) return;
+  while (dirent* e = readdir(d)) {
+    if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) != 0) continue;
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name + prefix.size(), &end, 10);
+    if (pid > 0 && end && *end == '-' && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH)
+      ::unlink((dir_of(path) + "/" + e->d_name).c_str());
+  }
+  closedir(d);
+}
+
+std::atomic<std::uint64_t> g_counter{0};
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  if (path_.empty()) throw ValueError("empty file name");
+  struct stat st;
+  if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw ValueError("cannot write '" + path_ + "': it is a directory");
+  remove_stale_temporaries(path_);
+  tmp_ = dir_of(path_) + "/." + base_of(path_) + ".tmp-" + std::to_string(getpid()) + "-" +
+         std::to_string(g_counter.fetch_add(1));
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd_ < 0) throw ValueError(os_error("cannot create a file in", dir_of(path_)));
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::write(const std::byte* data, std::size_t n, std::uint64_t offset) {
+  while (n > 0) {
+    ssize_t put = ::pwrite(fd_, data, std::min<std::size_t>(n, std::size_t(1) << 30), off_t(offset));
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0) throw ValueError(os_error("cannot write", tmp_));
+    data += put, n -= std::size_t(put), offset += std::uint64_t(put);
+  }
+}
+
+void AtomicFile::resize(std::uint64_t length) {
+  if (::ftruncate(fd_, off_t(length)) != 0) throw ValueError(os_error("cannot size", tmp_));
+}
+
+void AtomicFile::commit() {
+  if (committed_) throw ValueError("file '" + path_ + "' was already committed");
+  if (::fsync(fd_) != 0) throw ValueError(os_error("cannot flush", tmp_));
+  ::close(fd_);
+  fd_ = -1;
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0)
+    throw ValueError(os_error("cannot move the file into place at", path_));
+  committed_ = true;
+  int dir = ::open(dir_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {  // make the rename itself durable
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+}  // namespace pycauset

@@ -1,0 +1,218 @@
+#include "pycauset/storage/governor.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <random>
+
+#include "pycauset/core/error.hpp"
+#include "pycauset/storage/mapped_file.hpp"
+
+namespace pycauset {
+namespace {
+
+constexpr const char* kDirPrefix = "pycauset-";     // live spill directories
+constexpr const char* kTmpPrefix = ".pycauset-new-";  // being set up: ignored by cleaners
+constexpr const char* kLockName = "lock";
+constexpr const char* kSpillPrefix = "spill-";
+
+std::size_t read_number(const char* path) {
+  std::ifstream f(path);
+  std::string word;
+  if (!(f >> word) || word == "max") return 0;
+  return std::strtoull(word.c_str(), nullptr, 10);
+}
+
+std::size_t physical_memory() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? std::size_t(pages) * std::size_t(page) : std::size_t(8) << 30;
+}
+
+std::string random_token() {
+  static std::mt19937_64 rng(std::random_device{}() ^ std::uint64_t(getpid()));
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (std::uint64_t v = rng(), i = 0; i < 12; ++i, v >>= 4) s += hex[v & 15];
+  return s;
+}
+
+struct State {
+  std::mutex m;
+  std::size_t limit = 0;
+  std::string backing;
+  std::string dir;     // this process's spill directory
+  int lock_fd = -1;    // held (flock) for the life of the process
+  pid_t owner = 0;     // the process that created dir
+  std::uint64_t counter = 0;
+  std::atomic<std::size_t> spill_bytes{0};
+  std::atomic<std::size_t> spill_files{0};
+};
+
+State& state() {
+  static State* s = new State;  // never destroyed: buffers may die during exit
+  return *s;
+}
+
+std::string default_backing() {
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? t : "/tmp";
+}
+
+bool starts_with(const char* s, const char* prefix) { return std::strncmp(s, prefix, std::strlen(prefix)) == 0; }
+
+// Removes the pycauset files in dir (lock and spill-*) and then dir itself;
+// anything else found there is left alone (rmdir then fails harmlessly).
+void remove_dir_contents(const std::string& dir) {
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d))
+      if (starts_with(e->d_name, kSpillPrefix) || std::strcmp(e->d_name, kLockName) == 0)
+        ::unlink((dir + "/" + e->d_name).c_str());
+    closedir(d);
+  }
+  ::rmdir(dir.c_str());
+}
+
+// Creates this process's spill directory: set up under a temporary name, lock
+// taken, then renamed, so a cleaner never sees it unlocked.
+void ensure_spill_dir(State& s) {
+  if (!s.dir.empty() && s.owner == getpid()) return;
+  if (s.backing.empty()) s.backing = default_backing();
+  remove_stale_spill_dirs(s.backing);
+  std::string token = std::to_string(getpid()) + "-" + random_token();
+  std::string tmp = s.backing + "/" + kTmpPrefix + token;
+  std::string final_dir = s.backing + "/" + kDirPrefix + token;
+  if (::mkdir(tmp.c_str(), 0700) != 0)
+    throw MemoryError("cannot create spill directory in '" + s.backing + "': " + std::strerror(errno));
+  int fd = ::open((tmp + "/" + kLockName).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 || ::rename(tmp.c_str(), final_dir.c_str()) != 0) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    remove_dir_contents(tmp);
+    throw MemoryError("cannot set up spill directory '" + final_dir + "': " + std::strerror(err));
+  }
+  s.dir = final_dir;
+  s.lock_fd = fd;
+  s.owner = getpid();
+}
+
+}  // namespace
+
+std::size_t default_memory_limit() {
+  std::size_t total = physical_memory();
+  for (const char* p : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    std::size_t cg = read_number(p);
+    if (cg > 0 && cg < total) total = cg;
+  }
+  return total / 2;
+}
+
+std::size_t memory_limit() {
+  State& s = state();
+  std::lock_guard lock(s.m);
+  if (s.limit == 0) s.limit = default_memory_limit();
+  return s.limit;
+}
+
+void set_memory_limit(std::size_t bytes) {
+  if (bytes == 0) throw ValueError("the memory limit must be positive");
+  State& s = state();
+  std::lock_guard lock(s.m);
+  s.limit = bytes;
+}
+
+std::string backing_dir() {
+  State& s = state();
+  std::lock_guard lock(s.m);
+  return s.backing.empty() ? default_backing() : s.backing;
+}
+
+void set_backing_dir(const std::string& path) {
+  struct stat st;
+  if (path.empty() || ::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw ValueError("backing directory '" + path + "' does not exist or is not a directory");
+  if (::access(path.c_str(), W_OK | X_OK) != 0)
+    throw ValueError("backing directory '" + path + "' is not writable");
+  State& s = state();
+  std::lock_guard lock(s.m);
+  if (path != s.backing) {
+    // New spill files go to a directory under the new location; the old
+    // directory stays until its files die, and is removed at exit or by a
+    // later process once this one is gone.
+    s.backing = path;
+    s.dir.clear();
+  }
+}
+
+MemoryInfo memory_info() {
+  State& s = state();
+  std::size_t limit = memory_limit();
+  std::lock_guard lock(s.m);
+  return {limit, ram_bytes_in_use(), ram_bytes_cached(), s.spill_bytes.load(), s.spill_files.load(),
+          s.backing.empty() ? default_backing() : s.backing, s.dir};
+}
+
+std::shared_ptr<Buffer> allocate_buffer(std::size_t size, bool zero) {
+  std::size_t limit = memory_limit();
+  if (ram_bytes_in_use() + ram_bytes_cached() + size > limit && ram_bytes_cached() > 0)
+    release_cached_ram();  // reusable memory is the first thing to give back
+  if (ram_bytes_in_use() + size <= limit) return RamBuffer::allocate(size, zero);
+  State& s = state();
+  std::string path;
+  {
+    std::lock_guard lock(s.m);
+    ensure_spill_dir(s);
+    path = s.dir + "/" + kSpillPrefix + std::to_string(++s.counter) + ".bin";
+  }
+  auto buf = MappedFileBuffer::create_spill(path, size);
+  s.spill_bytes += size;
+  s.spill_files += 1;
+  return buf;
+}
+
+void detail::spill_released(std::size_t bytes) {
+  State& s = state();
+  s.spill_bytes -= bytes;
+  s.spill_files -= 1;
+}
+
+void remove_spill_dir() {
+  State& s = state();
+  std::lock_guard lock(s.m);
+  if (s.dir.empty() || s.owner != getpid()) return;
+  remove_dir_contents(s.dir);  // mapped spill files stay valid until unmapped
+  ::close(s.lock_fd);
+  s.lock_fd = -1;
+  s.dir.clear();
+}
+
+int remove_stale_spill_dirs(const std::string& dir) {
+  int removed = 0;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return 0;
+  while (dirent* e = readdir(d)) {
+    if (!starts_with(e->d_name, kDirPrefix)) continue;
+    std::string path = dir + "/" + e->d_name;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid()) continue;
+    int fd = ::open((path + "/" + kLockName).c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;  // no lock file: not ours to judge
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {  // the owner is gone
+      remove_dir_contents(path);
+      ++removed;
+    }
+    ::close(fd);
+  }
+  closedir(d);
+  return removed;
+}
+
+}  // namespace pycauset
