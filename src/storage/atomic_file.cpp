@@ -31,7 +31,8 @@ std::string base_of(const std::string& path) {
 
 // Temporaries of this target left by processes that died mid-write.
 void remove_stale_temporaries(const std::string& path) {
-  std::string prefix = "." + base_of(path) + ".tmp-";
+  std::string prefix = ".";
+  prefix.append(base_of(path)).append(".tmp-");
   DIR* d = opendir(dir_of(path).c_str());
   if (!d) return;
   while (dirent* e = readdir(d)) {
@@ -54,8 +55,10 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw ValueError("cannot write '" + path_ + "': it is a directory");
   remove_stale_temporaries(path_);
-  tmp_ = dir_of(path_) + "/." + base_of(path_) + ".tmp-" + std::to_string(getpid()) + "-" +
-         std::to_string(g_counter.fetch_add(1));
+  // Built with append: GCC 12 warns spuriously (-Wrestrict) on long operator+ chains.
+  tmp_ = dir_of(path_);
+  tmp_.append("/.").append(base_of(path_)).append(".tmp-").append(std::to_string(getpid()));
+  tmp_.append("-").append(std::to_string(g_counter.fetch_add(1)));
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd_ < 0) throw ValueError(os_error("cannot create a file in", dir_of(path_)));
 }

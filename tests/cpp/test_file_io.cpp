@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "pycauset/array/file_io.hpp"
+#include "pycauset/storage/governor.hpp"
+
+using namespace pycauset;
+namespace fs = std::filesystem;
+using index_t = Array::index_t;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("pycauset-test-" + std::to_string(getpid()) + "-" +
+                                        std::to_string(counter()++));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  static int& counter() {
+    static int c = 0;
+    return c;
+  }
+};
+
+Array filled(index_t rows, index_t cols, DType d) {
+  std::array<index_t, 2> s{rows, cols};
+  Array a = Array::empty(s, d, true);
+  for (index_t i = 0; i < rows; ++i)
+    for (index_t j = 0; j < cols; ++j) a.set(i, j, Scalar::of_int((i * 7 + j * 3) % 5));
+  return a;
+}
+
+}  // namespace
+
+TEST(FileIO, SaveLoadRoundTripAllModes) {
+  TempDir dir;
+  for (DType d : {DType::float64, DType::bit, DType::int8, DType::complex64}) {
+    Array a = filled(5, 70, d);
+    auto path = (dir.path / "a.pycauset").string();
+    save_array(a, path, R"({"properties":{}})", 1);
+    for (MapMode mode : {MapMode::read_only, MapMode::read_write, MapMode::copy_on_write}) {
+      LoadedFile f = load_file(path, mode);
+      EXPECT_EQ(f.structure, 1);
+      EXPECT_EQ(f.metadata, R"({"properties":{}})");
+      EXPECT_EQ(f.array.buffer()->kind(), StorageKind::file);
+      for (index_t i = 0; i < 5; ++i)
+        for (index_t j = 0; j < 70; ++j)
+          ASSERT_EQ(f.array.get(i, j).nonzero(), a.get(i, j).nonzero()) << dtype_name(d);
+      EXPECT_EQ(f.array.writable(), mode != MapMode::read_only);
+    }
+  }
+}
+
+TEST(FileIO, ReadOnlyRejectsWritesAndCopyOnWriteKeepsFile) {
+  TempDir dir;
+  auto path = (dir.path / "b.pycauset").string();
+  save_array(filled(3, 3, DType::int32), path, "{}", 0);
+  EXPECT_THROW(load_file(path, MapMode::read_only).array.set(0, 0, Scalar::of_int(9)), ValueError);
+  {
+    LoadedFile c = load_file(path, MapMode::copy_on_write);
+    c.array.set(0, 0, Scalar::of_int(9));
+    EXPECT_EQ(c.array.get(0, 0).i, 9);
+  }
+  EXPECT_EQ(load_file(path, MapMode::read_only).array.get(0, 0).i, 0);
+  {
+    LoadedFile w = load_file(path, MapMode::read_write);
+    w.array.set(0, 0, Scalar::of_int(9));
+  }
+  EXPECT_EQ(load_file(path, MapMode::read_only).array.get(0, 0).i, 9);
+}
+
+TEST(FileIO, FailedWriteLeavesTargetAndNoTemporary) {
+  TempDir dir;
+  auto path = (dir.path / "c.pycauset").string();
+  Array original = filled(2, 2, DType::float64);
+  save_array(original, path, "{}", 0);
+  {
+    FileWriter w(path, DType::float64, 2, 2, 2);  // abandoned without commit
+  }
+  int entries = 0;
+  for (auto& e : fs::directory_iterator(dir.path)) ++entries, (void)e;
+  EXPECT_EQ(entries, 1);
+  EXPECT_EQ(load_file(path, MapMode::read_only).array.get(1, 1).c.real(), original.get(1, 1).c.real());
+}
+
+TEST(FileIO, TruncatedFileIsAFormatError) {
+  TempDir dir;
+  auto path = (dir.path / "d.pycauset").string();
+  save_array(filled(4, 4, DType::float64), path, "{}", 0);
+  fs::resize_file(path, 4096 + 64);
+  EXPECT_THROW(load_file(path, MapMode::read_only), FormatError);
+}
+
+TEST(Governor, SpillsPastTheBudgetAndCleansUp) {
+  TempDir dir;
+  std::size_t saved = memory_limit();
+  set_backing_dir(dir.path.string());
+  set_memory_limit(1 << 20);
+  {
+    std::array<index_t, 2> big{1024, 1024};  // 8 MiB > 1 MiB budget
+    Array a = Array::empty(big, DType::float64, true);
+    EXPECT_EQ(a.buffer()->kind(), StorageKind::spill);
+    EXPECT_TRUE(fs::exists(a.buffer()->path()));
+    EXPECT_EQ(a.get(1023, 1023).c.real(), 0.0);
+    EXPECT_EQ(memory_info().spill_files, 1u);
+    std::string p = a.buffer()->path();
+    a = Array::empty(std::array<index_t, 1>{4}, DType::int8);
+    EXPECT_FALSE(fs::exists(p));  // removed when its buffer died
+  }
+  std::string spill_dir = memory_info().spill_dir;
+  EXPECT_TRUE(fs::exists(spill_dir));
+  remove_spill_dir();
+  EXPECT_FALSE(fs::exists(spill_dir));
+  set_memory_limit(saved);
+}
+
+TEST(Governor, StaleDirectoriesOfDeadOwnersOnly) {
+  TempDir dir;
+  // An unlocked pycauset directory (its owner is gone) is removed; a foreign
+  // directory without our lock file and a foreign file are left alone.
+  fs::create_directories(dir.path / "pycauset-1-dead");
+  std::ofstream(dir.path / "pycauset-1-dead" / "lock").put('x');
+  std::ofstream(dir.path / "pycauset-1-dead" / "spill-1.bin").put('x');
+  fs::create_directories(dir.path / "pycauset-foreign");
+  std::ofstream(dir.path / "notes.txt").put('x');
+  EXPECT_EQ(remove_stale_spill_dirs(dir.path.string()), 1);
+  EXPECT_FALSE(fs::exists(dir.path / "pycauset-1-dead"));
+  EXPECT_TRUE(fs::exists(dir.path / "pycauset-foreign"));
+  EXPECT_TRUE(fs::exists(dir.path / "notes.txt"));
+}
