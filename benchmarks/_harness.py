@@ -404,6 +404,100 @@ class RssSampler:
         self._sample()
 
 
+# --------------------------------------------------------------------------- files
+
+
+def fsync_path(path: str | Path) -> None:
+    """fsync a file or directory by path (flushes its dirty pages / directory entries)."""
+    flags = os.O_RDONLY
+    if Path(path).is_dir():
+        flags |= getattr(os, "O_DIRECTORY", 0)
+    fd = os.open(str(path), flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def evict_file(path: str | Path) -> None:
+    """Drop one file's pages from the page cache: fsync, then POSIX_FADV_DONTNEED.
+
+    Only this file is affected (never drop the machine's caches globally). Pages that a
+    live mapping still maps stay resident; check with :func:`page_cache_resident`.
+    """
+    fd = os.open(str(path), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+_LOW_BIT = bytes(i & 1 for i in range(256))  # mincore: bit 0 of each byte = resident
+
+
+def page_cache_resident(path: str | Path) -> Optional[int]:
+    """Bytes of ``path`` resident in the page cache (mincore on a fresh mapping); None if
+    it cannot be determined. Mapping without touching faults nothing in."""
+    import ctypes
+    import ctypes.util
+    import mmap as _mmap
+
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return None
+    if size == 0:
+        return 0
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+    page = _mmap.PAGESIZE
+    fd = os.open(str(path), os.O_RDONLY)
+    try:
+        addr = libc.mmap(None, size, _mmap.PROT_READ, _mmap.MAP_SHARED, fd, 0)
+        if addr in (None, ctypes.c_void_p(-1).value):
+            return None
+        try:
+            npages = (size + page - 1) // page
+            vec = (ctypes.c_ubyte * npages)()
+            if libc.mincore(ctypes.c_void_p(addr), size, vec) != 0:
+                return None
+            resident = bytes(vec).translate(_LOW_BIT).count(1)
+            return min(size, resident * page)
+        finally:
+            libc.munmap(ctypes.c_void_p(addr), size)
+    finally:
+        os.close(fd)
+
+
+def filesystem_info(path: str | Path) -> dict:
+    """Filesystem of ``path``: type, device, mount point and options (from
+    /proc/self/mountinfo, longest matching mount point), free and total bytes."""
+    real = os.path.realpath(str(path))
+    best: Optional[dict] = None
+    for line in (_read("/proc/self/mountinfo") or "").splitlines():
+        left, _, right = line.partition(" - ")
+        parts, rparts = left.split(), right.split()
+        if len(parts) < 6 or len(rparts) < 2:
+            continue
+        mnt = parts[4].replace("\\040", " ")
+        if real == mnt or real.startswith(mnt.rstrip("/") + "/") or mnt == "/":
+            if best is None or len(mnt) >= len(best["mount_point"]):
+                best = {"mount_point": mnt, "mount_options": parts[5], "fstype": rparts[0],
+                        "source": rparts[1],
+                        "super_options": rparts[2] if len(rparts) > 2 else None}
+    st = os.statvfs(real)
+    info = dict(best or {"fstype": None})
+    info.update(path=real, free_bytes=st.f_bavail * st.f_frsize,
+                total_bytes=st.f_blocks * st.f_frsize)
+    info["memory_backed"] = info.get("fstype") in ("tmpfs", "ramfs", "devtmpfs", "hugetlbfs")
+    return info
+
+
 # --------------------------------------------------------------------------- timing
 
 
@@ -474,25 +568,41 @@ class Comparison:
 
 
 def _one_sample(side: Side, number: int, peak: Optional[PeakRss],
-                probe: Optional[Callable[[], dict]] = None) -> tuple:
+                probe: Optional[Callable[[], dict]] = None,
+                sample_anon: bool = False) -> tuple:
     if side.setup is not None:
         side.setup()
     extra = probe() if probe is not None else {}
     before = peak.reset() if peak is not None else None
+    sampler = None
+    if sample_anon:
+        anon_before = proc_status(("RssAnon",)).get("RssAnon")
+        sampler = RssSampler()
+        sampler.__enter__()
     out = None
-    t0 = time.perf_counter_ns()
-    for _ in range(number):
-        out = side.run()
-    t1 = time.perf_counter_ns()
+    try:
+        t0 = time.perf_counter_ns()
+        for _ in range(number):
+            out = side.run()
+        t1 = time.perf_counter_ns()
+    finally:
+        if sampler is not None:
+            sampler.__exit__(None, None, None)
     hwm = peak.peak() if peak is not None else None
     rss = {"rss_before": before, "peak": hwm,
            "peak_delta": (hwm - before) if (hwm is not None and before is not None) else None,
            **extra}
+    if sampler is not None:
+        rss.update(anon_before=anon_before, peak_anon=sampler.peak_anon,
+                   peak_anon_delta=(sampler.peak_anon - anon_before
+                                    if anon_before is not None else None),
+                   anon_samples=sampler.samples)
     return (t1 - t0) / 1e9 / number, out, rss
 
 
 def alternate(subject: Side, baseline: Side, *, warmup: int, repeat: int, number: int = 1,
-              track_rss: bool = True, probe: Optional[Callable[[], dict]] = None) -> Comparison:
+              track_rss: bool = True, probe: Optional[Callable[[], dict]] = None,
+              sample_anon: bool = False) -> Comparison:
     """Time ``subject`` and ``baseline`` alternately: S, B, S, B, ...
 
     The first ``warmup`` pairs are run and checked but not counted; then ``repeat`` pairs
@@ -506,20 +616,42 @@ def alternate(subject: Side, baseline: Side, *, warmup: int, repeat: int, number
     ``probe()``, if given, runs untimed just before every sample and its dict is stored
     with that sample's memory record -- e.g. memory an allocator keeps resident for reuse,
     which the peak delta cannot see because it was faulted in before the reset.
+
+    ``sample_anon=True`` additionally runs every sample inside an :class:`RssSampler`
+    and stores ``anon_before`` (RssAnon just before the call), ``peak_anon`` and
+    ``peak_anon_delta`` (peak minus before) with its memory record -- the anonymous
+    working set that out-of-core work must bound (file pages are not counted).
+    """
+    return alternate_many(subject, [baseline], warmup=warmup, repeat=repeat, number=number,
+                          track_rss=track_rss, probe=probe, sample_anon=sample_anon)[0]
+
+
+def alternate_many(subject: Side, baselines: Sequence[Side], *, warmup: int, repeat: int,
+                   number: int = 1, track_rss: bool = True,
+                   probe: Optional[Callable[[], dict]] = None,
+                   sample_anon: bool = False) -> list:
+    """:func:`alternate` with several baselines: S, B1, B2, ..., S, B1, B2, ...
+
+    Returns one :class:`Comparison` per baseline; they share the subject's samples
+    (times, memory, failures of the subject are repeated in each), and the ratio of
+    baseline k in round i is ``time(Bk, i) / time(S, i)``. With one baseline this is
+    exactly :func:`alternate`.
     """
     peak = PeakRss() if track_rss else None
-    comp = Comparison(subject.name, baseline.name, warmup, repeat, number,
-                      rss_method=peak.method if peak else "not tracked")
+    comps = [Comparison(subject.name, b.name, warmup, repeat, number,
+                        rss_method=(peak.method if peak else "not tracked")
+                        + ("; RssAnon sampled every 5 ms by RssSampler" if sample_anon else ""))
+             for b in baselines]
+    sides = [subject, *baselines]
     gc.collect()
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         for i in range(warmup + repeat):
             timed = i >= warmup
-            pair = []
-            for side, times, rsss in ((subject, comp.subject_times, comp.subject_rss),
-                                      (baseline, comp.baseline_times, comp.baseline_rss)):
-                t, out, rss = _one_sample(side, number, peak, probe)
+            round_times = []
+            for k, side in enumerate(sides):
+                t, out, rss = _one_sample(side, number, peak, probe, sample_anon)
                 msg = None
                 if side.check is not None:
                     try:
@@ -527,19 +659,27 @@ def alternate(subject: Side, baseline: Side, *, warmup: int, repeat: int, number
                     except Exception as exc:  # a crash in a check is a failed check
                         msg = f"check raised {type(exc).__name__}: {exc}"
                 del out
-                if msg:
-                    comp.failures.append({"side": side.name, "iteration": i,
-                                          "warmup": not timed, "message": msg})
-                if timed:
-                    times.append(t)
-                    rsss.append(rss)
-                    pair.append(t)
+                targets = comps if k == 0 else [comps[k - 1]]
+                for comp in targets:
+                    if msg:
+                        comp.failures.append({"side": side.name, "iteration": i,
+                                              "warmup": not timed, "message": msg})
+                    if timed:
+                        if k == 0:
+                            comp.subject_times.append(t)
+                            comp.subject_rss.append(rss)
+                        else:
+                            comp.baseline_times.append(t)
+                            comp.baseline_rss.append(rss)
+                round_times.append(t)
             if timed:
-                comp.ratios.append(pair[1] / pair[0] if pair[0] > 0 else math.inf)
+                s_t = round_times[0]
+                for comp, b_t in zip(comps, round_times[1:]):
+                    comp.ratios.append(b_t / s_t if s_t > 0 else math.inf)
     finally:
         if was_enabled:
             gc.enable()
-    return comp
+    return comps
 
 
 def summarize(values: Sequence[float]) -> dict:

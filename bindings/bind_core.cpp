@@ -16,7 +16,8 @@ namespace nb = nanobind;
 using namespace pycauset;
 
 namespace {
-PyObject* g_format_error = nullptr;  // pycauset.FormatError, created below
+PyObject* g_format_error = nullptr;   // pycauset.FormatError, created below
+PyObject* g_linalg_error = nullptr;   // pycauset.linalg.LinAlgError
 }
 
 void bind_core(nb::module_& m) {
@@ -26,6 +27,13 @@ void bind_core(nb::module_& m) {
       "version. The message names the file and what is wrong. Subclasses ValueError.",
       PyExc_ValueError, nullptr);
   m.attr("FormatError") = nb::handle(g_format_error);
+  nb::object numpy_linalg_error = nb::module_::import_("numpy.linalg").attr("LinAlgError");
+  g_linalg_error = PyErr_NewExceptionWithDoc(
+      "pycauset.linalg.LinAlgError",
+      "A linear-algebra routine failed (singular matrix, no convergence, not positive definite). "
+      "Subclasses numpy.linalg.LinAlgError, so code catching NumPy's error also catches it.",
+      numpy_linalg_error.ptr(), nullptr);
+  m.attr("LinAlgError") = nb::handle(g_linalg_error);
 
   // The one place core exceptions become Python exceptions.
   nb::register_exception_translator([](const std::exception_ptr& p, void*) {
@@ -33,6 +41,8 @@ void bind_core(nb::module_& m) {
       std::rethrow_exception(p);
     } catch (const FormatError& e) {
       PyErr_SetString(g_format_error, e.what());
+    } catch (const LinAlgError& e) {
+      PyErr_SetString(g_linalg_error, e.what());
     } catch (const TypeError& e) {
       PyErr_SetString(PyExc_TypeError, e.what());
     } catch (const IndexError& e) {

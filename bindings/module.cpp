@@ -7,10 +7,12 @@ namespace nb = nanobind;
 void bind_core(nb::module_& m);
 void bind_array(nb::module_& m);
 void bind_storage(nb::module_& m);
+void bind_linalg(nb::module_& m);
 
 NB_MODULE(_core, m) {
   m.doc() = "pycauset's C++ engine (private: import pycauset instead)";
   bind_core(m);
   bind_array(m);
   bind_storage(m);
+  bind_linalg(m);
 }

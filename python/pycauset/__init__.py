@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version as _version
 
-from . import _core
+from . import _core, linalg
 from ._array import Matrix, Storage, Vector
 from ._dtypes import (
     DType,
@@ -59,7 +59,7 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
-    "DType", "Matrix", "Vector", "Storage", "ExportGuardError",
+    "linalg", "DType", "Matrix", "Vector", "Storage", "ExportGuardError",
     "dtype", "bit", "bool_", "int8", "int16", "int32", "int64",
     "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64",
     "complex_float32", "complex_float64", "complex64", "complex128",

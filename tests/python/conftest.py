@@ -174,6 +174,18 @@ def _reset_global_state():
         pc.set_num_threads(threads)
 
 
+@pytest.fixture(autouse=True)
+def _reset_storage_state():
+    """Restore the memory budget and the spill backing directory after every test."""
+    backing = pc.get_backing_dir()
+    limit = pc.get_memory_limit()
+    yield
+    if pc.get_memory_limit() != limit:
+        pc.set_memory_limit(None)
+    if pc.get_backing_dir() != backing:
+        pc.set_backing_dir(backing)
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(20240601)

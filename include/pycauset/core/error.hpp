@@ -26,6 +26,12 @@ struct IndexError : Error {
 struct OverflowError : Error {
   using Error::Error;
 };
+/// A linear-algebra routine failed: singular matrix, no convergence, not
+/// positive definite (Python pycauset.linalg.LinAlgError, a
+/// numpy.linalg.LinAlgError subclass).
+struct LinAlgError : Error {
+  using Error::Error;
+};
 /// Memory could not be obtained (Python MemoryError).
 struct MemoryError : Error {
   using Error::Error;

@@ -1,0 +1,1 @@
+#include "pycauset/linalg/lapack.hpp"
