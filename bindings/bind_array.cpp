@@ -37,7 +37,10 @@ StridedRef numpy_ref(std::uintptr_t address, const std::string& dtype,
   return r;
 }
 
-Scalar to_scalar(nb::handle v) {
+}  // namespace
+
+// Shared with bind_ops.cpp: a Python bool/int/float/complex as a core Scalar.
+Scalar scalar_from_python(nb::handle v) {
   if (PyBool_Check(v.ptr())) return Scalar::of_bool(v.ptr() == Py_True);
   if (PyLong_Check(v.ptr())) {
     int overflow = 0;
@@ -57,6 +60,10 @@ Scalar to_scalar(nb::handle v) {
   throw TypeError("expected a bool, int, float or complex value, got " +
                   nb::cast<std::string>(nb::str(v.type())));
 }
+
+namespace {
+
+Scalar to_scalar(nb::handle v) { return scalar_from_python(v); }
 
 nb::object from_scalar(const Scalar& s) {
   switch (s.kind) {

@@ -74,6 +74,24 @@ void bind_storage(nb::module_& m) {
     return nb::make_tuple(f.array, nb::bytes(f.metadata.data(), f.metadata.size()), f.structure);
   }, nb::arg("path"), nb::arg("mode"));
 
+  m.def("file_info", [](const std::string& path) {
+    FileInfo info = [&] {
+      nb::gil_scoped_release release;
+      return read_file_info(path);
+    }();
+    const format::Header& h = info.header;
+    nb::dict d;
+    d["dtype"] = std::string(dtype_name(h.dtype));
+    d["ndim"] = int(h.ndim);
+    d["rows"] = h.rows;
+    d["cols"] = h.cols;
+    d["row_stride"] = h.row_stride;
+    d["payload_offset"] = h.payload_offset;
+    d["structure"] = int(h.structure);
+    d["metadata"] = nb::bytes(info.metadata.data(), info.metadata.size());
+    return d;
+  }, nb::arg("path"), "Validated header fields and metadata of a .pycauset file (payload not mapped).");
+
   nb::class_<FileWriter>(m, "FileWriter")
       .def_static("create", [](const std::string& path, const std::string& dtype, int ndim, std::uint64_t rows,
                                std::uint64_t cols) {

@@ -8,11 +8,13 @@ void bind_core(nb::module_& m);
 void bind_array(nb::module_& m);
 void bind_storage(nb::module_& m);
 void bind_linalg(nb::module_& m);
+void bind_ops(nb::module_& m);
 
 NB_MODULE(_core, m) {
   m.doc() = "pycauset's C++ engine (private: import pycauset instead)";
   bind_core(m);
   bind_array(m);
   bind_storage(m);
+  bind_ops(m);
   bind_linalg(m);
 }

@@ -8,7 +8,7 @@ from typing import Any, Iterator, Optional, Union
 
 import numpy as np
 
-from . import _dtypes, _export
+from . import _dtypes, _export, _lazy, _ops
 
 __all__ = ["Matrix", "Vector", "Storage"]
 
@@ -51,9 +51,11 @@ def _transposed_properties(props: dict) -> dict:
 class _ArrayBase:
     """Shared behaviour of Matrix and Vector. Not instantiated directly."""
 
-    __slots__ = ("_h", "_properties", "__weakref__")
+    __slots__ = ("_hv", "_expr", "_properties", "__weakref__")
     # NumPy defers binary operators to us rather than exporting.
     __array_priority__ = 1000.0
+    # == is elementwise (as for ndarray), so objects are not hashable.
+    __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(
@@ -63,39 +65,83 @@ class _ArrayBase:
     @classmethod
     def _wrap(cls, handle: Any, properties: Optional[dict] = None) -> "_ArrayBase":
         obj = object.__new__(Matrix if handle.ndim == 2 else Vector)
-        obj._h = handle
+        obj._hv = handle
+        obj._expr = None
         obj._properties = {"structure": "dense"} if properties is None else properties
         return obj
 
+    @classmethod
+    def _lazy(cls, node: "_lazy.Node") -> "_ArrayBase":
+        """An unevaluated expression that behaves as the object it will become."""
+        if node.count > _lazy.MAX_NODES:
+            # Keep trees small: evaluate the biggest input and refer to its result.
+            kids = list(node.children)
+            i = max(range(len(kids)), key=lambda k: kids[k].count)
+            kids[i] = _lazy.operand(_ArrayBase._lazy(kids[i])._h)
+            node = _lazy.Node(node.op, node.compute, node.result, node.shape, tuple(kids))
+        obj = object.__new__(Matrix if len(node.shape) == 2 else Vector)
+        obj._hv = None
+        obj._expr = node
+        obj._properties = {"structure": "dense"}
+        _lazy.register(obj, node)
+        return obj
+
+    @property
+    def _h(self) -> Any:
+        """The C++ Array holding the values; evaluates a pending expression first."""
+        if self._hv is None:
+            node = self._expr
+            self._hv = _lazy.evaluate(node)
+            self._expr = None
+            _lazy.unregister(self, node)
+        return self._hv
+
+    def _node(self) -> "_lazy.Node":
+        return self._expr if self._hv is None else _lazy.operand(self._hv)
+
     def _materialized(self) -> "_ArrayBase":
-        """The object holding values (expressions evaluate here); plain objects return self."""
+        """This object with its values computed (a no-op unless it is a pending expression)."""
+        self._h
         return self
+
+    def eval(self) -> "_ArrayBase":
+        """Compute a pending expression now (in one fused pass) and return self.
+
+        Expressions also evaluate by themselves when values are needed; call this
+        to control when the work happens. A no-op for evaluated objects.
+        """
+        return self._materialized()
+
+    @property
+    def is_lazy(self) -> bool:
+        """True while this object is an expression that has not been evaluated yet."""
+        return self._hv is None
 
     # ---- attributes ----------------------------------------------------------
     @property
     def dtype(self) -> _dtypes.DType:
         """Element type, a pycauset DType such as ``pycauset.float64``."""
-        return _dtypes.dtype(self._h.dtype)
+        return self._expr.result if self._hv is None else _dtypes.dtype(self._hv.dtype)
 
     @property
     def shape(self) -> tuple:
         """``(n,)`` for a vector, ``(rows, cols)`` for a matrix."""
-        return self._h.shape
+        return self._expr.shape if self._hv is None else self._hv.shape
 
     @property
     def size(self) -> int:
         """Number of elements."""
-        return self._h.size
+        return int(np.prod(self.shape))
 
     @property
     def ndim(self) -> int:
         """1 for a vector, 2 for a matrix."""
-        return self._h.ndim
+        return len(self.shape)
 
     @property
     def nbytes(self) -> int:
         """Bytes the elements occupy: size * itemsize, or size / 8 rounded up for bit."""
-        return self._h.nbytes
+        return (self.size * self.dtype.bits + 7) // 8
 
     @property
     def storage(self) -> Storage:
@@ -152,19 +198,83 @@ class _ArrayBase:
         Raises OverflowError when an integer does not fit the dtype and TypeError
         for a complex value in a real dtype.
         """
-        self._h.fill(_python_scalar(value))
+        h = self._h
+        _lazy.before_write(h)
+        h.fill(_python_scalar(value))
 
     # ---- NumPy protocols ------------------------------------------------------
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
         return _export.array_protocol(self, dtype, copy)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        # Nothing is on the allowlist yet: NumPy then raises a clear TypeError
+        # The allowlist of numpy-interop.md routes to native implementations;
+        # everything else returns NotImplemented, so NumPy raises a TypeError
         # instead of silently exporting us.
-        return NotImplemented
+        return _ops.array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        return NotImplemented
+        return _ops.array_function(func, args, kwargs)
+
+    # ---- arithmetic (lazy), comparisons, bit logic, matmul -----------------------
+    def __add__(self, other: Any) -> Any: return _ops.binary("add", self, other)
+    def __radd__(self, other: Any) -> Any: return _ops.binary("add", other, self)
+    def __sub__(self, other: Any) -> Any: return _ops.binary("subtract", self, other)
+    def __rsub__(self, other: Any) -> Any: return _ops.binary("subtract", other, self)
+    def __mul__(self, other: Any) -> Any: return _ops.binary("multiply", self, other)
+    def __rmul__(self, other: Any) -> Any: return _ops.binary("multiply", other, self)
+    def __truediv__(self, other: Any) -> Any: return _ops.binary("divide", self, other)
+    def __rtruediv__(self, other: Any) -> Any: return _ops.binary("divide", other, self)
+    def __eq__(self, other: Any) -> Any: return _ops.binary("equal", self, other)  # type: ignore[override]
+    def __ne__(self, other: Any) -> Any: return _ops.binary("not_equal", self, other)  # type: ignore[override]
+    def __lt__(self, other: Any) -> Any: return _ops.binary("less", self, other)
+    def __le__(self, other: Any) -> Any: return _ops.binary("less_equal", self, other)
+    def __gt__(self, other: Any) -> Any: return _ops.binary("greater", self, other)
+    def __ge__(self, other: Any) -> Any: return _ops.binary("greater_equal", self, other)
+    def __and__(self, other: Any) -> Any: return _ops.binary("logical_and", self, other)
+    def __rand__(self, other: Any) -> Any: return _ops.binary("logical_and", other, self)
+    def __or__(self, other: Any) -> Any: return _ops.binary("logical_or", self, other)
+    def __ror__(self, other: Any) -> Any: return _ops.binary("logical_or", other, self)
+    def __xor__(self, other: Any) -> Any: return _ops.binary("logical_xor", self, other)
+    def __rxor__(self, other: Any) -> Any: return _ops.binary("logical_xor", other, self)
+    def __invert__(self) -> Any: return _ops.unary("invert", self)
+    def __neg__(self) -> Any: return _ops.unary("negative", self)
+    def __pos__(self) -> Any: return _ops.unary("positive", self)
+    def __abs__(self) -> Any: return _ops.unary("absolute", self)
+    def __matmul__(self, other: Any) -> Any: return _ops.matmul(self, other)
+    def __rmatmul__(self, other: Any) -> Any: return _ops.matmul(other, self)
+
+    def conj(self) -> "_ArrayBase":
+        """Complex conjugate (lazy); real objects give their own values."""
+        return _ops.unary("conjugate", self)
+
+    conjugate = conj
+
+    @property
+    def real(self) -> "_ArrayBase":
+        """Real part (lazy)."""
+        return _ops.unary("real", self)
+
+    @property
+    def imag(self) -> "_ArrayBase":
+        """Imaginary part (lazy; zeros for real objects)."""
+        return _ops.unary("imag", self)
+
+    # ---- reductions -------------------------------------------------------------
+    def sum(self, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
+        """Sum over all elements or along ``axis``; see :func:`pycauset.sum`."""
+        return _ops.sum(self, axis, dtype, keepdims)
+
+    def mean(self, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
+        """Arithmetic mean; see :func:`pycauset.mean`."""
+        return _ops.mean(self, axis, dtype, keepdims)
+
+    def trace(self, dtype: Any = None) -> Any:
+        """Sum of the main diagonal (matrices)."""
+        return _ops.trace(self, dtype)
+
+    def count_nonzero(self, axis: Any = None) -> Any:
+        """Number of non-zero elements (ones, for bit objects)."""
+        return _ops.count_nonzero(self, axis)
 
     # ---- indexing ------------------------------------------------------------
     def _locate(self, key: Any) -> tuple:
@@ -192,6 +302,7 @@ class _ArrayBase:
         return _ArrayBase._wrap(where[1])
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        _lazy.before_write(self._h)  # pending expressions read the old values first
         where = self._locate(key)
         if where[0] == "element":
             self._h.set(where[1], where[2], _python_scalar(value))

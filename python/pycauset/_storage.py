@@ -198,7 +198,7 @@ def load(path: PathLike, mode: str = "r") -> _ArrayBase:
         props = meta.get("properties", {})
         if not isinstance(props, dict):
             raise ValueError("metadata 'properties' is not a JSON object")
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
         raise FormatError(f"'{name}' is not a valid .pycauset file: unreadable metadata ({err})") from None
     props = dict(props)
     props["structure"] = _STRUCTURES[structure]
@@ -319,10 +319,14 @@ def _write_block(writer: Any, block: np.ndarray, r0: int, c0: int) -> None:
 
 
 def _pycauset_to_npy(src: str, dst: str, chunk_bytes: int) -> None:
-    obj = load(src, "r")
-    h = obj._h
-    np_dtype = obj.dtype.numpy
-    header = {"descr": np.lib.format.dtype_to_descr(np_dtype), "fortran_order": False, "shape": h.shape}
+    # The payload is read with pread into one reused buffer, not through a
+    # memory map, so neither anonymous memory nor mapped pages grow with the file.
+    info = _core.file_info(src)
+    dtype = _dtypes.dtype(info["dtype"])
+    rows, cols, stride = info["rows"], info["cols"], info["row_stride"]
+    shape = (cols,) if info["ndim"] == 1 else (rows, cols)
+    np_dtype = dtype.numpy
+    header = {"descr": np.lib.format.dtype_to_descr(np_dtype), "fortran_order": False, "shape": shape}
     import io
 
     head = io.BytesIO()
@@ -335,25 +339,34 @@ def _pycauset_to_npy(src: str, dst: str, chunk_bytes: int) -> None:
     out.write_bytes(head.getvalue(), 0)
     offset = len(head.getvalue())
     item = np_dtype.itemsize
-    if h.ndim == 1:
-        n = h.shape[0]
-        step = max(64, chunk_bytes // item // 64 * 64)
-        buf = np.empty(min(step, n), dtype=np_dtype)
-        for c0 in range(0, n, step):
-            k = min(step, n - c0)
-            part = buf[:k]
-            h.slice(0, c0, 1, k).export_into(*_numpy_args(part))
-            out.write(part.ctypes.data, part.nbytes, offset + c0 * item)
-    else:
-        rows, cols = h.shape
-        step = max(1, chunk_bytes // max(1, cols * item))
-        buf = np.empty((min(step, rows), cols), dtype=np_dtype)
-        for r0 in range(0, rows, step):
-            k = min(step, rows - r0)
-            part = buf[:k]
-            h.slice(0, r0, 1, k).export_into(*_numpy_args(part))
-            out.write(part.ctypes.data, part.nbytes, offset + r0 * cols * item)
+    with open(src, "rb", buffering=0) as f:
+        if rows == 1:  # a vector or a single row: chunks of columns
+            step = max(64, chunk_bytes // item // 64 * 64)
+            first_chunk = min(step, cols)
+            raw = np.empty((first_chunk + 7) // 8 if dtype is _dtypes.bit else first_chunk * item, dtype=np.uint8)
+            for c0 in range(0, cols, step):
+                n = min(step, cols - c0)
+                nbytes = (n + 7) // 8 if dtype is _dtypes.bit else n * item
+                first = c0 // 8 if dtype is _dtypes.bit else c0 * item
+                _read_into(f, raw[:nbytes], info["payload_offset"] + first, src)
+                values = _decode_rows(raw[:nbytes].reshape(1, nbytes), dtype, n)
+                out.write(values.ctypes.data, values.nbytes, offset + c0 * item)
+        else:
+            step = max(1, chunk_bytes // max(1, stride))
+            raw = np.empty((min(step, rows), stride), dtype=np.uint8)
+            for r0 in range(0, rows, step):
+                k = min(step, rows - r0)
+                _read_into(f, raw[:k], info["payload_offset"] + r0 * stride, src)
+                values = _decode_rows(raw[:k], dtype, cols)
+                out.write(values.ctypes.data, values.nbytes, offset + r0 * cols * item)
     out.commit()
+
+
+def _decode_rows(raw: np.ndarray, dtype: _dtypes.DType, cols: int) -> np.ndarray:
+    """Payload rows (bytes) as a C-contiguous ndarray of the NumPy dtype."""
+    if dtype is _dtypes.bit:  # little-endian bit order, rows padded to words
+        return np.ascontiguousarray(np.unpackbits(raw, axis=1, bitorder="little")[:, :cols].view(np.bool_))
+    return raw.view(dtype.numpy).reshape(raw.shape[0], -1)[:, :cols]
 
 
 def _cleanup_at_exit() -> None:

@@ -48,6 +48,13 @@ Array Array::empty(std::span<const index_t> shape, DType dtype, bool zero) {
     throw MemoryError("array of shape " + shape_str(a.ndim_, {shape[0], cols}) + " is too large");
   std::size_t bytes = std::size_t((rows * row_len * bits + 63) / 64 * 8);
   a.buffer_ = allocate_buffer(bytes, zero);
+  if (dtype == DType::bit && !zero && cols % 64 != 0) {
+    // Padding bits past the last column must read as zero (kernels and the
+    // file format rely on it); clear each row's last word.
+    auto* words = reinterpret_cast<std::uint64_t*>(a.buffer_->data());
+    const index_t words_per_row = (row_len + 63) / 64;
+    for (index_t r = 0; r < rows; ++r) words[(r + 1) * words_per_row - 1] = 0;
+  }
   if (a.ndim_ == 2) {
     a.shape_ = {shape[0], shape[1]};
     a.strides_ = {row_len, 1};

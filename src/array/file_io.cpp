@@ -67,9 +67,10 @@ void FileWriter::write_block(const StridedRef& src, std::uint64_t row0, std::uin
   const bool full_rows = col0 == 0 && std::uint64_t(src.cols) == h.cols;
   const std::int64_t rows_per_chunk =
       std::max<std::int64_t>(1, std::int64_t(kStagingBytes / std::max<std::uint64_t>(seg_padded, 1)));
-  auto staging = RamBuffer::allocate(std::size_t(std::min<std::int64_t>(rows_per_chunk, src.rows)) *
-                                         (full_rows ? h.row_stride : seg_padded),
-                                     true);
+  const std::size_t staging_bytes =
+      std::size_t(std::min<std::int64_t>(rows_per_chunk, src.rows)) * (full_rows ? h.row_stride : seg_padded);
+  auto staging = RamBuffer::allocate(staging_bytes, false);
+  if (bit) std::memset(staging->data(), 0, staging_bytes);  // padding bits of each row must be zero
   for (std::int64_t r = 0; r < src.rows; r += rows_per_chunk) {
     std::int64_t n = std::min(rows_per_chunk, src.rows - r);
     StridedRef part = src;
@@ -120,13 +121,16 @@ void save_array(const Array& a, const std::string& path, std::string_view metada
   w.commit(metadata, structure);
 }
 
-LoadedFile load_file(const std::string& path, MapMode mode) {
-  int fd = ::open(path.c_str(), (mode == MapMode::read_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) throw ValueError(os_error("cannot open", path));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+namespace {
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+FileInfo read_info(int fd, const std::string& path) {
   struct stat st;
   if (fstat(fd, &st) != 0) throw ValueError(os_error("cannot stat", path));
   if (!S_ISREG(st.st_mode)) throw ValueError("'" + path + "' is not a regular file");
@@ -134,19 +138,36 @@ LoadedFile load_file(const std::string& path, MapMode mode) {
   std::array<std::byte, format::kHeaderSize> head{};
   std::size_t want = std::size_t(std::min<std::uint64_t>(size, head.size()));
   pread_all(fd, head.data(), want, 0, path);
-  format::Header h = format::decode(std::span(head.data(), want), size, path);
-
-  std::string metadata(std::size_t(h.metadata_length), '\0');
-  pread_all(fd, reinterpret_cast<std::byte*>(metadata.data()), metadata.size(), h.metadata_offset, path);
-  if (format::crc32(std::as_bytes(std::span(metadata.data(), metadata.size()))) != h.metadata_crc)
+  FileInfo info{format::decode(std::span(head.data(), want), size, path), {}};
+  const format::Header& h = info.header;
+  info.metadata.assign(std::size_t(h.metadata_length), '\0');
+  pread_all(fd, reinterpret_cast<std::byte*>(info.metadata.data()), info.metadata.size(), h.metadata_offset, path);
+  if (format::crc32(std::as_bytes(std::span(info.metadata.data(), info.metadata.size()))) != h.metadata_crc)
     throw FormatError("'" + path + "' is not a valid .pycauset file: the metadata checksum does not match");
+  return info;
+}
 
-  auto buffer = MappedFileBuffer::from_fd(fd, path, h.payload_offset, std::size_t(h.payload_length), mode);
+}  // namespace
+
+FileInfo read_file_info(const std::string& path) {
+  Fd f;
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (f.fd < 0) throw ValueError(os_error("cannot open", path));
+  return read_info(f.fd, path);
+}
+
+LoadedFile load_file(const std::string& path, MapMode mode) {
+  Fd f;
+  f.fd = ::open(path.c_str(), (mode == MapMode::read_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (f.fd < 0) throw ValueError(os_error("cannot open", path));
+  FileInfo info = read_info(f.fd, path);
+  const format::Header& h = info.header;
+  auto buffer = MappedFileBuffer::from_fd(f.fd, path, h.payload_offset, std::size_t(h.payload_length), mode);
   const auto bits = std::uint64_t(dtype_info(h.dtype).bits);
   auto row_stride = Array::index_t(h.row_stride * 8 / bits);
   Array a = Array::over_buffer(std::move(buffer), h.dtype, h.ndim, Array::index_t(h.rows),
                                Array::index_t(h.cols), row_stride);
-  return {std::move(a), std::move(metadata), h.structure};
+  return {std::move(a), std::move(info.metadata), h.structure};
 }
 
 }  // namespace pycauset

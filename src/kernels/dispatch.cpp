@@ -1,6 +1,10 @@
 // Picks the copy of the conversion kernels built for the best instruction set
 // this CPU supports (decided once).
+#include <atomic>
+
 #include "pycauset/kernels/convert.hpp"
+#include "pycauset/kernels/elementwise.hpp"
+#include "pycauset/kernels/reduce.hpp"
 
 namespace pycauset {
 
@@ -8,6 +12,8 @@ namespace pycauset {
   namespace ns {                                                \
   void convert(const StridedRef& src, const StridedRef& dst);   \
   void fill(const StridedRef& dst, const Scalar& v);            \
+  void evaluate(std::span<const ExprNode>, std::span<const StridedRef>, const StridedRef&); \
+  void reduce_sum(const StridedRef& a, int axis, const StridedRef& out);                  \
   }
 PYCAUSET_DECLARE_ISA(isa_baseline)
 #ifdef PYCAUSET_HAVE_X86_ISAS
@@ -20,6 +26,8 @@ namespace {
 struct Kernels {
   void (*convert)(const StridedRef&, const StridedRef&);
   void (*fill)(const StridedRef&, const Scalar&);
+  void (*evaluate)(std::span<const ExprNode>, std::span<const StridedRef>, const StridedRef&);
+  void (*reduce_sum)(const StridedRef&, int, const StridedRef&);
 };
 
 Kernels pick() {
@@ -28,11 +36,11 @@ Kernels pick() {
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
       __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma"))
-    return {isa_avx512::convert, isa_avx512::fill};
+    return {isa_avx512::convert, isa_avx512::fill, isa_avx512::evaluate, isa_avx512::reduce_sum};
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-    return {isa_avx2::convert, isa_avx2::fill};
+    return {isa_avx2::convert, isa_avx2::fill, isa_avx2::evaluate, isa_avx2::reduce_sum};
 #endif
-  return {isa_baseline::convert, isa_baseline::fill};
+  return {isa_baseline::convert, isa_baseline::fill, isa_baseline::evaluate, isa_baseline::reduce_sum};
 }
 
 const Kernels& kernels() {
@@ -44,6 +52,19 @@ const Kernels& kernels() {
 
 void convert(const StridedRef& src, const StridedRef& dst) { kernels().convert(src, dst); }
 void fill(const StridedRef& dst, const Scalar& v) { kernels().fill(dst, v); }
+
+namespace {
+std::atomic<std::uint64_t> g_evaluate_calls{0};
+}
+
+void evaluate(std::span<const ExprNode> nodes, std::span<const StridedRef> operands, const StridedRef& out) {
+  g_evaluate_calls.fetch_add(1);
+  kernels().evaluate(nodes, operands, out);
+}
+
+std::uint64_t evaluate_calls() { return g_evaluate_calls.load(); }
+
+void reduce_sum(const StridedRef& a, int axis, const StridedRef& out) { kernels().reduce_sum(a, axis, out); }
 
 const char* kernel_isa() {
   auto c = kernels().convert;

@@ -27,7 +27,7 @@ std::atomic<std::size_t> g_ram_bytes{0};
 // Bounded in total; zeroed allocations never take from it (fresh pages are free zeros).
 class MappingCache {
  public:
-  static constexpr std::size_t kCapacity = std::size_t(512) << 20;
+  static constexpr std::size_t kCapacity = std::size_t(256) << 20;
   struct Mapping {
     void* ptr;
     std::size_t length;

@@ -137,6 +137,8 @@ Header decode(std::span<const std::byte> bytes, std::uint64_t file_size, const s
   if (h.payload_length != h.rows * h.row_stride) throw fail("payload length does not match the shape");
   if (h.payload_offset < kHeaderSize || h.payload_offset % kPayloadAlign != 0)
     throw fail("payload offset is not page aligned");
+  if (h.payload_offset > file_size || h.payload_length > file_size)  // also keeps the sums below from wrapping
+    throw fail("it is truncated: the payload lies outside the file");
   std::uint64_t payload_end = h.payload_offset + h.payload_length;
   if (payload_end + kSlack > file_size)
     throw fail("it is truncated: the payload needs " + std::to_string(payload_end + kSlack) + " bytes, the file has " +

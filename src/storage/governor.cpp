@@ -13,6 +13,8 @@
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "pycauset/core/error.hpp"
 #include "pycauset/storage/mapped_file.hpp"
@@ -49,9 +51,12 @@ struct State {
   std::mutex m;
   std::size_t limit = 0;
   std::string backing;
-  std::string dir;     // this process's spill directory
+  std::string dir;     // this process's current spill directory
   int lock_fd = -1;    // held (flock) for the life of the process
   pid_t owner = 0;     // the process that created dir
+  // Every directory this process made (one per backing dir it used), with its
+  // lock, so all of them are removed at exit.
+  std::vector<std::pair<std::string, int>> made;
   std::uint64_t counter = 0;
   std::atomic<std::size_t> spill_bytes{0};
   std::atomic<std::size_t> spill_files{0};
@@ -99,9 +104,11 @@ void ensure_spill_dir(State& s) {
     remove_dir_contents(tmp);
     throw MemoryError("cannot set up spill directory '" + final_dir + "': " + std::strerror(err));
   }
+  if (s.owner != getpid()) s.made.clear();  // a forked child owns none of its parent's
   s.dir = final_dir;
   s.lock_fd = fd;
   s.owner = getpid();
+  s.made.emplace_back(final_dir, fd);
 }
 
 }  // namespace
@@ -187,9 +194,12 @@ void detail::spill_released(std::size_t bytes) {
 void remove_spill_dir() {
   State& s = state();
   std::lock_guard lock(s.m);
-  if (s.dir.empty() || s.owner != getpid()) return;
-  remove_dir_contents(s.dir);  // mapped spill files stay valid until unmapped
-  ::close(s.lock_fd);
+  if (s.owner != getpid()) return;
+  for (auto& [dir, fd] : s.made) {
+    remove_dir_contents(dir);  // mapped spill files stay valid until unmapped
+    ::close(fd);
+  }
+  s.made.clear();
   s.lock_fd = -1;
   s.dir.clear();
 }

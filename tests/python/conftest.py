@@ -7,6 +7,8 @@ import path must handle (C, Fortran, sliced, negative strides, transposed...).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
@@ -184,6 +186,29 @@ def _reset_storage_state():
         pc.set_memory_limit(None)
     if pc.get_backing_dir() != backing:
         pc.set_backing_dir(backing)
+
+
+@pytest.fixture
+def fast_tmp(tmp_path):
+    """A fresh directory on tmpfs (/dev/shm) when there is one, else tmp_path.
+
+    pc.save fsyncs the file and its directory (~20 ms on a busy disk); the large
+    parametrised file tests use this so that the suite stays fast. Tests of
+    atomicity and crash safety use tmp_path (a real disk) instead.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    shm = "/dev/shm"
+    if not (os.path.isdir(shm) and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    d = Path(tempfile.mkdtemp(prefix="pctest-", dir=shm))
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture

@@ -18,7 +18,9 @@ from conftest import DTYPE_IDS, NP_DTYPES, TOKEN_OF, assert_same, random_array
 
 SHAPES_2D = [(0, 0), (0, 5), (5, 0), (1, 1), (7, 13), (3, 64), (5, 65), (4, 130), (1, 200), (66, 3)]
 SHAPES_1D = [(0,), (1,), (63,), (64,), (65,), (1000,)]
-SOURCES = ["ram", "transposed", "sliced", "reversed", "file", "spill"]
+SOURCES = ["transposed", "sliced", "reversed", "file", "spill"]
+# Views and non-RAM sources: the shapes whose layout differs (empty, padding, one word).
+SHAPES_SOURCES = [(0, 5), (5, 0), (7, 13), (5, 65), (66, 3), (0,), (65,)]
 
 
 def _make_source(kind: str, x: np.ndarray, tmp_path, rng):
@@ -79,13 +81,16 @@ def _check_loaded(obj, x: np.ndarray, path) -> None:
     assert meta["provenance"]["writer"].startswith("pycauset")
 
 
-@pytest.mark.parametrize("source", SOURCES)
-@pytest.mark.parametrize("shape", SHAPES_2D + SHAPES_1D, ids=str)
+ROUND_TRIPS = [("ram", shape) for shape in SHAPES_2D + SHAPES_1D] + [
+    (source, shape) for source in SOURCES for shape in SHAPES_SOURCES]
+
+
+@pytest.mark.parametrize("source,shape", ROUND_TRIPS, ids=[f"{s}-{sh}" for s, sh in ROUND_TRIPS])
 @pytest.mark.parametrize("np_dtype", NP_DTYPES, ids=DTYPE_IDS)
-def test_round_trip(np_dtype, shape, source, tmp_path, rng):
+def test_round_trip(np_dtype, shape, source, fast_tmp, rng):
     x = random_array(shape, np_dtype, rng)
-    obj = _make_source(source, x, tmp_path, rng)
-    path = tmp_path / "out.pycauset"
+    obj = _make_source(source, x, fast_tmp, rng)
+    path = fast_tmp / "out.pycauset"
     pc.save(obj, path)
     loaded = pc.load(path)
     _check_loaded(loaded, x, path)
@@ -94,18 +99,18 @@ def test_round_trip(np_dtype, shape, source, tmp_path, rng):
 
 
 @pytest.mark.parametrize("np_dtype", NP_DTYPES, ids=DTYPE_IDS)
-def test_round_trip_of_a_modified_copy_on_write_load(np_dtype, tmp_path, rng):
+def test_round_trip_of_a_modified_copy_on_write_load(np_dtype, fast_tmp, rng):
     """Saving a 'c'-mode object writes its modified values, not the file's."""
     x = random_array((9, 70), np_dtype, rng)
-    pc.save(pc.matrix(x), tmp_path / "a.pycauset")
-    c = pc.load(tmp_path / "a.pycauset", mode="c")
+    pc.save(pc.matrix(x), fast_tmp / "a.pycauset")
+    c = pc.load(fast_tmp / "a.pycauset", mode="c")
     y = random_array((9, 70), np_dtype, np.random.default_rng(7))
     c[2:5, :] = y[2:5, :]
     expected = x.copy()
     expected[2:5, :] = y[2:5, :]
-    pc.save(c, tmp_path / "b.pycauset")
-    _check_loaded(pc.load(tmp_path / "b.pycauset"), expected, tmp_path / "b.pycauset")
-    assert_same(_pcfile.read(tmp_path / "a.pycauset")[1], x)
+    pc.save(c, fast_tmp / "b.pycauset")
+    _check_loaded(pc.load(fast_tmp / "b.pycauset"), expected, fast_tmp / "b.pycauset")
+    assert_same(_pcfile.read(fast_tmp / "a.pycauset")[1], x)
 
 
 def test_save_over_the_file_being_read(tmp_path, rng):
@@ -124,37 +129,37 @@ def test_save_over_the_file_being_read(tmp_path, rng):
 
 
 @pytest.mark.parametrize("structure", _pcfile.STRUCTURES)
-def test_structure_round_trips(structure, tmp_path):
+def test_structure_round_trips(structure, fast_tmp):
     a = pc.matrix(np.triu(np.arange(16.0).reshape(4, 4)))
     a.properties["structure"] = structure
-    pc.save(a, tmp_path / "a.pycauset")
-    b = pc.load(tmp_path / "a.pycauset")
+    pc.save(a, fast_tmp / "a.pycauset")
+    b = pc.load(fast_tmp / "a.pycauset")
     assert b.properties["structure"] == structure
-    h, _, meta = _pcfile.read(tmp_path / "a.pycauset")
+    h, _, meta = _pcfile.read(fast_tmp / "a.pycauset")
     assert h["structure"] == _pcfile.STRUCTURES.index(structure)
     assert meta["properties"]["structure"] == structure
 
 
-def test_custom_properties_round_trip(tmp_path):
+def test_custom_properties_round_trip(fast_tmp):
     a = pc.matrix(np.eye(3))
     custom = {"source": "sprinkle", "n": 42, "rho": 2.5, "nested": {"a": [1, 2.5, None, True, "é"]}}
     a.properties["structure"] = "upper_triangular"
     a.properties["custom"] = custom
-    pc.save(a, tmp_path / "a.pycauset")
-    b = pc.load(tmp_path / "a.pycauset")
+    pc.save(a, fast_tmp / "a.pycauset")
+    b = pc.load(fast_tmp / "a.pycauset")
     assert b.properties == {"structure": "upper_triangular", "custom": custom}
-    assert _pcfile.read(tmp_path / "a.pycauset")[2]["properties"]["custom"] == custom
+    assert _pcfile.read(fast_tmp / "a.pycauset")[2]["properties"]["custom"] == custom
     # Loaded properties are the object's own: changing them does not touch the file.
-    before = _pcfile.file_state(tmp_path / "a.pycauset")
+    before = _pcfile.file_state(fast_tmp / "a.pycauset")
     b.properties["custom"] = 1
-    assert _pcfile.file_state(tmp_path / "a.pycauset") == before
+    assert _pcfile.file_state(fast_tmp / "a.pycauset") == before
 
 
-def test_transposed_triangular_saves_the_flipped_structure(tmp_path):
+def test_transposed_triangular_saves_the_flipped_structure(fast_tmp):
     a = pc.matrix(np.triu(np.ones((4, 4))))
     a.properties["structure"] = "upper_triangular"
-    pc.save(a.T, tmp_path / "t.pycauset")
-    b = pc.load(tmp_path / "t.pycauset")
+    pc.save(a.T, fast_tmp / "t.pycauset")
+    b = pc.load(fast_tmp / "t.pycauset")
     assert b.properties["structure"] == "lower_triangular"
     assert_same(pc.to_numpy(b), np.tril(np.ones((4, 4))))
 
@@ -189,9 +194,9 @@ def _writes(obj) -> list:
 
 
 @pytest.mark.parametrize("np_dtype", NP_DTYPES, ids=DTYPE_IDS)
-def test_mode_r_is_read_only(np_dtype, tmp_path, rng):
+def test_mode_r_is_read_only(np_dtype, fast_tmp, rng):
     x = random_array((5, 70), np_dtype, rng)
-    path = tmp_path / "a.pycauset"
+    path = fast_tmp / "a.pycauset"
     pc.save(pc.matrix(x), path)
     before = _pcfile.file_state(path)
     a = pc.load(path)  # "r" is the default
@@ -209,10 +214,10 @@ def test_mode_r_is_read_only(np_dtype, tmp_path, rng):
 
 
 @pytest.mark.parametrize("np_dtype", NP_DTYPES, ids=DTYPE_IDS)
-def test_mode_r_plus_writes_to_the_file(np_dtype, tmp_path, rng):
+def test_mode_r_plus_writes_to_the_file(np_dtype, fast_tmp, rng):
     x = random_array((6, 70), np_dtype, rng)
     y = random_array((6, 70), np_dtype, np.random.default_rng(99))
-    path = tmp_path / "a.pycauset"
+    path = fast_tmp / "a.pycauset"
     pc.save(pc.matrix(x), path)
     a = pc.load(path, mode="r+")
     other = pc.load(path, mode="r+")  # a second map of the same file sees the writes
@@ -234,10 +239,10 @@ def test_mode_r_plus_writes_to_the_file(np_dtype, tmp_path, rng):
 
 
 @pytest.mark.parametrize("np_dtype", NP_DTYPES, ids=DTYPE_IDS)
-def test_mode_c_never_changes_the_file(np_dtype, tmp_path, rng):
+def test_mode_c_never_changes_the_file(np_dtype, fast_tmp, rng):
     x = random_array((6, 70), np_dtype, rng)
     y = random_array((6, 70), np_dtype, np.random.default_rng(5))
-    path = tmp_path / "a.pycauset"
+    path = fast_tmp / "a.pycauset"
     pc.save(pc.matrix(x), path)
     before = _pcfile.file_state(path)
     c = pc.load(path, mode="c")
@@ -253,8 +258,8 @@ def test_mode_c_never_changes_the_file(np_dtype, tmp_path, rng):
 
 
 @pytest.mark.parametrize("mode", ["r", "r+", "c"])
-def test_loading_does_not_modify_the_file(mode, tmp_path, rng):
-    path = tmp_path / "a.pycauset"
+def test_loading_does_not_modify_the_file(mode, fast_tmp, rng):
+    path = fast_tmp / "a.pycauset"
     pc.save(pc.matrix(rng.random((20, 30))), path)
     before = _pcfile.file_state(path)
     a = pc.load(path, mode=mode)
@@ -265,8 +270,8 @@ def test_loading_does_not_modify_the_file(mode, tmp_path, rng):
 
 
 @pytest.mark.parametrize("mode", ["w", "rw", "R", "", "a", "w+", None, 1])
-def test_invalid_mode_raises(mode, tmp_path):
-    path = tmp_path / "a.pycauset"
+def test_invalid_mode_raises(mode, fast_tmp):
+    path = fast_tmp / "a.pycauset"
     pc.save(pc.matrix(np.eye(2)), path)
     before = _pcfile.file_state(path)
     with pytest.raises(ValueError, match="mode"):
@@ -356,15 +361,16 @@ def _check_header(data: bytes, code: int, ndim: int, rows: int, cols: int, struc
     assert m_crc == zlib.crc32(data[m_off : m_off + m_len])
     meta = json.loads(data[m_off : m_off + m_len].decode("utf-8"))
     assert set(meta) >= {"properties", "provenance"}
-    assert data[84:120] == bytes(36)  # reserved
+    assert data[23] == 0 and data[84:120] == bytes(36) and data[124:128] == bytes(4)  # reserved
+    assert data[128:4096] == bytes(4096 - 128)
     return {"stride": stride, "meta": meta}
 
 
-def test_float64_matrix_reads_with_numpy_memmap(tmp_path, rng):
+def test_float64_matrix_reads_with_numpy_memmap(fast_tmp, rng):
     x = rng.standard_normal((37, 53))
     a = pc.matrix(x)
     a.properties["structure"] = "symmetric"
-    path = tmp_path / "a.pycauset"
+    path = fast_tmp / "a.pycauset"
     pc.save(a, path)
     data = path.read_bytes()
     info = _check_header(data, 11, 2, 37, 53, 3)
@@ -374,49 +380,73 @@ def test_float64_matrix_reads_with_numpy_memmap(tmp_path, rng):
     del m
 
 
+def _dirty_heap(nbytes: int) -> None:
+    """Free a few RAM buffers full of one-bits of about `nbytes`, so that memory a
+    writer forgets to initialise is visibly non-zero (deterministic detection)."""
+    junk = [pc.full((nbytes // 8 + 1,), -1, dtype="int64") for _ in range(8)]
+    del junk
+
+
 @pytest.mark.parametrize("shape", [(5, 70), (3, 64), (4, 1), (2, 129), (1, 200)])
-@pytest.mark.parametrize("build", ["matrix", "ones", "fill", "view"])
-def test_bit_matrix_reads_with_numpy_unpackbits(shape, build, tmp_path, rng):
+@pytest.mark.parametrize("build", ["matrix", "ones", "fill", "view", "zeros"])
+def test_bit_matrix_reads_with_numpy_unpackbits(shape, build, fast_tmp, rng):
     rows, cols = shape
-    x = rng.random(shape) < 0.5
-    if build == "matrix":
-        a = pc.matrix(x)
-    elif build == "ones":
-        x = np.ones(shape, bool)
-        a = pc.ones(shape, dtype="bit")
-    elif build == "fill":
-        x = np.ones(shape, bool)
-        a = pc.zeros(shape, dtype="bit")
-        a.fill(True)
-    else:
-        a = pc.matrix(np.ascontiguousarray(x.T)).T
-    path = tmp_path / "b.pycauset"
-    pc.save(a, path)
-    data = path.read_bytes()
-    info = _check_header(data, 0, 2, rows, cols, 0)
-    stride = info["stride"]
-    assert stride == (cols + 63) // 64 * 8
-    words = np.frombuffer(data, dtype=np.uint8, count=rows * stride, offset=4096).reshape(rows, stride)
-    bits = np.unpackbits(words, axis=1, bitorder="little")
-    assert_same(bits[:, :cols].astype(bool), x)
-    # Row padding up to the 64-bit word is zero, so a reader may popcount whole words.
-    assert not bits[:, cols:].any(), "padding bits after the last column are not zero"
+    stride = (cols + 63) // 64 * 8
+    for trial in range(3):
+        _dirty_heap(rows * stride)
+        x = rng.random(shape) < 0.5
+        if build == "matrix":
+            a = pc.matrix(x)
+        elif build == "ones":
+            x = np.ones(shape, bool)
+            a = pc.ones(shape, dtype="bit")
+        elif build == "fill":
+            x = np.ones(shape, bool)
+            a = pc.zeros(shape, dtype="bit")
+            a.fill(True)
+        elif build == "zeros":
+            x = np.zeros(shape, bool)
+            a = pc.zeros(shape, dtype="bit")
+        else:
+            a = pc.matrix(np.ascontiguousarray(x.T)).T
+        path = fast_tmp / "b.pycauset"
+        pc.save(a, path)
+        data = path.read_bytes()
+        info = _check_header(data, 0, 2, rows, cols, 0)
+        assert info["stride"] == stride
+        words = np.frombuffer(data, dtype=np.uint8, count=rows * stride, offset=4096).reshape(rows, stride)
+        bits = np.unpackbits(words, axis=1, bitorder="little")
+        assert_same(bits[:, :cols].astype(bool), x)
+        # docs/format.md: "Padding bits are zero" (a reader may popcount whole words).
+        assert not bits[:, cols:].any(), f"padding bits after the last column are not zero (trial {trial})"
 
 
-def test_vector_layout(tmp_path):
+def test_vector_layout(fast_tmp):
     v = np.arange(-5, 6, dtype=np.int32)
-    pc.save(pc.vector(v), tmp_path / "v.pycauset")
-    data = (tmp_path / "v.pycauset").read_bytes()
+    pc.save(pc.vector(v), fast_tmp / "v.pycauset")
+    data = (fast_tmp / "v.pycauset").read_bytes()
     _check_header(data, 3, 1, 1, 11, 0)
     assert_same(np.frombuffer(data, "<i4", count=11, offset=4096), v)
 
 
+@pytest.mark.parametrize("n", [1, 63, 64, 70, 129])
+def test_bit_vector_layout(n, fast_tmp):
+    v = np.ones(n, dtype=bool)
+    _dirty_heap((n + 63) // 64 * 8)
+    pc.save(pc.vector(v), fast_tmp / "v.pycauset")
+    data = (fast_tmp / "v.pycauset").read_bytes()
+    stride = _check_header(data, 0, 1, 1, n, 0)["stride"]
+    bits = np.unpackbits(np.frombuffer(data, np.uint8, count=stride, offset=4096), bitorder="little")
+    assert_same(bits[:n].astype(bool), v)
+    assert not bits[n:].any(), "padding bits after the last element are not zero"
+
+
 @pytest.mark.parametrize("np_dtype", NP_DTYPES, ids=DTYPE_IDS)
-def test_dtype_codes_and_payload_bytes(np_dtype, tmp_path, rng):
+def test_dtype_codes_and_payload_bytes(np_dtype, fast_tmp, rng):
     """Every dtype's code and raw little-endian payload bytes, exactly."""
     x = random_array((3, 67), np_dtype, rng)
-    pc.save(pc.matrix(x), tmp_path / "a.pycauset")
-    data = (tmp_path / "a.pycauset").read_bytes()
+    pc.save(pc.matrix(x), fast_tmp / "a.pycauset")
+    data = (fast_tmp / "a.pycauset").read_bytes()
     code = {v: k for k, v in _pcfile.DTYPE_CODES.items()}[TOKEN_OF[np_dtype]]
     _check_header(data, code, 2, 3, 67, 0)
     if np_dtype != np.bool_:
@@ -428,6 +458,7 @@ def test_format_is_documented():
     """system.md: docs/format.md documents the format precisely enough to write a reader."""
     doc = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "format.md")
     assert os.path.isfile(doc), "docs/format.md is missing"
-    text = open(doc, encoding="utf-8").read()
-    for word in ("PYCAUSET", "4096", "CRC", "little"):
+    with open(doc, encoding="utf-8") as f:
+        text = f.read()
+    for word in ("PYCAUSET", "4096", "CRC-32", "little-endian", "Padding bits are zero"):
         assert word in text

@@ -45,6 +45,14 @@ struct LoadedFile {
   std::uint8_t structure;
 };
 
+/// Reads and validates a .pycauset file's header and metadata (FormatError
+/// naming the file and the problem) without mapping the payload.
+struct FileInfo {
+  format::Header header;
+  std::string metadata;
+};
+FileInfo read_file_info(const std::string& path);
+
 /// Opens a .pycauset file, validates it (FormatError naming the file and the
 /// problem) and maps its payload with the given mode. Never writes to the file.
 LoadedFile load_file(const std::string& path, MapMode mode);

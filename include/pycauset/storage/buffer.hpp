@@ -74,7 +74,7 @@ class BufferPin {
 /// Bytes currently held by RAM buffers in this process (for the governor).
 std::size_t ram_bytes_in_use();
 
-/// Bytes of freed large buffers kept for reuse (at most 512 MiB).
+/// Bytes of freed large buffers kept for reuse (at most 256 MiB).
 std::size_t ram_bytes_cached();
 /// Returns every cached buffer to the operating system.
 void release_cached_ram();

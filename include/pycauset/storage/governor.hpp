@@ -40,7 +40,8 @@ MemoryInfo memory_info();
 /// always zero-filled; RAM buffers only when zero = true.
 std::shared_ptr<Buffer> allocate_buffer(std::size_t size, bool zero);
 
-/// Removes this process's spill directory and anything left in it (normal exit).
+/// Removes every spill directory this process created and the spill files
+/// left in them (normal exit).
 void remove_spill_dir();
 
 /// Removes spill directories under `dir` whose owning process is gone (its

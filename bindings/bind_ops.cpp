@@ -1,0 +1,78 @@
+// Fused elementwise expressions, reductions and matrix products.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <vector>
+
+#include "pycauset/array/array.hpp"
+#include "pycauset/kernels/elementwise.hpp"
+#include "pycauset/kernels/reduce.hpp"
+#include "pycauset/linalg/matmul.hpp"
+
+namespace nb = nanobind;
+using namespace pycauset;
+
+Scalar scalar_from_python(nb::handle v);  // bind_array.cpp
+
+namespace {
+
+DType dtype_of(const std::string& name) {
+  if (auto d = dtype_from_name(name)) return *d;
+  throw TypeError("unknown dtype '" + name + "'");
+}
+
+using NodeTuple = std::tuple<ExprOp, std::string, std::string, int, int, int, nb::object>;
+
+}  // namespace
+
+void bind_ops(nb::module_& m) {
+  nb::enum_<ExprOp>(m, "ExprOp")
+      .value("operand", ExprOp::operand).value("scalar", ExprOp::scalar)
+      .value("add", ExprOp::add).value("subtract", ExprOp::subtract)
+      .value("multiply", ExprOp::multiply).value("divide", ExprOp::divide)
+      .value("negative", ExprOp::negative).value("positive", ExprOp::positive)
+      .value("absolute", ExprOp::absolute).value("conjugate", ExprOp::conjugate)
+      .value("real", ExprOp::real).value("imag", ExprOp::imag)
+      .value("equal", ExprOp::equal).value("not_equal", ExprOp::not_equal)
+      .value("less", ExprOp::less).value("less_equal", ExprOp::less_equal)
+      .value("greater", ExprOp::greater).value("greater_equal", ExprOp::greater_equal)
+      .value("logical_and", ExprOp::logical_and).value("logical_or", ExprOp::logical_or)
+      .value("logical_xor", ExprOp::logical_xor).value("invert", ExprOp::invert)
+      .value("cast", ExprOp::cast);
+
+  m.def("evaluate", [](const std::vector<NodeTuple>& tuples, const std::vector<const Array*>& operands, Array& out) {
+    std::vector<ExprNode> nodes;
+    nodes.reserve(tuples.size());
+    for (const auto& [op, compute, result, lhs, rhs, operand, value] : tuples) {
+      ExprNode n;
+      n.op = op;
+      n.compute = dtype_of(compute);
+      n.result = dtype_of(result);
+      n.lhs = lhs;
+      n.rhs = rhs;
+      n.operand = operand;
+      if (op == ExprOp::scalar) n.value = scalar_from_python(value);
+      nodes.push_back(n);
+    }
+    std::vector<StridedRef> refs;
+    for (const Array* a : operands) refs.push_back(a->ref());
+    nb::gil_scoped_release release;
+    evaluate(nodes, refs, out.ref());
+  }, nb::arg("nodes"), nb::arg("operands"), nb::arg("out"),
+     "Evaluates post-order (op, compute, result, lhs, rhs, operand, value) nodes into out.");
+  m.def("evaluate_calls", &evaluate_calls);
+
+  m.def("reduce_sum", [](const Array& a, int axis, Array& out) {
+    StridedRef o = out.ref();
+    nb::gil_scoped_release release;
+    reduce_sum(a.ref(), axis, o);
+  }, nb::arg("a"), nb::arg("axis"), nb::arg("out"));
+
+  m.def("matmul", [](const Array& a, const Array& b, const std::string& result) {
+    DType d = dtype_of(result);
+    nb::gil_scoped_release release;
+    return matmul(a, b, d);
+  }, nb::arg("a"), nb::arg("b"), nb::arg("result"));
+}

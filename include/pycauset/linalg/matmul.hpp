@@ -1,0 +1,26 @@
+#pragma once
+// Matrix products of Arrays: BLAS for floating dtypes, exact integer kernels,
+// and AND + popcount for bit matrices.
+#include "pycauset/array/array.hpp"
+
+namespace pycauset {
+
+/// a @ b with NumPy's matmul shape rules for rank 1 and 2 (1-D @ 1-D gives a
+/// one-element vector; the caller turns it into a scalar). Operands are
+/// converted to `result` first, except that bit @ bit counts common ones and
+/// `result` must then be int64.
+///  - float32/64, complex: BLAS gemm/gemv/dot on the operands as they lie when
+///    they are row- or column-contiguous (transposed views cost nothing);
+///  - float16: computed in float32, rounded once at the end;
+///  - integers: accumulated exactly in 64 bits; OverflowError if an
+///    accumulation or the final value does not fit (never silent wrap-around);
+///  - bit @ bit: 64-bit words ANDed and popcounted (AVX-512 VPOPCNTQ where
+///    available), skipping words that are zero across a block (triangular
+///    causal matrices need about a third of the work).
+/// ValueError when the inner dimensions differ. Multithreaded.
+Array matmul(const Array& a, const Array& b, DType result);
+
+/// A bit matrix's transpose as a new contiguous bit matrix (64x64 block transposes).
+Array transpose_bits(const Array& a);
+
+}  // namespace pycauset

@@ -1,0 +1,299 @@
+"""Operations on Matrix and Vector: arithmetic, comparisons, bit logic,
+reductions, matmul, and the NumPy override allowlist.
+
+Elementwise operations build lazy expressions (see _lazy.py); everything else
+computes at once in the C++ core. Type promotion follows _promotion.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from . import _core, _dtypes, _lazy
+from ._promotion import operand_type, resolve
+
+__all__ = ["binary", "unary", "matmul", "sum", "mean", "trace", "count_nonzero", "dot"]
+
+_SCALARS = (bool, int, float, complex, np.generic)
+
+
+def _base():
+    from ._array import _ArrayBase
+
+    return _ArrayBase
+
+
+def _as_operand(x: Any) -> Any:
+    """A pycauset object, a scalar, or None (unsupported: the caller returns NotImplemented)."""
+    base = _base()
+    if isinstance(x, base):
+        return x
+    if isinstance(x, _SCALARS):
+        return x
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        return x[()]
+    if isinstance(x, (np.ndarray, list, tuple)):
+        arr = np.asarray(x)
+        if arr.ndim == 0:
+            return arr[()]
+        if arr.ndim > 2:
+            raise ValueError(f"operand of shape {arr.shape} has {arr.ndim} dimensions; pycauset objects are 1-D or 2-D")
+        from ._factories import matrix, vector
+
+        return vector(arr) if arr.ndim == 1 else matrix(arr)
+    return None
+
+
+def _node(x: Any, dtype_for_scalar: Any) -> _lazy.Node:
+    base = _base()
+    if isinstance(x, base):
+        return x._node()
+    value = x.item() if isinstance(x, np.generic) else x
+    return _lazy.scalar(value, dtype_for_scalar)
+
+
+def _make(node: _lazy.Node) -> Any:
+    return _base()._lazy(node)
+
+
+def binary(op: str, a: Any, b: Any) -> Any:
+    """Elementwise ``a op b`` as a lazy expression; NotImplemented for foreign operands."""
+    x, y = _as_operand(a), _as_operand(b)
+    if x is None or y is None:
+        return NotImplemented
+    if op.startswith("logical_"):
+        for v in (x, y):
+            if operand_type(v) not in (_dtypes.bit, bool):
+                raise TypeError(f"& | ^ need bit operands (comparisons give bits), got {operand_type(v)}")
+    compute, result = resolve(op, operand_type(x), operand_type(y))
+    return _make(_lazy.apply(op, compute, result, _node(x, compute), _node(y, compute)))
+
+
+def unary(op: str, a: Any) -> Any:
+    x = _as_operand(a)
+    if x is None:
+        return NotImplemented
+    if op == "invert" and x.dtype is not _dtypes.bit:
+        raise TypeError(f"~ needs a bit operand, got {x.dtype}")
+    if op in ("real", "imag"):
+        compute = x.dtype
+        result = _dtypes.dtype(np.empty(0, compute.numpy).real.dtype)
+    else:
+        compute, result = resolve(op, x.dtype)
+    return _make(_lazy.apply(op, compute, result, x._node()))
+
+
+# ---- matmul ----------------------------------------------------------------------
+
+
+def matmul(a: Any, b: Any) -> Any:
+    """``a @ b`` for Matrix/Vector operands (NumPy's matmul rules for 1-D and 2-D)."""
+    x, y = _as_operand(a), _as_operand(b)
+    base = _base()
+    if x is None or y is None:
+        return NotImplemented
+    if not isinstance(x, base) or not isinstance(y, base):
+        raise ValueError("matmul: input operand does not have enough dimensions (scalars cannot use @)")
+    _, result = resolve("matmul", x.dtype, y.dtype)
+    h = _core.matmul(x._h, y._h, result.name)
+    if x.ndim == 1 and y.ndim == 1:
+        return result.numpy.type(h.get(0, 0))
+    return base._wrap(h)
+
+
+def dot(a: Any, b: Any) -> Any:
+    """``np.dot`` for pycauset operands: matmul for 1-D/2-D, multiply with a scalar."""
+    if isinstance(a, _SCALARS) or isinstance(b, _SCALARS):
+        return binary("multiply", a, b)
+    return matmul(a, b)
+
+
+# ---- reductions --------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def _default_sum_dtype(d: _dtypes.DType) -> _dtypes.DType:
+    return _dtypes.from_numpy(np.zeros(1, d.numpy).sum().dtype)
+
+
+def _normalize_axis(axis: Any, ndim: int) -> int:
+    """-1 for all elements, else 0 or 1 in the object's own axes."""
+    if axis is None:
+        return -1
+    if isinstance(axis, tuple):
+        if sorted(a % ndim for a in axis) == list(range(ndim)):
+            return -1
+        if len(axis) == 1:
+            axis = axis[0]
+        else:
+            raise ValueError(f"axis {axis} is invalid for a {ndim}-D object")
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim)
+    axis %= ndim
+    return -1 if ndim == 1 else axis
+
+
+def _reduce(x: Any, axis: int, out_dtype: _dtypes.DType) -> Any:
+    """Sum into a C++ Array: one element for axis -1, else a vector."""
+    h = x._h
+    length = 1 if axis == -1 else h.shape[1] if axis == 0 else h.shape[0]
+    out = _core.Array.empty([length], out_dtype.name, False)
+    _core.reduce_sum(h, axis, out)
+    return out
+
+
+def _finish(x: Any, out: Any, axis: int, keepdims: bool, dtype: _dtypes.DType) -> Any:
+    base = _base()
+    if axis == -1:
+        value = dtype.numpy.type(out.get(0, 0))
+        if not keepdims:
+            return value
+        from ._factories import full
+
+        return full((1, 1) if x.ndim == 2 else (1,), value, dtype)
+    v = base._wrap(out)
+    if not keepdims:
+        return v
+    n = v.shape[0]
+    shape = (1, n) if axis == 0 else (n, 1)
+    from ._factories import empty
+
+    m = empty(shape, dtype)
+    m._h.assign(out.broadcast_to(*shape) if axis == 0 else out.broadcast_to(1, n).transpose())
+    return m
+
+
+def sum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
+    """Sum of elements (over everything, or along ``axis`` 0 or 1), like ``np.sum``.
+
+    Integers and bits accumulate exactly in 64 (or 128) bits and raise
+    OverflowError rather than wrap; the default result dtype follows NumPy
+    (small integers and bits give int64, unsigned give uint64).
+    """
+    x = _as_operand(a)
+    if x is None or not isinstance(x, _base()):
+        raise TypeError(f"sum expects a pycauset Matrix or Vector, got {type(a).__name__}")
+    ax = _normalize_axis(axis, x.ndim)
+    out_dtype = _default_sum_dtype(x.dtype) if dtype is None else _dtypes.dtype(dtype)
+    if x.dtype.kind == "c" and out_dtype.kind != "c":
+        raise TypeError(f"cannot sum complex values into {out_dtype.name}")
+    return _finish(x, _reduce(x, ax, out_dtype), ax, keepdims, out_dtype)
+
+
+def mean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
+    """Arithmetic mean, like ``np.mean`` (integers and bits average in float64)."""
+    x = _as_operand(a)
+    if x is None or not isinstance(x, _base()):
+        raise TypeError(f"mean expects a pycauset Matrix or Vector, got {type(a).__name__}")
+    ax = _normalize_axis(axis, x.ndim)
+    if dtype is not None:
+        out_dtype = _dtypes.dtype(dtype)
+    elif x.dtype.kind in "biu":
+        out_dtype = _dtypes.float64
+    else:
+        out_dtype = x.dtype
+    acc = _dtypes.float32 if out_dtype is _dtypes.float16 else out_dtype
+    if acc.kind not in "fc":
+        acc = _dtypes.float64
+    count = x.size if ax == -1 else x.shape[ax]
+    total = _reduce(x, ax, acc)
+    if ax == -1:
+        value = out_dtype.numpy.type(total.get(0, 0) / count if count else np.nan)
+        return _keep(x, value, out_dtype) if keepdims else value
+    vec = _base()._wrap(total)
+    averaged = (vec / count if count else vec * np.nan).astype(out_dtype)
+    return _finish(x, averaged._h, ax, keepdims, out_dtype)
+
+
+def _keep(x: Any, value: Any, dtype: _dtypes.DType) -> Any:
+    from ._factories import full
+
+    return full((1, 1) if x.ndim == 2 else (1,), value, dtype)
+
+
+def trace(a: Any, dtype: Any = None) -> Any:
+    """Sum of the main diagonal, like ``np.trace`` for a 2-D object."""
+    x = _as_operand(a)
+    if x is None or not isinstance(x, _base()) or x.ndim != 2:
+        raise ValueError("trace needs a pycauset Matrix")
+    return sum(_base()._wrap(x._h.diagonal()), dtype=dtype)
+
+
+def count_nonzero(a: Any, axis: Any = None) -> Any:
+    """Number of non-zero elements (ones, for bits), like ``np.count_nonzero``."""
+    x = _as_operand(a)
+    if x is None or not isinstance(x, _base()):
+        raise TypeError(f"count_nonzero expects a pycauset Matrix or Vector, got {type(a).__name__}")
+    bits = x if x.dtype is _dtypes.bit else (x != 0)
+    result = sum(bits, axis=axis, dtype=_dtypes.int64)
+    return int(result) if axis is None else result
+
+
+# ---- NumPy protocols -----------------------------------------------------------------
+
+_UFUNC_BINARY = {np.add: "add", np.subtract: "subtract", np.multiply: "multiply", np.true_divide: "divide"}
+_UFUNC_UNARY = {np.negative: "negative", np.positive: "positive"}
+
+
+def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
+    """The allowlist of numpy-interop.md; NotImplemented for everything else."""
+    if method == "__call__" and not kwargs:
+        if ufunc in _UFUNC_BINARY and len(inputs) == 2:
+            return binary(_UFUNC_BINARY[ufunc], *inputs)
+        if ufunc in _UFUNC_UNARY and len(inputs) == 1:
+            return unary(_UFUNC_UNARY[ufunc], inputs[0])
+        if ufunc is np.matmul and len(inputs) == 2:
+            return matmul(*inputs)
+    if method == "reduce" and ufunc is np.add and len(inputs) == 1:
+        allowed = {"axis", "dtype", "keepdims"}
+        if set(kwargs) <= allowed and kwargs.get("out") is None:
+            return sum(inputs[0], axis=kwargs.get("axis", 0), dtype=kwargs.get("dtype"),
+                       keepdims=kwargs.get("keepdims", False))
+    return NotImplemented
+
+
+def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
+    handler = _FUNCTIONS.get(func)
+    if handler is None:
+        return NotImplemented
+    return handler(*args, **kwargs)
+
+
+def _np_sum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
+            **rest: Any) -> Any:
+    if out is not None or rest:
+        raise TypeError("np.sum on pycauset objects supports axis=, dtype= and keepdims= only")
+    return sum(a, axis=axis, dtype=dtype, keepdims=bool(keepdims))
+
+
+def _np_mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
+             **rest: Any) -> Any:
+    if out is not None or rest:
+        raise TypeError("np.mean on pycauset objects supports axis=, dtype= and keepdims= only")
+    return mean(a, axis=axis, dtype=dtype, keepdims=bool(keepdims))
+
+
+def _np_dot(a: Any, b: Any, out: Any = None) -> Any:
+    if out is not None:
+        raise TypeError("np.dot on pycauset objects does not support out=")
+    return dot(a, b)
+
+
+def _np_matmul(a: Any, b: Any, /, out: Any = None, **rest: Any) -> Any:
+    if out is not None or rest:
+        raise TypeError("np.matmul on pycauset objects does not support out= or other keywords")
+    return matmul(a, b)
+
+
+_FUNCTIONS = {np.sum: _np_sum, np.mean: _np_mean, np.dot: _np_dot, np.matmul: _np_matmul}
+
+#: What NumPy routes to pycauset (documented in docs/numpy-interop.md; a test
+#: checks that this stays as documented).
+UFUNC_ALLOWLIST = ("add", "subtract", "multiply", "divide", "true_divide", "negative", "positive",
+                   "matmul", "add.reduce")
+FUNCTION_ALLOWLIST = ("dot", "matmul", "sum", "mean")

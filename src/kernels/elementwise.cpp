@@ -1,0 +1,255 @@
+// Fused elementwise evaluation (compiled once per instruction set, like
+// convert.cpp). Each thread walks its rows in segments of kBlock elements; for
+// every segment the expression nodes are evaluated in order into small blocks
+// that stay in L1, so operands are read once and the output written once.
+#include "pycauset/kernels/elementwise.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../core/scalar_impl.hpp"
+#include "pycauset/core/threads.hpp"
+
+#ifndef PYCAUSET_ISA
+#define PYCAUSET_ISA isa_baseline
+#endif
+
+namespace pycauset::PYCAUSET_ISA {
+
+void convert(const StridedRef& src, const StridedRef& dst);  // this ISA's copy
+
+namespace {
+
+constexpr std::int64_t kBlock = 512;
+constexpr std::size_t kSlot = 16 * kBlock;  // bytes per node block: room for complex128
+
+// Dtype a block of a node's values is stored as (bits as 0/1 bytes).
+DType block_dtype(DType d) { return d == DType::bit ? DType::uint8 : d; }
+
+StridedRef block_ref(std::byte* p, DType d, std::int64_t n) {
+  auto item = std::int64_t(dtype_info(block_dtype(d)).itemsize());
+  return {p, block_dtype(d), 1, n, n * item, item, 0};
+}
+
+template <class T> constexpr bool is_bool_v = std::is_same_v<T, std::uint8_t>;
+
+template <class T> void binary(ExprOp op, const T* a, const T* b, T* out, std::int64_t n, bool boolean) {
+  if constexpr (std::is_same_v<T, std::uint8_t>) {
+    if (boolean) {  // NumPy's bool loops: + is or, * is and
+      if (op == ExprOp::add)
+        for (std::int64_t i = 0; i < n; ++i) out[i] = T(a[i] | b[i]);
+      else if (op == ExprOp::multiply)
+        for (std::int64_t i = 0; i < n; ++i) out[i] = T(a[i] & b[i]);
+      else
+        throw TypeError("this arithmetic operation is not defined for bit operands");
+      return;
+    }
+  }
+  switch (op) {
+    case ExprOp::add: for (std::int64_t i = 0; i < n; ++i) out[i] = T(a[i] + b[i]); break;
+    case ExprOp::subtract: for (std::int64_t i = 0; i < n; ++i) out[i] = T(a[i] - b[i]); break;
+    case ExprOp::multiply: for (std::int64_t i = 0; i < n; ++i) out[i] = T(a[i] * b[i]); break;
+    case ExprOp::divide:
+      if constexpr (std::is_integral_v<T>) throw TypeError("division is computed in a floating dtype");
+      else for (std::int64_t i = 0; i < n; ++i) out[i] = T(a[i] / b[i]);
+      break;
+    default: throw ValueError("not a binary arithmetic op");
+  }
+}
+
+template <class T> bool less_than(const T& x, const T& y) {
+  if constexpr (is_complex_v<T>)  // NumPy orders complex numbers lexicographically
+    return x.real() < y.real() || (x.real() == y.real() && x.imag() < y.imag());
+  else return x < y;
+}
+
+template <class T> void compare(ExprOp op, const T* a, const T* b, std::uint8_t* out, std::int64_t n) {
+  switch (op) {
+    case ExprOp::equal: for (std::int64_t i = 0; i < n; ++i) out[i] = a[i] == b[i]; break;
+    case ExprOp::not_equal: for (std::int64_t i = 0; i < n; ++i) out[i] = a[i] != b[i]; break;
+    case ExprOp::less: for (std::int64_t i = 0; i < n; ++i) out[i] = less_than(a[i], b[i]); break;
+    case ExprOp::less_equal: for (std::int64_t i = 0; i < n; ++i) out[i] = !less_than(b[i], a[i]) && (a[i] == a[i]) && (b[i] == b[i]); break;
+    case ExprOp::greater: for (std::int64_t i = 0; i < n; ++i) out[i] = less_than(b[i], a[i]); break;
+    case ExprOp::greater_equal: for (std::int64_t i = 0; i < n; ++i) out[i] = !less_than(a[i], b[i]) && (a[i] == a[i]) && (b[i] == b[i]); break;
+    default: throw ValueError("not a comparison");
+  }
+}
+
+template <class T, class R> void unary(ExprOp op, const T* a, R* out, std::int64_t n) {
+  switch (op) {
+    case ExprOp::negative:
+      if constexpr (std::is_same_v<T, R>) for (std::int64_t i = 0; i < n; ++i) out[i] = R(-a[i]);
+      break;
+    case ExprOp::positive:
+    case ExprOp::cast:
+      if constexpr (std::is_same_v<T, R>) std::memcpy(out, a, std::size_t(n) * sizeof(T));
+      break;
+    case ExprOp::absolute:
+      if constexpr (is_complex_v<T>) for (std::int64_t i = 0; i < n; ++i) out[i] = R(std::abs(a[i]));
+      else if constexpr (std::is_unsigned_v<T>) for (std::int64_t i = 0; i < n; ++i) out[i] = R(a[i]);
+      else for (std::int64_t i = 0; i < n; ++i) out[i] = R(a[i] < T(0) ? T(-a[i]) : a[i]);
+      break;
+    case ExprOp::conjugate:
+      if constexpr (is_complex_v<T> && std::is_same_v<T, R>) for (std::int64_t i = 0; i < n; ++i) out[i] = std::conj(a[i]);
+      else if constexpr (std::is_same_v<T, R>) std::memcpy(out, a, std::size_t(n) * sizeof(T));
+      break;
+    case ExprOp::real:
+      if constexpr (is_complex_v<T>) for (std::int64_t i = 0; i < n; ++i) out[i] = R(a[i].real());
+      else if constexpr (std::is_same_v<T, R>) std::memcpy(out, a, std::size_t(n) * sizeof(T));
+      break;
+    case ExprOp::imag:
+      if constexpr (is_complex_v<T>) for (std::int64_t i = 0; i < n; ++i) out[i] = R(a[i].imag());
+      else for (std::int64_t i = 0; i < n; ++i) out[i] = R(0);
+      break;
+    default: throw ValueError("not a unary op");
+  }
+}
+
+bool is_binary(ExprOp op) { return op >= ExprOp::add && op <= ExprOp::divide; }
+bool is_comparison(ExprOp op) { return op >= ExprOp::equal && op <= ExprOp::greater_equal; }
+bool is_logical(ExprOp op) { return op >= ExprOp::logical_and && op <= ExprOp::logical_xor; }
+bool takes_two(ExprOp op) { return is_binary(op) || is_comparison(op) || is_logical(op); }
+
+void validate(std::span<const ExprNode> nodes, std::span<const StridedRef> operands, const StridedRef& out) {
+  if (nodes.empty()) throw ValueError("empty expression");
+  for (std::size_t k = 0; k < nodes.size(); ++k) {
+    const ExprNode& n = nodes[k];
+    auto child_ok = [&](std::int32_t c) { return c >= 0 && std::size_t(c) < k; };
+    if (n.op == ExprOp::operand) {
+      if (n.operand < 0 || std::size_t(n.operand) >= operands.size()) throw ValueError("bad operand index");
+      const StridedRef& o = operands[std::size_t(n.operand)];
+      if (o.rows != out.rows || o.cols != out.cols) throw ValueError("operand shape differs from the output");
+      if (o.dtype != n.result) throw ValueError("operand dtype differs from its node");
+    } else if (n.op != ExprOp::scalar) {
+      if (!child_ok(n.lhs) || (takes_two(n.op) && !child_ok(n.rhs))) throw ValueError("bad child index");
+    }
+  }
+  if (nodes.back().result != out.dtype) throw ValueError("output dtype differs from the expression's");
+}
+
+// Per-thread working memory: one block per node plus two cast buffers.
+struct Scratch {
+  std::vector<std::byte> mem;
+  std::byte* slot(std::size_t k) { return mem.data() + k * kSlot; }
+};
+
+// Values of child c, as dtype `want`, for a segment of n elements.
+const std::byte* input(std::span<const ExprNode> nodes, Scratch& s, std::int32_t c, DType want,
+                       std::int64_t n, std::size_t tmp_slot) {
+  DType have = nodes[std::size_t(c)].result;
+  if (block_dtype(have) == block_dtype(want)) return s.slot(std::size_t(c));
+  PYCAUSET_ISA::convert(block_ref(s.slot(std::size_t(c)), have, n), block_ref(s.slot(tmp_slot), want, n));
+  return s.slot(tmp_slot);
+}
+
+void run_node(std::span<const ExprNode> nodes, std::size_t k, std::span<const StridedRef> operands,
+              Scratch& s, std::int64_t row, std::int64_t col, std::int64_t n) {
+  const ExprNode& node = nodes[k];
+  std::byte* out = s.slot(k);
+  const std::size_t tmp_a = nodes.size(), tmp_b = nodes.size() + 1;
+  switch (node.op) {
+    case ExprOp::operand: {
+      StridedRef seg = operands[std::size_t(node.operand)];
+      seg.rows = 1;
+      seg.cols = n;
+      if (seg.dtype == DType::bit) seg.bit_offset += row * seg.s0 + col * seg.s1;
+      else seg.data += row * seg.s0 + col * seg.s1;
+      PYCAUSET_ISA::convert(seg, block_ref(out, node.result, n));
+      return;
+    }
+    case ExprOp::scalar: return;  // filled once per thread
+    default: break;
+  }
+  const std::byte* a = input(nodes, s, node.lhs, node.compute, n, tmp_a);
+  const std::byte* b = takes_two(node.op) ? input(nodes, s, node.rhs, node.compute, n, tmp_b) : nullptr;
+  visit_dtype(block_dtype(node.compute), [&]<class T>(std::type_identity<T>) {
+    if constexpr (std::is_same_v<T, bit_tag>) {
+      throw ValueError("unexpected bit block");
+    } else {
+      const T* x = reinterpret_cast<const T*>(a);
+      const T* y = reinterpret_cast<const T*>(b);
+      if (is_binary(node.op)) {
+        binary<T>(node.op, x, y, reinterpret_cast<T*>(out), n, node.compute == DType::bit);
+      } else if (is_comparison(node.op)) {
+        compare<T>(node.op, x, y, reinterpret_cast<std::uint8_t*>(out), n);
+      } else if (is_logical(node.op) || node.op == ExprOp::invert) {
+        if constexpr (std::is_same_v<T, std::uint8_t>) {
+          auto* o = reinterpret_cast<std::uint8_t*>(out);
+          for (std::int64_t i = 0; i < n; ++i) {
+            switch (node.op) {
+              case ExprOp::logical_and: o[i] = x[i] & y[i]; break;
+              case ExprOp::logical_or: o[i] = x[i] | y[i]; break;
+              case ExprOp::logical_xor: o[i] = x[i] ^ y[i]; break;
+              default: o[i] = x[i] ^ 1u; break;
+            }
+          }
+        } else {
+          throw TypeError("logical operations need bit operands");
+        }
+      } else if (node.result == node.compute || node.op == ExprOp::cast) {
+        if (node.op == ExprOp::cast) {
+          PYCAUSET_ISA::convert(block_ref(const_cast<std::byte*>(a), node.compute, n), block_ref(out, node.result, n));
+        } else {
+          unary<T, T>(node.op, x, reinterpret_cast<T*>(out), n);
+        }
+      } else if constexpr (is_complex_v<T>) {  // absolute, real, imag of complex
+        unary<T, typename T::value_type>(node.op, x, reinterpret_cast<typename T::value_type*>(out), n);
+      } else {
+        throw ValueError("unsupported node dtypes");
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void evaluate(std::span<const ExprNode> nodes, std::span<const StridedRef> operands, const StridedRef& out) {
+  validate(nodes, operands, out);
+  if (out.rows == 0 || out.cols == 0) return;
+  const std::size_t slots = nodes.size() + 2;
+  // Elements per task: whole rows when rows are long, else several rows.
+  const std::int64_t rows = out.rows, cols = out.cols;
+  const std::int64_t bytes_per_row = cols * 16;
+  const std::int64_t grain = std::max<std::int64_t>(1, (std::int64_t(1) << 18) / std::max<std::int64_t>(bytes_per_row, 1));
+  // A single long row (a vector) is split into column ranges instead.
+  const bool by_columns = rows == 1;
+  const std::int64_t units = by_columns ? (cols + kBlock - 1) / kBlock : rows;
+  parallel_for(units, by_columns ? 64 : grain, [&](std::int64_t ub, std::int64_t ue) {
+    Scratch s;
+    s.mem.resize(slots * kSlot);
+    for (std::size_t k = 0; k < nodes.size(); ++k) {
+      if (nodes[k].op != ExprOp::scalar) continue;
+      visit_dtype(block_dtype(nodes[k].result), [&]<class T>(std::type_identity<T>) {
+        if constexpr (!std::is_same_v<T, bit_tag>) {
+          T v = std::is_same_v<T, std::uint8_t> && nodes[k].result == DType::bit ? T(nodes[k].value.nonzero())
+                                                                                   : scalar_to<T>(nodes[k].value);
+          std::fill_n(reinterpret_cast<T*>(s.slot(k)), kBlock, v);
+        }
+      });
+    }
+    const DType root = nodes.back().result;
+    auto segment = [&](std::int64_t row, std::int64_t col, std::int64_t n) {
+      for (std::size_t k = 0; k < nodes.size(); ++k) run_node(nodes, k, operands, s, row, col, n);
+      StridedRef dst = out;
+      dst.rows = 1;
+      dst.cols = n;
+      if (dst.dtype == DType::bit) dst.bit_offset += row * dst.s0 + col * dst.s1;
+      else dst.data += row * dst.s0 + col * dst.s1;
+      PYCAUSET_ISA::convert(block_ref(s.slot(nodes.size() - 1), root, n), dst);
+    };
+    if (by_columns) {
+      for (std::int64_t u = ub; u < ue; ++u) {
+        std::int64_t c0 = u * kBlock;
+        segment(0, c0, std::min(kBlock, cols - c0));
+      }
+    } else {
+      for (std::int64_t r = ub; r < ue; ++r)
+        for (std::int64_t c0 = 0; c0 < cols; c0 += kBlock) segment(r, c0, std::min(kBlock, cols - c0));
+    }
+  });
+}
+
+}  // namespace pycauset::PYCAUSET_ISA

@@ -1,0 +1,432 @@
+#include "pycauset/linalg/matmul.hpp"
+
+#include <cblas.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "pycauset/core/threads.hpp"
+
+namespace pycauset {
+namespace {
+
+using index_t = Array::index_t;
+
+// The result of an (n x k) @ (k x m) product: a matrix, or a vector when an
+// operand was a vector (then n or m is 1 and the other extent is its length).
+Array new_result(index_t n, index_t m, bool vector, DType d, bool zero = false) {
+  std::array<index_t, 2> shape{n, m};
+  if (!vector) return Array::empty(shape, d, zero);
+  index_t len = n * m;
+  return Array::empty(std::span(&len, 1), d, zero);
+}
+
+// ---- BLAS -----------------------------------------------------------------------
+
+// A 2-D operand as BLAS wants it: data, transposed or not, leading dimension.
+struct BlasMatrix {
+  Array keep;  // holds a copy alive when one was needed
+  const void* data;
+  CBLAS_TRANSPOSE trans;
+  std::int64_t ld;
+};
+
+BlasMatrix blas_matrix(const Array& a) {
+  index_t r = a.shape(0), c = a.shape(1);
+  if (a.stride(1) == 1 && a.stride(0) >= std::max<index_t>(c, 1)) return {a, a.data(), CblasNoTrans, a.stride(0)};
+  if (a.stride(0) == 1 && a.stride(1) >= std::max<index_t>(r, 1)) return {a, a.data(), CblasTrans, a.stride(1)};
+  Array c2 = a.copy();
+  return {c2, c2.data(), CblasNoTrans, std::max<index_t>(c, 1)};
+}
+
+struct BlasVector {
+  Array keep;
+  const void* data;
+  std::int64_t inc;
+};
+
+BlasVector blas_vector(const Array& v) {
+  if (v.stride(0) >= 1) return {v, v.data(), v.stride(0)};
+  Array c = v.copy();
+  return {c, c.data(), 1};
+}
+
+template <class T> void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::int64_t m, std::int64_t n, std::int64_t k,
+                             const void* a, std::int64_t lda, const void* b, std::int64_t ldb, void* c, std::int64_t ldc) {
+  if constexpr (std::is_same_v<T, float>)
+    scipy_cblas_sgemm64_(CblasRowMajor, ta, tb, m, n, k, 1.0f, (const float*)a, lda, (const float*)b, ldb, 0.0f, (float*)c, ldc);
+  else if constexpr (std::is_same_v<T, double>)
+    scipy_cblas_dgemm64_(CblasRowMajor, ta, tb, m, n, k, 1.0, (const double*)a, lda, (const double*)b, ldb, 0.0, (double*)c, ldc);
+  else {
+    const T one(1), zero(0);
+    if constexpr (std::is_same_v<T, std::complex<float>>)
+      scipy_cblas_cgemm64_(CblasRowMajor, ta, tb, m, n, k, &one, a, lda, b, ldb, &zero, c, ldc);
+    else
+      scipy_cblas_zgemm64_(CblasRowMajor, ta, tb, m, n, k, &one, a, lda, b, ldb, &zero, c, ldc);
+  }
+}
+
+template <class T> void gemv(CBLAS_TRANSPOSE t, std::int64_t m, std::int64_t n, const void* a, std::int64_t lda,
+                             const void* x, std::int64_t incx, void* y) {
+  if constexpr (std::is_same_v<T, float>)
+    scipy_cblas_sgemv64_(CblasRowMajor, t, m, n, 1.0f, (const float*)a, lda, (const float*)x, incx, 0.0f, (float*)y, 1);
+  else if constexpr (std::is_same_v<T, double>)
+    scipy_cblas_dgemv64_(CblasRowMajor, t, m, n, 1.0, (const double*)a, lda, (const double*)x, incx, 0.0, (double*)y, 1);
+  else {
+    const T one(1), zero(0);
+    if constexpr (std::is_same_v<T, std::complex<float>>)
+      scipy_cblas_cgemv64_(CblasRowMajor, t, m, n, &one, a, lda, x, incx, &zero, y, 1);
+    else
+      scipy_cblas_zgemv64_(CblasRowMajor, t, m, n, &one, a, lda, x, incx, &zero, y, 1);
+  }
+}
+
+template <class T> T dot(std::int64_t n, const void* x, std::int64_t incx, const void* y, std::int64_t incy) {
+  if constexpr (std::is_same_v<T, float>) return scipy_cblas_sdot64_(n, (const float*)x, incx, (const float*)y, incy);
+  else if constexpr (std::is_same_v<T, double>) return scipy_cblas_ddot64_(n, (const double*)x, incx, (const double*)y, incy);
+  else {
+    T r;
+    if constexpr (std::is_same_v<T, std::complex<float>>) scipy_cblas_cdotu_sub64_(n, x, incx, y, incy, &r);
+    else scipy_cblas_zdotu_sub64_(n, x, incx, y, incy, &r);
+    return r;
+  }
+}
+
+template <class T> Array blas_matmul(const Array& a, const Array& b, DType d) {
+  const bool av = a.ndim() == 1, bv = b.ndim() == 1;
+  const index_t n = av ? 1 : a.shape(0), k = av ? a.shape(0) : a.shape(1), m = bv ? 1 : b.shape(1);
+  if (av && bv) {
+    Array out = new_result(1, 1, true, d);
+    BlasVector x = blas_vector(a), y = blas_vector(b);
+    T r = k ? dot<T>(k, x.data, x.inc, y.data, y.inc) : T(0);
+    std::memcpy(out.data(), &r, sizeof(T));
+    return out;
+  }
+  Array out = new_result(n, m, av || bv, d, true);
+  if (n == 0 || m == 0 || k == 0) return out;
+  if (bv) {  // (n x k) @ (k,)
+    BlasMatrix A = blas_matrix(a);
+    BlasVector x = blas_vector(b);
+    // gemv needs the stored matrix's shape: rows x cols as laid out.
+    if (A.trans == CblasNoTrans) gemv<T>(CblasNoTrans, n, k, A.data, A.ld, x.data, x.inc, out.data());
+    else gemv<T>(CblasTrans, k, n, A.data, A.ld, x.data, x.inc, out.data());
+    return out;
+  }
+  if (av) {  // (k,) @ (k x m) = B^T x
+    BlasMatrix B = blas_matrix(b);
+    BlasVector x = blas_vector(a);
+    if (B.trans == CblasNoTrans) gemv<T>(CblasTrans, k, m, B.data, B.ld, x.data, x.inc, out.data());
+    else gemv<T>(CblasNoTrans, m, k, B.data, B.ld, x.data, x.inc, out.data());
+    return out;
+  }
+  BlasMatrix A = blas_matrix(a), B = blas_matrix(b);
+  gemm<T>(A.trans, B.trans, n, m, k, A.data, A.ld, B.data, B.ld, out.data(), m);
+  return out;
+}
+
+// ---- integers ----------------------------------------------------------------------
+
+__extension__ typedef __int128 i128;
+
+template <class W> W max_magnitude(const Array& a) {
+  // a is contiguous of type W (int64 or uint64)
+  const W* p = reinterpret_cast<const W*>(a.data());
+  W m = 0;
+  for (index_t i = 0, n = a.size(); i < n; ++i) {
+    W v = p[i];
+    if constexpr (std::is_signed_v<W>) v = v < 0 ? (v == std::numeric_limits<W>::min() ? std::numeric_limits<W>::max() : -v) : v;
+    m = std::max(m, v);
+  }
+  return m;
+}
+
+// C (n x m, W) = A (n x k) @ B (k x m), all contiguous row-major.
+template <class W> void int_gemm(const W* A, const W* B, W* C, index_t n, index_t k, index_t m, bool checked) {
+  constexpr index_t kColBlock = 512, kDepthBlock = 128;
+  parallel_for(n, std::max<index_t>(1, 16384 / std::max<index_t>(k * m / 64 + 1, 1)), [&](index_t rb, index_t re) {
+    for (index_t j0 = 0; j0 < m; j0 += kColBlock) {
+      index_t j1 = std::min(m, j0 + kColBlock);
+      for (index_t p0 = 0; p0 < k; p0 += kDepthBlock) {
+        index_t p1 = std::min(k, p0 + kDepthBlock);
+        for (index_t i = rb; i < re; ++i) {
+          W* c = C + i * m;
+          for (index_t p = p0; p < p1; ++p) {
+            W a = A[i * k + p];
+            if (a == 0) continue;
+            const W* b = B + p * m;
+            if (!checked) {
+              for (index_t j = j0; j < j1; ++j) c[j] += a * b[j];
+            } else {
+              for (index_t j = j0; j < j1; ++j) {
+                W prod;
+                if (__builtin_mul_overflow(a, b[j], &prod) || __builtin_add_overflow(c[j], prod, &c[j]))
+                  throw OverflowError("integer matmul overflows 64 bits; convert the operands to float64 first");
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+template <class W> Array int_matmul(const Array& a, const Array& b, DType result) {
+  constexpr DType wide = std::is_signed_v<W> ? DType::int64 : DType::uint64;
+  const bool av = a.ndim() == 1, bv = b.ndim() == 1;
+  const index_t n = av ? 1 : a.shape(0), k = av ? a.shape(0) : a.shape(1), m = bv ? 1 : b.shape(1);
+  Array A = a.astype(wide), B = b.astype(wide);  // contiguous 64-bit copies
+  Array C = new_result(n, m, false, wide, true);
+  W amax = max_magnitude<W>(A), bmax = max_magnitude<W>(B);
+  // Overflow is impossible when every product and every sum fits: check once.
+  i128 bound = i128(amax) * i128(bmax) * i128(std::max<index_t>(k, 1));
+  const bool checked = bound > i128(std::numeric_limits<W>::max());
+  int_gemm<W>(reinterpret_cast<const W*>(A.data()), reinterpret_cast<const W*>(B.data()),
+              reinterpret_cast<W*>(C.data()), n, k, m, checked);
+  // The exact results must fit the result dtype too.
+  visit_dtype(result, [&]<class T>(std::type_identity<T>) {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, W>) {
+      const W* c = reinterpret_cast<const W*>(C.data());
+      for (index_t i = 0, s = C.size(); i < s; ++i)
+        if (c[i] < W(std::numeric_limits<T>::min()) || c[i] > W(std::numeric_limits<T>::max()))
+          throw OverflowError(std::string("matmul result does not fit ") + std::string(dtype_name(result)) +
+                              "; convert the operands to a wider dtype first, e.g. A.astype('int64') @ B");
+    }
+  });
+  Array out = new_result(n, m, av || bv, result);
+  StridedRef src = C.ref();
+  StridedRef dst = out.ref();
+  if (out.ndim() == 1) {  // same elements, viewed as the 1 x len (or len x 1) result
+    src.rows = 1;
+    src.cols = n * m;
+    src.s1 = std::int64_t(sizeof(W));
+    dst.rows = 1;
+    dst.cols = n * m;
+  }
+  convert(src, dst);
+  return out;
+}
+
+// ---- bits --------------------------------------------------------------------------
+
+// Transposes a 64x64 bit block in place; element (i, j) is bit j (least
+// significant first) of word i, as in pycauset's bit layout.
+void transpose64(std::uint64_t x[64]) {
+  std::uint64_t m = 0x00000000FFFFFFFFULL;
+  for (int j = 32; j != 0; j >>= 1, m ^= m << j) {
+    for (int k = 0; k < 64; k = (k + j + 1) & ~j) {
+      std::uint64_t t = ((x[k] >> j) ^ x[k + j]) & m;
+      x[k] ^= t << j;
+      x[k + j] ^= t;
+    }
+  }
+}
+
+bool has_vpopcnt() {
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
+  return yes;
+}
+
+// Counts for a 4 x 4 block over words [w0, w1).
+__attribute__((target("avx512f,avx512vpopcntdq"))) void block4x4_avx512(const std::uint64_t* const a[4],
+                                                                         const std::uint64_t* const b[4],
+                                                                         index_t w0, index_t w1,
+                                                                         std::int64_t out[4][4]) {
+  __m512i acc[4][4];
+  for (auto& r : acc)
+    for (auto& c : r) c = _mm512_setzero_si512();
+  index_t w = w0;
+  for (; w + 8 <= w1; w += 8) {
+    __m512i va[4], vb[4];
+    for (int r = 0; r < 4; ++r) va[r] = _mm512_loadu_si512(a[r] + w);
+    for (int c = 0; c < 4; ++c) vb[c] = _mm512_loadu_si512(b[c] + w);
+    for (int r = 0; r < 4; ++r)
+      for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_add_epi64(acc[r][c], _mm512_maskz_popcnt_epi64(0xff, _mm512_and_si512(va[r], vb[c])));
+  }
+  if (w < w1) {
+    __mmask8 live = __mmask8((1u << (w1 - w)) - 1);
+    __m512i va[4], vb[4];
+    for (int r = 0; r < 4; ++r) va[r] = _mm512_maskz_loadu_epi64(live, a[r] + w);
+    for (int c = 0; c < 4; ++c) vb[c] = _mm512_maskz_loadu_epi64(live, b[c] + w);
+    for (int r = 0; r < 4; ++r)
+      for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_add_epi64(acc[r][c], _mm512_maskz_popcnt_epi64(0xff, _mm512_and_si512(va[r], vb[c])));
+  }
+  // (Stored and summed: GCC 12's _mm512_reduce_add_epi64 trips -Wuninitialized.)
+  alignas(64) std::int64_t lanes[8];
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) {
+      _mm512_store_si512(lanes, acc[r][c]);
+      out[r][c] = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    }
+}
+
+void block4x4_portable(const std::uint64_t* const a[4], const std::uint64_t* const b[4], index_t w0, index_t w1,
+                       std::int64_t out[4][4]) {
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) {
+      std::int64_t s = 0;
+      for (index_t w = w0; w < w1; ++w) s += __builtin_popcountll(a[r][w] & b[c][w]);
+      out[r][c] = s;
+    }
+}
+
+std::int64_t pair_count(const std::uint64_t* a, const std::uint64_t* b, index_t w0, index_t w1) {
+  std::int64_t s = 0;
+  for (index_t w = w0; w < w1; ++w) s += __builtin_popcountll(a[w] & b[w]);
+  return s;
+}
+
+// First and one-past-last non-zero word of each row.
+void word_ranges(const Array& m, std::vector<index_t>& lo, std::vector<index_t>& hi) {
+  const index_t rows = m.shape(0), words = (m.shape(1) + 63) / 64;
+  lo.assign(std::size_t(rows), words);
+  hi.assign(std::size_t(rows), 0);
+  const auto* base = reinterpret_cast<const std::uint64_t*>(m.data());
+  const index_t stride = m.stride(0) / 64;
+  parallel_for(rows, 256, [&](index_t b, index_t e) {
+    for (index_t r = b; r < e; ++r) {
+      const std::uint64_t* w = base + r * stride;
+      index_t first = 0, last = words;
+      while (first < words && w[first] == 0) ++first;
+      while (last > first && w[last - 1] == 0) --last;
+      lo[std::size_t(r)] = first;
+      hi[std::size_t(r)] = last;
+    }
+  });
+}
+
+// A bit vector as a one-row (row = true) or one-column contiguous bit matrix.
+Array vector_as_matrix(const Array& v, bool row) {
+  const index_t n = v.shape(0);
+  std::array<index_t, 2> shape{row ? 1 : n, row ? n : 1};
+  Array m = Array::empty(shape, DType::bit);
+  StridedRef src = v.ref();  // 1 x n
+  if (!row) {
+    src.rows = n;
+    src.cols = 1;
+    src.s0 = src.s1;
+  }
+  m.assign(src);
+  return m;
+}
+
+Array bit_matmul(const Array& a_in, const Array& b_in) {
+  const bool av = a_in.ndim() == 1, bv = b_in.ndim() == 1;
+  // Work on 2-D, contiguous, word-aligned bit matrices: A (n x k) and BT (m x k).
+  Array A = av ? vector_as_matrix(a_in, true) : (a_in.is_contiguous() ? a_in : a_in.copy());
+  Array Bm = bv ? vector_as_matrix(b_in, false) : b_in;
+  Array BT = transpose_bits(Bm);
+  const index_t n = A.shape(0), k = A.shape(1), m = BT.shape(0);
+  Array out = new_result(n, m, av || bv, DType::int64, true);
+  if (n == 0 || m == 0 || k == 0) return out;
+  std::vector<index_t> alo, ahi, blo, bhi;
+  word_ranges(A, alo, ahi);
+  word_ranges(BT, blo, bhi);
+  const auto* abase = reinterpret_cast<const std::uint64_t*>(A.data());
+  const auto* bbase = reinterpret_cast<const std::uint64_t*>(BT.data());
+  const index_t astride = A.stride(0) / 64, bstride = BT.stride(0) / 64;
+  auto* c = reinterpret_cast<std::int64_t*>(out.data());
+  const bool simd = has_vpopcnt();
+  constexpr index_t kTileRows = 256;  // rows of BT kept hot in L2
+  parallel_for((n + 3) / 4, 4, [&](index_t qb, index_t qe) {
+    for (index_t j0 = 0; j0 < m; j0 += kTileRows) {
+      index_t j1 = std::min(m, j0 + kTileRows);
+      for (index_t i = qb * 4; i < std::min(n, qe * 4); i += 4) {
+        index_t ilast = std::min(n, i + 4);
+        index_t a_lo = k, a_hi = 0;
+        for (index_t r = i; r < ilast; ++r)
+          if (ahi[std::size_t(r)] > alo[std::size_t(r)]) a_lo = std::min(a_lo, alo[std::size_t(r)]), a_hi = std::max(a_hi, ahi[std::size_t(r)]);
+        if (a_hi <= a_lo) continue;  // zero rows: counts stay 0
+        for (index_t j = j0; j < j1; j += 4) {
+          index_t jlast = std::min(j1, j + 4);
+          index_t b_lo = k, b_hi = 0;
+          for (index_t s = j; s < jlast; ++s)
+            if (bhi[std::size_t(s)] > blo[std::size_t(s)]) b_lo = std::min(b_lo, blo[std::size_t(s)]), b_hi = std::max(b_hi, bhi[std::size_t(s)]);
+          index_t w0 = std::max(a_lo, b_lo), w1 = std::min(a_hi, b_hi);
+          if (w1 <= w0) continue;
+          if (ilast - i == 4 && jlast - j == 4) {
+            const std::uint64_t* ar[4] = {abase + i * astride, abase + (i + 1) * astride, abase + (i + 2) * astride,
+                                          abase + (i + 3) * astride};
+            const std::uint64_t* br[4] = {bbase + j * bstride, bbase + (j + 1) * bstride, bbase + (j + 2) * bstride,
+                                          bbase + (j + 3) * bstride};
+            std::int64_t block[4][4];
+            if (simd) block4x4_avx512(ar, br, w0, w1, block);
+            else block4x4_portable(ar, br, w0, w1, block);
+            for (int r = 0; r < 4; ++r)
+              for (int s = 0; s < 4; ++s) c[(i + r) * m + j + s] = block[r][s];
+          } else {
+            for (index_t r = i; r < ilast; ++r)
+              for (index_t s = j; s < jlast; ++s)
+                c[r * m + s] = pair_count(abase + r * astride, bbase + s * bstride, w0, w1);
+          }
+        }
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+Array transpose_bits(const Array& a_in) {
+  Array a = a_in.is_contiguous() ? a_in : a_in.copy();
+  const index_t rows = a.shape(0), cols = a.shape(1);
+  std::array<index_t, 2> shape{cols, rows};
+  Array t = Array::empty(shape, DType::bit, true);
+  const auto* src = reinterpret_cast<const std::uint64_t*>(a.data());
+  auto* dst = reinterpret_cast<std::uint64_t*>(t.data());
+  const index_t sstride = a.stride(0) / 64, dstride = t.stride(0) / 64;
+  const index_t rb = (rows + 63) / 64, cb = (cols + 63) / 64;
+  parallel_for(cb, 1, [&](index_t b, index_t e) {
+    std::uint64_t block[64];
+    for (index_t cw = b; cw < e; ++cw) {      // a column word of a = a row block of t
+      for (index_t rw = 0; rw < rb; ++rw) {   // a row block of a = a column word of t
+        for (int i = 0; i < 64; ++i) {
+          index_t r = rw * 64 + i;
+          block[i] = r < rows ? src[r * sstride + cw] : 0;
+        }
+        transpose64(block);
+        for (int i = 0; i < 64; ++i) {
+          index_t r = cw * 64 + i;
+          if (r < cols) dst[r * dstride + rw] = block[i];
+        }
+      }
+    }
+  });
+  // Bits past `rows` in each row of t come from rows of a that do not exist: zero.
+  return t;
+}
+
+Array matmul(const Array& a, const Array& b, DType result) {
+  const index_t ka = a.ndim() == 1 ? a.shape(0) : a.shape(1);
+  const index_t kb = b.shape(0);
+  if (ka != kb)
+    throw ValueError("matmul: the inner dimensions differ (" + std::to_string(ka) + " vs " + std::to_string(kb) + ")");
+  if (a.dtype() == DType::bit && b.dtype() == DType::bit) {
+    if (result != DType::int64) throw TypeError("bit @ bit gives int64 counts");
+    return bit_matmul(a, b);
+  }
+  auto conv = [&](const Array& x, DType d) { return x.dtype() == d ? x : x.astype(d); };
+  switch (result) {
+    case DType::float32: return blas_matmul<float>(conv(a, result), conv(b, result), result);
+    case DType::float64: return blas_matmul<double>(conv(a, result), conv(b, result), result);
+    case DType::complex64: return blas_matmul<std::complex<float>>(conv(a, result), conv(b, result), result);
+    case DType::complex128: return blas_matmul<std::complex<double>>(conv(a, result), conv(b, result), result);
+    case DType::float16: {
+      Array r = blas_matmul<float>(conv(a, DType::float32), conv(b, DType::float32), DType::float32);
+      return r.astype(DType::float16);
+    }
+    case DType::int8: case DType::int16: case DType::int32: case DType::int64:
+      return int_matmul<std::int64_t>(a, b, result);
+    case DType::uint8: case DType::uint16: case DType::uint32: case DType::uint64:
+      return int_matmul<std::uint64_t>(a, b, result);
+    case DType::bit: break;
+  }
+  throw TypeError("matmul into a bit result is not supported; bit @ bit gives int64 counts");
+}
+
+}  // namespace pycauset
