@@ -3,6 +3,7 @@ C/Fortran order, big-endian input, many small chunks; bad input; bounded memory.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -191,6 +192,25 @@ def test_corrupt_pycauset_source_raises_format_error_and_writes_nothing(tmp_path
     with pytest.raises(pc.FormatError, match="checksum"):
         pc.convert_file(tmp_path / "a.pycauset", tmp_path / "a.npy")
     assert os.listdir(tmp_path) == ["a.pycauset"]
+
+
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+with open(os.path.join(CORPUS, "MANIFEST.json")) as _f:
+    BAD_FILES = sorted(name for name, spec in json.load(_f).items() if spec["error"])
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_malformed_pycauset_sources_raise_and_write_nothing(name, tmp_path):
+    """convert_file validates a .pycauset source as pc.load does (the regression corpus)."""
+    src = tmp_path / "src.pycauset"
+    with open(os.path.join(CORPUS, name), "rb") as f:
+        src.write_bytes(f.read())
+    before = _pcfile.file_state(src)
+    with pytest.raises(ValueError) as info:
+        pc.convert_file(src, tmp_path / "dst.npy", chunk_bytes=CHUNK)
+    assert str(src) in str(info.value)
+    assert os.listdir(tmp_path) == ["src.pycauset"]
+    assert _pcfile.file_state(src) == before
 
 
 def test_destination_directory_missing(tmp_path):
