@@ -191,18 +191,23 @@ def load(path: PathLike, mode: str = "r") -> _ArrayBase:
         raise ValueError(f"mode must be 'r', 'r+' or 'c', got {mode!r}")
     name = os.fspath(path)
     handle, meta_bytes, structure = _core.load_file(name, mode)
+    props = _parse_metadata(name, meta_bytes).get("properties", {})
+    props = dict(props)
+    props["structure"] = _STRUCTURES[structure]
+    return _ArrayBase._wrap(handle, props)
+
+
+def _parse_metadata(name: str, meta_bytes: bytes) -> dict:
+    """The metadata block as a dict (format.md, rule 6); FormatError if it is not one."""
     try:
         meta = json.loads(meta_bytes.decode()) if meta_bytes else {}
         if not isinstance(meta, dict):
             raise ValueError("metadata is not a JSON object")
-        props = meta.get("properties", {})
-        if not isinstance(props, dict):
+        if not isinstance(meta.get("properties", {}), dict):
             raise ValueError("metadata 'properties' is not a JSON object")
     except (UnicodeDecodeError, ValueError, RecursionError) as err:
         raise FormatError(f"'{name}' is not a valid .pycauset file: unreadable metadata ({err})") from None
-    props = dict(props)
-    props["structure"] = _STRUCTURES[structure]
-    return _ArrayBase._wrap(handle, props)
+    return meta
 
 
 # ---- conversion between .npy and .pycauset ----------------------------------------
@@ -322,6 +327,7 @@ def _pycauset_to_npy(src: str, dst: str, chunk_bytes: int) -> None:
     # The payload is read with pread into one reused buffer, not through a
     # memory map, so neither anonymous memory nor mapped pages grow with the file.
     info = _core.file_info(src)
+    _parse_metadata(src, info["metadata"])
     dtype = _dtypes.dtype(info["dtype"])
     rows, cols, stride = info["rows"], info["cols"], info["row_stride"]
     shape = (cols,) if info["ndim"] == 1 else (rows, cols)

@@ -188,4 +188,28 @@ void parallel_for(std::int64_t n, std::int64_t grain,
   });
 }
 
+void parallel_for_dynamic(std::int64_t n, std::int64_t chunk,
+                          const std::function<void(std::int64_t, std::int64_t)>& body) {
+  if (n <= 0) return;
+  chunk = std::max<std::int64_t>(chunk, 1);
+  if (g_threads.load() == 1 || t_in_region || n <= chunk) {
+    body(0, n);
+    return;
+  }
+  std::unique_lock lock(g_pool_mutex, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    body(0, n);
+    return;
+  }
+  Pool& pool = pool_locked();
+  if (pool.threads() == 1) {
+    body(0, n);
+    return;
+  }
+  pool.run((n + chunk - 1) / chunk, [&](std::int64_t c) {
+    std::int64_t b = c * chunk;
+    body(b, std::min(n, b + chunk));
+  });
+}
+
 }  // namespace pycauset

@@ -332,7 +332,8 @@ Array bit_matmul(const Array& a_in, const Array& b_in) {
   auto* c = reinterpret_cast<std::int64_t*>(out.data());
   const bool simd = has_vpopcnt();
   constexpr index_t kTileRows = 256;  // rows of BT kept hot in L2
-  parallel_for((n + 3) / 4, 4, [&](index_t qb, index_t qe) {
+  // Dynamic chunks: with triangular operands the cost per row varies a lot.
+  parallel_for_dynamic((n + 3) / 4, 8, [&](index_t qb, index_t qe) {
     for (index_t j0 = 0; j0 < m; j0 += kTileRows) {
       index_t j1 = std::min(m, j0 + kTileRows);
       for (index_t i = qb * 4; i < std::min(n, qe * 4); i += 4) {

@@ -18,6 +18,16 @@ TEST(Threads, CoversRangeExactlyOnce) {
   for (auto& h : hits) ASSERT_EQ(h.load(), 1);
 }
 
+TEST(Threads, DynamicChunksCoverRangeOnce) {
+  set_num_threads(3);
+  std::vector<std::atomic<int>> hits(10007);
+  parallel_for_dynamic(std::int64_t(hits.size()), 64, [&](std::int64_t b, std::int64_t e) {
+    EXPECT_LE(e - b, 64);
+    for (std::int64_t i = b; i < e; ++i) hits[i]++;
+  });
+  for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+}
+
 TEST(Threads, ChunkStartsAreAligned) {
   set_num_threads(3);
   std::atomic<int> misaligned{0};

@@ -196,7 +196,10 @@ def test_corrupt_pycauset_source_raises_format_error_and_writes_nothing(tmp_path
 
 CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 with open(os.path.join(CORPUS, "MANIFEST.json")) as _f:
-    BAD_FILES = sorted(name for name, spec in json.load(_f).items() if spec["error"])
+    # Every file that breaks a rule of docs/format.md ("Validation a reader performs").
+    # A "properties" value that is not an object is pc.load's own rule, not the format's.
+    BAD_FILES = sorted(name for name, spec in json.load(_f).items()
+                       if spec["error"] and name != "metadata-properties-list.pycauset")
 
 
 @pytest.mark.parametrize("name", BAD_FILES)

@@ -25,4 +25,9 @@ void parallel_for(std::int64_t n, std::int64_t grain,
                   const std::function<void(std::int64_t, std::int64_t)>& body,
                   std::int64_t align = 1);
 
+/// As parallel_for, but with ceil(n / chunk) chunks handed out dynamically:
+/// for work whose cost varies along the range (e.g. triangular matrices).
+void parallel_for_dynamic(std::int64_t n, std::int64_t chunk,
+                          const std::function<void(std::int64_t, std::int64_t)>& body);
+
 }  // namespace pycauset
