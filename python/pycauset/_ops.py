@@ -16,7 +16,7 @@ import numpy as np
 from . import _core, _dtypes, _lazy
 from ._promotion import operand_type, resolve
 
-__all__ = ["binary", "unary", "matmul", "sum", "mean", "trace", "count_nonzero", "dot"]
+__all__ = ["binary", "unary", "matmul", "sum", "mean", "trace", "count_nonzero", "dot", "transpose", "conj"]
 
 _SCALARS = (bool, int, float, complex, np.generic)
 
@@ -110,6 +110,19 @@ def dot(a: Any, b: Any) -> Any:
     if isinstance(a, _SCALARS) or isinstance(b, _SCALARS):
         return binary("multiply", a, b)
     return matmul(a, b)
+
+
+def transpose(a: Any) -> Any:
+    """The transposed view ``a.T`` (a vector is its own transpose)."""
+    x = _as_operand(a)
+    if not isinstance(x, _base()):
+        raise TypeError(f"transpose expects a pycauset Matrix or Vector, got {type(a).__name__}")
+    return x.T
+
+
+def conj(a: Any) -> Any:
+    """Complex conjugate, lazily (``a.conj()``)."""
+    return unary("conjugate", a)
 
 
 # ---- reductions --------------------------------------------------------------------
