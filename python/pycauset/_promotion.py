@@ -3,8 +3,9 @@
 One table for every operation, taken from NumPy's own type resolution
 (``ufunc.resolve_dtypes``) so pycauset promotes exactly as NumPy does, including
 NEP 50 "weak" Python scalars (``int8 matrix + 1`` stays int8). Documented
-deviations: ``bit @ bit`` gives int64 counts (NumPy gives bool), and integer
-matmul/sum results are checked for overflow instead of wrapping.
+deviations: ``bit @ bit`` gives int32 counts (NumPy gives bool; see
+``_ops.matmul``), and integer matmul/sum results are checked for overflow
+instead of wrapping.
 """
 
 from __future__ import annotations
@@ -67,6 +68,6 @@ def resolve(op: str, *operands: Operand) -> Tuple[DType, DType]:
         names = ", ".join(o.__name__ if isinstance(o, type) else o.name for o in operands)
         raise TypeError(f"{op} is not supported for operands of type ({names}): {err}") from None
     compute, result = resolved[0], resolved[-1]
-    if op == "matmul" and compute == np.bool_:
-        return _dtypes.int64, _dtypes.int64
+    if op == "matmul" and compute == np.bool_:  # counts; _ops.matmul widens for huge inner sizes
+        return _dtypes.int32, _dtypes.int32
     return _dtypes.from_numpy(compute), _dtypes.from_numpy(result)

@@ -314,14 +314,14 @@ Array vector_as_matrix(const Array& v, bool row) {
   return m;
 }
 
-Array bit_matmul(const Array& a_in, const Array& b_in) {
+template <class Count> Array bit_matmul(const Array& a_in, const Array& b_in, DType result) {
   const bool av = a_in.ndim() == 1, bv = b_in.ndim() == 1;
   // Work on 2-D, contiguous, word-aligned bit matrices: A (n x k) and BT (m x k).
   Array A = av ? vector_as_matrix(a_in, true) : (a_in.is_contiguous() ? a_in : a_in.copy());
   Array Bm = bv ? vector_as_matrix(b_in, false) : b_in;
   Array BT = transpose_bits(Bm);
   const index_t n = A.shape(0), k = A.shape(1), m = BT.shape(0);
-  Array out = new_result(n, m, av || bv, DType::int64, true);
+  Array out = new_result(n, m, av || bv, result, true);
   if (n == 0 || m == 0 || k == 0) return out;
   std::vector<index_t> alo, ahi, blo, bhi;
   word_ranges(A, alo, ahi);
@@ -329,7 +329,7 @@ Array bit_matmul(const Array& a_in, const Array& b_in) {
   const auto* abase = reinterpret_cast<const std::uint64_t*>(A.data());
   const auto* bbase = reinterpret_cast<const std::uint64_t*>(BT.data());
   const index_t astride = A.stride(0) / 64, bstride = BT.stride(0) / 64;
-  auto* c = reinterpret_cast<std::int64_t*>(out.data());
+  auto* c = reinterpret_cast<Count*>(out.data());
   const bool simd = has_vpopcnt();
   constexpr index_t kTileRows = 256;  // rows of BT kept hot in L2
   // Dynamic chunks: with triangular operands the cost per row varies a lot.
@@ -358,11 +358,11 @@ Array bit_matmul(const Array& a_in, const Array& b_in) {
             if (simd) block4x4_avx512(ar, br, w0, w1, block);
             else block4x4_portable(ar, br, w0, w1, block);
             for (int r = 0; r < 4; ++r)
-              for (int s = 0; s < 4; ++s) c[(i + r) * m + j + s] = block[r][s];
+              for (int s = 0; s < 4; ++s) c[(i + r) * m + j + s] = Count(block[r][s]);
           } else {
             for (index_t r = i; r < ilast; ++r)
               for (index_t s = j; s < jlast; ++s)
-                c[r * m + s] = pair_count(abase + r * astride, bbase + s * bstride, w0, w1);
+                c[r * m + s] = Count(pair_count(abase + r * astride, bbase + s * bstride, w0, w1));
           }
         }
       }
@@ -408,8 +408,10 @@ Array matmul(const Array& a, const Array& b, DType result) {
   if (ka != kb)
     throw ValueError("matmul: the inner dimensions differ (" + std::to_string(ka) + " vs " + std::to_string(kb) + ")");
   if (a.dtype() == DType::bit && b.dtype() == DType::bit) {
-    if (result != DType::int64) throw TypeError("bit @ bit gives int64 counts");
-    return bit_matmul(a, b);
+    if (result == DType::int32 && ka <= std::numeric_limits<std::int32_t>::max())
+      return bit_matmul<std::int32_t>(a, b, result);
+    if (result == DType::int64) return bit_matmul<std::int64_t>(a, b, result);
+    throw TypeError("bit @ bit gives int32 counts (int64 when the inner dimension exceeds 2**31 - 1)");
   }
   auto conv = [&](const Array& x, DType d) { return x.dtype() == d ? x : x.astype(d); };
   switch (result) {

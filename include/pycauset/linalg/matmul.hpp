@@ -7,8 +7,8 @@ namespace pycauset {
 
 /// a @ b with NumPy's matmul shape rules for rank 1 and 2 (1-D @ 1-D gives a
 /// one-element vector; the caller turns it into a scalar). Operands are
-/// converted to `result` first, except that bit @ bit counts common ones and
-/// `result` must then be int64.
+/// converted to `result` first, except that bit @ bit counts common ones into
+/// `result` int32 (exact while the inner dimension is below 2^31) or int64.
 ///  - float32/64, complex: BLAS gemm/gemv/dot on the operands as they lie when
 ///    they are row- or column-contiguous (transposed views cost nothing);
 ///  - float16: computed in float32, rounded once at the end;
