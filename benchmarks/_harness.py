@@ -12,8 +12,8 @@ Everything a gate needs besides its own workloads lives here:
 * the alternating timing loop (:func:`alternate`): subject, baseline, subject,
   baseline, ... with uncounted warm-ups, a correctness check of every result, per-side
   times, per-pair ratios and per-side peak memory;
-* summaries (:func:`summarize`), JSON output (:func:`write_json`) and markdown tables
-  (:func:`markdown_table`).
+* summaries (:func:`summarize`), JSON output (:func:`write_json`), markdown tables
+  (:func:`markdown_table`) and text files of them (:func:`write_text`).
 
 Peak memory, and why it is measured this way
 --------------------------------------------
@@ -404,6 +404,44 @@ class RssSampler:
         self._sample()
 
 
+# --------------------------------------------------------------------------- machine load
+
+
+def cpu_snapshot() -> dict:
+    """System-wide busy and steal CPU seconds (/proc/stat) and this process's own CPU
+    seconds (all its threads), stamped with a monotonic clock. Two snapshots around a
+    piece of work give, with :func:`cpu_load_between`, how busy *other* processes kept
+    the machine meanwhile -- the noise a shared machine adds to a timing."""
+    hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    busy = steal = None
+    line = (_read("/proc/stat") or "").splitlines()[:1]
+    if line and line[0].startswith("cpu "):
+        f = [int(x) for x in line[0].split()[1:]]
+        f += [0] * (8 - len(f))
+        user, nice, system, _idle, _iowait, irq, softirq, st = f[:8]
+        busy = (user + nice + system + irq + softirq + st) / hz
+        steal = st / hz
+    t = os.times()
+    return {"wall": time.monotonic(), "busy_s": busy, "steal_s": steal,
+            "self_s": t.user + t.system}
+
+
+def cpu_load_between(before: dict, after: dict) -> dict:
+    """Average number of CPUs kept busy by other processes (and lost to the hypervisor,
+    steal) between two :func:`cpu_snapshot` calls, next to this process's own."""
+    wall = after["wall"] - before["wall"]
+    out: dict[str, Any] = {"wall_s": wall, "self_busy_cpus": None, "other_busy_cpus": None,
+                           "steal_cpus": None}
+    if wall <= 0:
+        return out
+    out["self_busy_cpus"] = (after["self_s"] - before["self_s"]) / wall
+    if before["busy_s"] is not None and after["busy_s"] is not None:
+        other = (after["busy_s"] - before["busy_s"]) - (after["self_s"] - before["self_s"])
+        out["other_busy_cpus"] = max(0.0, other / wall)
+        out["steal_cpus"] = (after["steal_s"] - before["steal_s"]) / wall
+    return out
+
+
 # --------------------------------------------------------------------------- files
 
 
@@ -701,6 +739,15 @@ def write_json(name: str, payload: dict, timestamp: Optional[str] = None) -> Pat
     with open(path, "w") as f:
         json.dump(payload, f, indent=2, sort_keys=False, default=_json_default)
         f.write("\n")
+    return path
+
+
+def write_text(name: str, text: str, timestamp: Optional[str] = None, suffix: str = ".md") -> Path:
+    """Write ``text`` (e.g. the markdown tables of a run) to
+    benchmarks/results/<name>-<timestamp><suffix>; returns the path."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}-{timestamp or utc_timestamp()}{suffix}"
+    path.write_text(text)
     return path
 
 
