@@ -23,7 +23,7 @@ void convert(const StridedRef& src, const StridedRef& dst);  // this ISA's copy
 
 namespace {
 
-constexpr std::int64_t kBlock = 512;
+constexpr std::int64_t kBlock = 2048;
 constexpr std::size_t kSlot = 16 * kBlock;  // bytes per node block: room for complex128
 
 // Dtype a block of a node's values is stored as (bits as 0/1 bytes).
@@ -61,9 +61,12 @@ template <class T> void binary(ExprOp op, const T* a, const T* b, T* out, std::i
 }
 
 template <class T> bool less_than(const T& x, const T& y) {
-  if constexpr (is_complex_v<T>)  // NumPy orders complex numbers lexicographically
+  if constexpr (is_complex_v<T>) {  // lexicographic, as NumPy; any NaN part compares false
+    if (x != x || y != y) return false;
     return x.real() < y.real() || (x.real() == y.real() && x.imag() < y.imag());
-  else return x < y;
+  } else {
+    return x < y;
+  }
 }
 
 template <class T> void compare(ExprOp op, const T* a, const T* b, std::uint8_t* out, std::int64_t n) {
@@ -78,6 +81,11 @@ template <class T> void compare(ExprOp op, const T* a, const T* b, std::uint8_t*
   }
 }
 
+inline float float_of(float16_t v) { return float(v); }
+inline float float_of(float v) { return v; }
+inline double float_of(double v) { return v; }
+template <class T> T float_of(T v) { return v; }
+
 template <class T, class R> void unary(ExprOp op, const T* a, R* out, std::int64_t n) {
   switch (op) {
     case ExprOp::negative:
@@ -90,7 +98,8 @@ template <class T, class R> void unary(ExprOp op, const T* a, R* out, std::int64
     case ExprOp::absolute:
       if constexpr (is_complex_v<T>) for (std::int64_t i = 0; i < n; ++i) out[i] = R(std::abs(a[i]));
       else if constexpr (std::is_unsigned_v<T>) for (std::int64_t i = 0; i < n; ++i) out[i] = R(a[i]);
-      else for (std::int64_t i = 0; i < n; ++i) out[i] = R(a[i] < T(0) ? T(-a[i]) : a[i]);
+      else if constexpr (std::is_integral_v<T>) for (std::int64_t i = 0; i < n; ++i) out[i] = R(a[i] < T(0) ? T(-a[i]) : a[i]);
+      else for (std::int64_t i = 0; i < n; ++i) out[i] = R(std::fabs(float_of(a[i])));  // clears the sign of -0.0 and NaN
       break;
     case ExprOp::conjugate:
       if constexpr (is_complex_v<T> && std::is_same_v<T, R>) for (std::int64_t i = 0; i < n; ++i) out[i] = std::conj(a[i]);
@@ -130,9 +139,12 @@ void validate(std::span<const ExprNode> nodes, std::span<const StridedRef> opera
   if (nodes.back().result != out.dtype) throw ValueError("output dtype differs from the expression's");
 }
 
-// Per-thread working memory: one block per node plus two cast buffers.
+// Per-thread working memory: one block per node plus two cast buffers, and
+// where each node's values for the current segment are (its block, or the
+// operand's own memory when that is contiguous and needs no conversion).
 struct Scratch {
   std::vector<std::byte> mem;
+  std::vector<const std::byte*> values;
   std::byte* slot(std::size_t k) { return mem.data() + k * kSlot; }
 };
 
@@ -140,27 +152,36 @@ struct Scratch {
 const std::byte* input(std::span<const ExprNode> nodes, Scratch& s, std::int32_t c, DType want,
                        std::int64_t n, std::size_t tmp_slot) {
   DType have = nodes[std::size_t(c)].result;
-  if (block_dtype(have) == block_dtype(want)) return s.slot(std::size_t(c));
-  PYCAUSET_ISA::convert(block_ref(s.slot(std::size_t(c)), have, n), block_ref(s.slot(tmp_slot), want, n));
+  const std::byte* v = s.values[std::size_t(c)];
+  if (block_dtype(have) == block_dtype(want)) return v;
+  PYCAUSET_ISA::convert(block_ref(const_cast<std::byte*>(v), have, n), block_ref(s.slot(tmp_slot), want, n));
   return s.slot(tmp_slot);
 }
 
+// Computes node k for one segment into `out` (a block, or the output itself).
 void run_node(std::span<const ExprNode> nodes, std::size_t k, std::span<const StridedRef> operands,
-              Scratch& s, std::int64_t row, std::int64_t col, std::int64_t n) {
+              Scratch& s, std::int64_t row, std::int64_t col, std::int64_t n, std::byte* out) {
   const ExprNode& node = nodes[k];
-  std::byte* out = s.slot(k);
+  s.values[k] = out;
   const std::size_t tmp_a = nodes.size(), tmp_b = nodes.size() + 1;
   switch (node.op) {
     case ExprOp::operand: {
       StridedRef seg = operands[std::size_t(node.operand)];
       seg.rows = 1;
       seg.cols = n;
-      if (seg.dtype == DType::bit) seg.bit_offset += row * seg.s0 + col * seg.s1;
-      else seg.data += row * seg.s0 + col * seg.s1;
+      if (seg.dtype == DType::bit) {
+        seg.bit_offset += row * seg.s0 + col * seg.s1;
+      } else {
+        seg.data += row * seg.s0 + col * seg.s1;
+        if (seg.s1 == std::int64_t(dtype_info(seg.dtype).itemsize())) {  // read in place
+          s.values[k] = seg.data;
+          return;
+        }
+      }
       PYCAUSET_ISA::convert(seg, block_ref(out, node.result, n));
       return;
     }
-    case ExprOp::scalar: return;  // filled once per thread
+    case ExprOp::scalar: s.values[k] = s.slot(k); return;  // filled once per thread
     default: break;
   }
   const std::byte* a = input(nodes, s, node.lhs, node.compute, n, tmp_a);
@@ -220,6 +241,7 @@ void evaluate(std::span<const ExprNode> nodes, std::span<const StridedRef> opera
   parallel_for(units, by_columns ? 64 : grain, [&](std::int64_t ub, std::int64_t ue) {
     Scratch s;
     s.mem.resize(slots * kSlot);
+    s.values.assign(nodes.size(), nullptr);
     for (std::size_t k = 0; k < nodes.size(); ++k) {
       if (nodes[k].op != ExprOp::scalar) continue;
       visit_dtype(block_dtype(nodes[k].result), [&]<class T>(std::type_identity<T>) {
@@ -231,14 +253,20 @@ void evaluate(std::span<const ExprNode> nodes, std::span<const StridedRef> opera
       });
     }
     const DType root = nodes.back().result;
+    const std::size_t last = nodes.size() - 1;
+    // The root writes straight into a contiguous, byte-typed output.
+    const bool direct = root != DType::bit && out.s1 == std::int64_t(dtype_info(root).itemsize()) &&
+                        nodes.back().op != ExprOp::operand && nodes.back().op != ExprOp::scalar;
     auto segment = [&](std::int64_t row, std::int64_t col, std::int64_t n) {
-      for (std::size_t k = 0; k < nodes.size(); ++k) run_node(nodes, k, operands, s, row, col, n);
       StridedRef dst = out;
       dst.rows = 1;
       dst.cols = n;
       if (dst.dtype == DType::bit) dst.bit_offset += row * dst.s0 + col * dst.s1;
       else dst.data += row * dst.s0 + col * dst.s1;
-      PYCAUSET_ISA::convert(block_ref(s.slot(nodes.size() - 1), root, n), dst);
+      for (std::size_t k = 0; k < last; ++k) run_node(nodes, k, operands, s, row, col, n, s.slot(k));
+      run_node(nodes, last, operands, s, row, col, n, direct ? dst.data : s.slot(last));
+      if (!direct)
+        PYCAUSET_ISA::convert(block_ref(const_cast<std::byte*>(s.values[last]), root, n), dst);
     };
     if (by_columns) {
       for (std::int64_t u = ub; u < ue; ++u) {

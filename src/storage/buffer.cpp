@@ -49,7 +49,7 @@ class MappingCache {
 
   // Keeps the mapping (evicting the oldest), or unmaps it if it cannot fit.
   void give(Mapping mapping) {
-    if (mapping.length > kCapacity / 2) {
+    if (mapping.length > kCapacity) {
       munmap(mapping.ptr, mapping.length);
       return;
     }
