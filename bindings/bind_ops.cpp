@@ -23,7 +23,7 @@ DType dtype_of(const std::string& name) {
   throw TypeError("unknown dtype '" + name + "'");
 }
 
-using NodeTuple = std::tuple<ExprOp, std::string, std::string, int, int, int, nb::object>;
+using NodeTuple = std::tuple<ExprOp, std::string, std::string, std::string, int, int, int, nb::object>;
 
 }  // namespace
 
@@ -45,10 +45,11 @@ void bind_ops(nb::module_& m) {
   m.def("evaluate", [](const std::vector<NodeTuple>& tuples, const std::vector<const Array*>& operands, Array& out) {
     std::vector<ExprNode> nodes;
     nodes.reserve(tuples.size());
-    for (const auto& [op, compute, result, lhs, rhs, operand, value] : tuples) {
+    for (const auto& [op, compute, compute_rhs, result, lhs, rhs, operand, value] : tuples) {
       ExprNode n;
       n.op = op;
       n.compute = dtype_of(compute);
+      n.compute_rhs = dtype_of(compute_rhs);
       n.result = dtype_of(result);
       n.lhs = lhs;
       n.rhs = rhs;
@@ -61,7 +62,7 @@ void bind_ops(nb::module_& m) {
     nb::gil_scoped_release release;
     evaluate(nodes, refs, out.ref());
   }, nb::arg("nodes"), nb::arg("operands"), nb::arg("out"),
-     "Evaluates post-order (op, compute, result, lhs, rhs, operand, value) nodes into out.");
+     "Evaluates post-order (op, compute, compute_rhs, result, lhs, rhs, operand, value) nodes into out.");
   m.def("evaluate_calls", &evaluate_calls);
 
   m.def("reduce_sum", [](const Array& a, int axis, Array& out) {

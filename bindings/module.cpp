@@ -2,6 +2,8 @@
 // bindings from this one list; the Python package re-exports what users see.
 #include <nanobind/nanobind.h>
 
+#include <cstdlib>
+
 namespace nb = nanobind;
 
 void bind_core(nb::module_& m);
@@ -12,6 +14,10 @@ void bind_ops(nb::module_& m);
 
 NB_MODULE(_core, m) {
   m.doc() = "pycauset's C++ engine (private: import pycauset instead)";
+  // NumPy 2.4 leaks a reference when a reduce/accumulate override declines
+  // (e.g. np.add.accumulate(A)), which makes nanobind report "leaked instances"
+  // at exit. Reports stay available for debugging with PYCAUSET_DEBUG_LEAKS=1.
+  nb::set_leak_warnings(std::getenv("PYCAUSET_DEBUG_LEAKS") != nullptr);
   bind_core(m);
   bind_array(m);
   bind_storage(m);

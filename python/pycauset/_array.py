@@ -78,7 +78,8 @@ class _ArrayBase:
             kids = list(node.children)
             i = max(range(len(kids)), key=lambda k: kids[k].count)
             kids[i] = _lazy.operand(_ArrayBase._lazy(kids[i])._h)
-            node = _lazy.Node(node.op, node.compute, node.result, node.shape, tuple(kids))
+            node = _lazy.Node(node.op, node.compute, node.result, node.shape, tuple(kids),
+                              compute_rhs=node.compute_rhs)
         obj = object.__new__(Matrix if len(node.shape) == 2 else Vector)
         obj._hv = None
         obj._expr = node
@@ -242,6 +243,28 @@ class _ArrayBase:
     def __abs__(self) -> Any: return _ops.unary("absolute", self)
     def __matmul__(self, other: Any) -> Any: return _ops.matmul(self, other)
     def __rmatmul__(self, other: Any) -> Any: return _ops.matmul(other, self)
+
+    # In place, as NumPy: the object (and every alias of it) changes; the result
+    # must cast to this dtype under the same_kind rule.
+    def _inplace(self, op: str, other: Any) -> Any:
+        result = _ops.binary(op, self, other)
+        if result is NotImplemented:
+            return NotImplemented
+        if not np.can_cast(result.dtype.numpy, self.dtype.numpy, casting="same_kind"):
+            raise TypeError(
+                f"cannot store the {result.dtype.name} result of an in-place operation in a "
+                f"{self.dtype.name} object (same_kind casting); use a = a {op} b instead"
+            )
+        self[...] = result
+        return self
+
+    def __iadd__(self, other: Any) -> Any: return self._inplace("add", other)
+    def __isub__(self, other: Any) -> Any: return self._inplace("subtract", other)
+    def __imul__(self, other: Any) -> Any: return self._inplace("multiply", other)
+    def __itruediv__(self, other: Any) -> Any: return self._inplace("divide", other)
+    def __iand__(self, other: Any) -> Any: return self._inplace("logical_and", other)
+    def __ior__(self, other: Any) -> Any: return self._inplace("logical_or", other)
+    def __ixor__(self, other: Any) -> Any: return self._inplace("logical_xor", other)
 
     def conj(self) -> "_ArrayBase":
         """Complex conjugate (lazy); real objects give their own values."""

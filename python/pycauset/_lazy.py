@@ -33,12 +33,15 @@ MAX_NODES = 48
 class Node:
     """One node of an expression tree (immutable once built)."""
 
-    __slots__ = ("op", "compute", "result", "children", "handle", "value", "shape", "count")
+    __slots__ = ("op", "compute", "compute_rhs", "result", "children", "handle", "value", "shape",
+                 "count")
 
     def __init__(self, op: str, compute: DType, result: DType, shape: tuple,
-                 children: Tuple["Node", ...] = (), handle: Any = None, value: Any = None) -> None:
+                 children: Tuple["Node", ...] = (), handle: Any = None, value: Any = None,
+                 compute_rhs: Optional[DType] = None) -> None:
         self.op = op
         self.compute = compute
+        self.compute_rhs = compute if compute_rhs is None else compute_rhs
         self.result = result
         self.shape = shape
         self.children = children
@@ -64,11 +67,12 @@ def broadcast_shape(a: tuple, b: tuple) -> tuple:
         raise ValueError(f"operands could not be broadcast together with shapes {a} {b}") from None
 
 
-def apply(op: str, compute: DType, result: DType, *children: Node) -> Node:
+def apply(op: str, compute: DType, result: DType, *children: Node,
+          compute_rhs: Optional[DType] = None) -> Node:
     shape: tuple = ()
     for c in children:
         shape = broadcast_shape(shape, c.shape)
-    return Node(op, compute, result, shape, tuple(children))
+    return Node(op, compute, result, shape, tuple(children), compute_rhs=compute_rhs)
 
 
 # ---- evaluation ------------------------------------------------------------------
@@ -103,7 +107,8 @@ def evaluate(node: Node) -> Any:
         lhs = kids[0] if kids else -1
         rhs = kids[1] if len(kids) > 1 else -1
         value = n.value if n.op == "scalar" else None
-        tuples.append((getattr(_core.ExprOp, n.op), n.compute.name, n.result.name, lhs, rhs, index, value))
+        tuples.append((getattr(_core.ExprOp, n.op), n.compute.name, n.compute_rhs.name, n.result.name,
+                       lhs, rhs, index, value))
         return len(tuples) - 1
 
     visit(node)

@@ -14,7 +14,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _core, _dtypes, _lazy
-from ._promotion import operand_type, resolve
+from ._promotion import operand_type, resolve, resolve_inputs
 
 __all__ = ["binary", "unary", "matmul", "sum", "mean", "trace", "count_nonzero", "dot", "transpose", "conj"]
 
@@ -60,6 +60,11 @@ def _make(node: _lazy.Node) -> Any:
     return _base()._lazy(node)
 
 
+_COMPARISONS = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
+_MIRROR = {"less": "greater", "less_equal": "greater_equal", "greater": "less",
+           "greater_equal": "less_equal", "equal": "equal", "not_equal": "not_equal"}
+
+
 def binary(op: str, a: Any, b: Any) -> Any:
     """Elementwise ``a op b`` as a lazy expression; NotImplemented for foreign operands."""
     x, y = _as_operand(a), _as_operand(b)
@@ -69,8 +74,35 @@ def binary(op: str, a: Any, b: Any) -> Any:
         for v in (x, y):
             if operand_type(v) not in (_dtypes.bit, bool):
                 raise TypeError(f"& | ^ need bit operands (comparisons give bits), got {operand_type(v)}")
-    compute, result = resolve(op, operand_type(x), operand_type(y))
-    return _make(_lazy.apply(op, compute, result, _node(x, compute), _node(y, compute)))
+    if op in _COMPARISONS:
+        for scalar, other, first in ((x, y, True), (y, x, False)):
+            outside = _outside_range(scalar, other.dtype) if isinstance(other, _base()) else 0
+            if outside:
+                return _constant_comparison(_MIRROR[op] if first else op, outside, other)
+    (cx, cy), result = resolve_inputs(op, operand_type(x), operand_type(y))
+    for scalar, compute in ((x, cx), (y, cy)):
+        if _outside_range(scalar, compute):  # as NumPy: the weak int must fit the integer loop
+            raise OverflowError(f"Python integer {scalar} out of bounds for {compute.name}")
+    return _make(_lazy.apply(op, cx, result, _node(x, cx), _node(y, cy), compute_rhs=cy))
+
+
+def _outside_range(scalar: Any, dtype: _dtypes.DType) -> int:
+    """+1 / -1 when a Python int lies above / below the range of an integer dtype, else 0."""
+    if type(scalar) is not int or dtype.kind not in "iu":
+        return 0
+    info = np.iinfo(dtype.numpy)
+    return 1 if scalar > info.max else -1 if scalar < info.min else 0
+
+
+def _constant_comparison(op: str, side: int, other: Any) -> Any:
+    """``other op scalar`` where the scalar lies beyond every value of other (NumPy 2 does
+    this exactly rather than overflowing): the answer is the same for every element."""
+    below = side > 0  # every element lies below the scalar
+    value = {"less": below, "less_equal": below, "greater": not below, "greater_equal": not below,
+             "equal": False, "not_equal": True}[op]
+    from ._factories import full
+
+    return full(other.shape, value, _dtypes.bit)
 
 
 def unary(op: str, a: Any) -> Any:

@@ -18,7 +18,7 @@ import numpy as np
 from . import _dtypes
 from ._dtypes import DType
 
-__all__ = ["resolve", "operand_type"]
+__all__ = ["resolve", "resolve_inputs", "operand_type"]
 
 # pycauset operator name -> NumPy ufunc whose type resolution we follow.
 _UFUNCS = {
@@ -52,7 +52,6 @@ def operand_type(value: Any) -> Operand:
     raise TypeError(f"unsupported operand type {type(value).__name__}")
 
 
-@functools.lru_cache(maxsize=None)
 def resolve(op: str, *operands: Operand) -> Tuple[DType, DType]:
     """(compute dtype, result dtype) of ``op`` applied to operands of these types.
 
@@ -60,6 +59,14 @@ def resolve(op: str, *operands: Operand) -> Tuple[DType, DType]:
     result has the result dtype (bit for comparisons). Raises TypeError when
     NumPy has no loop for the combination (e.g. subtracting bits).
     """
+    inputs, result = resolve_inputs(op, *operands)
+    return inputs[0], result
+
+
+@functools.lru_cache(maxsize=None)
+def resolve_inputs(op: str, *operands: Operand) -> Tuple[Tuple[DType, ...], DType]:
+    """As ``resolve``, with one compute dtype per input: they differ only where NumPy
+    has a mixed loop (comparing int64 with uint64 exactly)."""
     ufunc = _UFUNCS[op]
     np_ops = tuple(o if isinstance(o, type) else o.numpy for o in operands)
     try:
@@ -67,7 +74,7 @@ def resolve(op: str, *operands: Operand) -> Tuple[DType, DType]:
     except (TypeError, np.exceptions.DTypePromotionError) as err:
         names = ", ".join(o.__name__ if isinstance(o, type) else o.name for o in operands)
         raise TypeError(f"{op} is not supported for operands of type ({names}): {err}") from None
-    compute, result = resolved[0], resolved[-1]
-    if op == "matmul" and compute == np.bool_:  # counts; _ops.matmul widens for huge inner sizes
-        return _dtypes.int32, _dtypes.int32
-    return _dtypes.from_numpy(compute), _dtypes.from_numpy(result)
+    inputs = tuple(_dtypes.from_numpy(d) for d in resolved[:-1])
+    if op == "matmul" and inputs[0] is _dtypes.bit:  # counts; _ops.matmul widens for huge inner sizes
+        return (_dtypes.int32, _dtypes.int32), _dtypes.int32
+    return inputs, _dtypes.from_numpy(resolved[-1])

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../core/scalar_impl.hpp"
@@ -139,6 +140,36 @@ void validate(std::span<const ExprNode> nodes, std::span<const StridedRef> opera
   if (nodes.back().result != out.dtype) throw ValueError("output dtype differs from the expression's");
 }
 
+// Exact comparison of int64 with uint64 values (either side).
+void mixed_compare(const ExprNode& node, const std::byte* a, const std::byte* b, std::uint8_t* out, std::int64_t n) {
+  // Maps both to a common order: signed values below 0 sort before all unsigned.
+  auto key = [](DType d, const std::byte* p, std::int64_t i) -> std::pair<bool, std::uint64_t> {
+    if (d == DType::int64) {
+      std::int64_t v;
+      std::memcpy(&v, p + i * 8, 8);
+      return {v >= 0, std::uint64_t(v)};
+    }
+    std::uint64_t v;
+    std::memcpy(&v, p + i * 8, 8);
+    return {true, v};
+  };
+  if ((node.compute != DType::int64 && node.compute != DType::uint64) ||
+      (node.compute_rhs != DType::int64 && node.compute_rhs != DType::uint64))
+    throw ValueError("mixed comparisons are only int64 against uint64");
+  for (std::int64_t i = 0; i < n; ++i) {
+    auto x = key(node.compute, a, i), y = key(node.compute_rhs, b, i);
+    bool lt = x < y, eq = x == y;
+    switch (node.op) {
+      case ExprOp::equal: out[i] = eq; break;
+      case ExprOp::not_equal: out[i] = !eq; break;
+      case ExprOp::less: out[i] = lt; break;
+      case ExprOp::less_equal: out[i] = lt || eq; break;
+      case ExprOp::greater: out[i] = !lt && !eq; break;
+      default: out[i] = !lt; break;
+    }
+  }
+}
+
 // Per-thread working memory: one block per node plus two cast buffers, and
 // where each node's values for the current segment are (its block, or the
 // operand's own memory when that is contiguous and needs no conversion).
@@ -183,6 +214,11 @@ void run_node(std::span<const ExprNode> nodes, std::size_t k, std::span<const St
     }
     case ExprOp::scalar: s.values[k] = s.slot(k); return;  // filled once per thread
     default: break;
+  }
+  if (is_comparison(node.op) && node.compute_rhs != node.compute) {
+    mixed_compare(node, input(nodes, s, node.lhs, node.compute, n, tmp_a),
+                  input(nodes, s, node.rhs, node.compute_rhs, n, tmp_b), reinterpret_cast<std::uint8_t*>(out), n);
+    return;
   }
   const std::byte* a = input(nodes, s, node.lhs, node.compute, n, tmp_a);
   const std::byte* b = takes_two(node.op) ? input(nodes, s, node.rhs, node.compute, n, tmp_b) : nullptr;

@@ -28,6 +28,9 @@ enum class ExprOp : std::uint8_t {
 struct ExprNode {
   ExprOp op = ExprOp::operand;
   DType compute = DType::float64;
+  /// Comparisons only: the rhs's compute dtype when it differs from lhs's
+  /// (NumPy compares int64 with uint64 exactly, without a common type).
+  DType compute_rhs = DType::float64;
   DType result = DType::float64;
   std::int32_t lhs = -1, rhs = -1;  ///< child nodes (rhs only for binary ops)
   std::int32_t operand = -1;        ///< for ExprOp::operand
