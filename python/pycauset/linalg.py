@@ -152,8 +152,10 @@ def _wrap(handle: Any, properties: Optional[dict] = None) -> Any:
 def inv(a: ArrayLike) -> Matrix:
     """Compute the inverse of a square matrix.
 
-    Uses LU factorisation with partial pivoting followed by LAPACK ``getri``
-    (about 2n^3 flops; ``numpy.linalg.inv`` solves against the identity, 8/3 n^3).
+    LU factorisation with partial pivoting (LAPACK ``getrf``), then the inverse
+    from the factors as LAPACK ``getri`` forms it, ``inv(A) = inv(U) inv(L) P^T``
+    (``trtri`` for ``inv(U)``, one ``trsm`` for ``inv(L)``): about 2n^3 flops,
+    where ``numpy.linalg.inv`` solves against the identity (8/3 n^3).
     A matrix marked ``upper_triangular``, ``lower_triangular`` or ``diagonal``
     in ``properties["structure"]`` is inverted with ``trtri`` (n^3/3 flops)
     from that triangle only, and the result carries the same mark.

@@ -112,20 +112,35 @@ template <class T> void transpose_in_place(T* p, index_t n) {
 template <class T> Array inv_impl(const Array& a, DType dtype) {
   using L = Lapack<T>;
   const index_t n = require_square(a);
-  Array x = a.astype(dtype);  // row-major A is column-major A^T, and inv(A^T) = inv(A)^T
+  Array x = a.astype(dtype);  // row-major A is column-major M = A^T, and inv(M) = inv(A)^T
   if (n == 0) return x;
   T* p = data_of<T>(x);
   std::vector<lp_int> ipiv(static_cast<std::size_t>(n));
   lp_int info = L::getrf(n, n, p, n, ipiv.data());
   check_arguments(info, "getrf");
   if (info > 0) singular();
-  T size{};
-  check_arguments(L::getri(n, p, n, ipiv.data(), &size, -1), "getri");
-  const lp_int lwork = query_size(size);
-  Array work = workspace(lwork, dtype);
-  info = L::getri(n, p, n, ipiv.data(), data_of<T>(work), lwork);
-  check_arguments(info, "getri");
+  // inv(M) = U^-1 L^-1 P^T, getri's algorithm (2n^3 flops in all with getrf).
+  // getri applies L^-1 in a loop of narrow GEMMs that hardly scales past one
+  // thread, so do it as one level-3 call: move L out, invert U in place,
+  // solve X L = U^-1 with a single right-side trsm, then undo the pivoting
+  // on the (contiguous) columns.
+  Array l_copy = workspace(n * n, dtype);
+  T* l = data_of<T>(l_copy);
+  parallel_for(n, 64, [&](std::int64_t j0, std::int64_t j1) {
+    for (index_t j = j0; j < j1; ++j) {
+      T* column = p + j * n;
+      std::copy(column + j + 1, column + n, l + j * n + j + 1);
+      std::fill(column + j + 1, column + n, T(0));
+    }
+  });
+  info = L::trtri('U', 'N', n, p, n);
+  check_arguments(info, "trtri");
   if (info > 0) singular();
+  L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasUnit, n, n, l, n, p, n);
+  for (index_t j = n - 1; j >= 0; --j) {  // P^T = P_n ... P_1: swap column n first
+    const index_t r = ipiv[std::size_t(j)] - 1;
+    if (r != j) std::swap_ranges(p + j * n, p + (j + 1) * n, p + r * n);
+  }
   return x;
 }
 
@@ -177,8 +192,8 @@ template <class T> Array solve_impl(const Array& a, const Array& b, DType dtype)
   // L^T the unit upper one. So X = P (L^T)^-1 (U^T)^-1 B, all on row-major
   // data in place, without transposing B or X.
   T* xp = data_of<T>(x);
-  L::trsm_left_row_major(CblasLower, CblasNoTrans, CblasNonUnit, n, k, f, n, xp, k);
-  L::trsm_left_row_major(CblasUpper, CblasNoTrans, CblasUnit, n, k, f, n, xp, k);
+  L::trsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, k, f, n, xp, k);
+  L::trsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasUnit, n, k, f, n, xp, k);
   for (index_t i = n - 1; i >= 0; --i) {  // P = P_1 ... P_n: apply P_n first
     const index_t r = ipiv[std::size_t(i)] - 1;
     if (r != i) std::swap_ranges(xp + i * k, xp + (i + 1) * k, xp + r * k);
@@ -226,8 +241,8 @@ Array solve_triangular_impl(const Array& a, const Array& b, DType dtype, bool lo
   // CBLAS row-major trsm: storage read row-major is A itself, or A^T when a
   // is a column-major view.
   const bool storage_lower = row_major ? lower : !lower;
-  L::trsm_left_row_major(storage_lower ? CblasLower : CblasUpper, row_major ? CblasNoTrans : CblasTrans,
-                         diag, n, k, p, lda, data_of<T>(x), k);
+  L::trsm(CblasRowMajor, CblasLeft, storage_lower ? CblasLower : CblasUpper,
+          row_major ? CblasNoTrans : CblasTrans, diag, n, k, p, lda, data_of<T>(x), k);
   return x;
 }
 

@@ -128,12 +128,11 @@ template <class T> struct Lapack;
                       lp_int lda, T* b, lp_int ldb) {                                                 \
     return scipy_LAPACKE_##P##trtrs_work64_(kColMajor, uplo, trans, diag, n, nrhs, a, lda, b, ldb);  \
   }                                                                                                   \
-  /* Row-major B := op(A)^-1 B (side left) with A triangular; B is n x nrhs. */                      \
-  static void trsm_left_row_major(CBLAS_UPLO uplo, CBLAS_TRANSPOSE trans, CBLAS_DIAG diag,           \
-                                  lp_int n, lp_int nrhs, const T* a, lp_int lda, T* b, lp_int ldb) { \
+  /* B := op(A)^-1 B (side left) or B op(A)^-1 (side right), A triangular, B m x n. */               \
+  static void trsm(CBLAS_ORDER order, CBLAS_SIDE side, CBLAS_UPLO uplo, CBLAS_TRANSPOSE trans,       \
+                   CBLAS_DIAG diag, lp_int m, lp_int n, const T* a, lp_int lda, T* b, lp_int ldb) {  \
     const T one(1);                                                                                   \
-    scipy_cblas_##P##trsm64_(CblasRowMajor, CblasLeft, uplo, trans, diag, n, nrhs, CBLAS_ALPHA(one), \
-                             a, lda, b, ldb);                                                         \
+    scipy_cblas_##P##trsm64_(order, side, uplo, trans, diag, m, n, CBLAS_ALPHA(one), a, lda, b, ldb); \
   }
 
 #define PYCAUSET_ALPHA_VALUE(x) (x)

@@ -40,9 +40,11 @@ bool is_lapack_dtype(DType dtype);
 DType real_dtype(DType dtype);
 
 /// Inverse of the square matrix `a`: LU with partial pivoting (getrf), then
-/// getri, which inverts U and solves with L: 2n^3 flops, where solving
-/// against the identity (numpy.linalg.inv's gesv) takes 8/3 n^3.
-/// LinAlgError "Singular matrix" when a pivot is exactly zero.
+/// getri's algorithm, inv(A) = U^-1 L^-1 P^T: trtri inverts U in place and one
+/// right-side trsm applies L^-1 (getri itself loops over narrow GEMMs that do
+/// not scale across threads). 2n^3 flops in all, where solving against the
+/// identity (numpy.linalg.inv's gesv) takes 8/3 n^3. Extra memory: one n x n
+/// workspace for L. LinAlgError "Singular matrix" when a pivot is exactly zero.
 Array inv(const Array& a, DType dtype);
 
 /// Inverse of the triangle of `a` (upper unless `lower`; the other triangle
