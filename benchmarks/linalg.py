@@ -288,9 +288,10 @@ def _table(run: dict, gated: bool) -> str:
 def _header(run: dict) -> str:
     m = run["metadata"]
     cpu, pcm = m["cpu"], m["pycauset"]
+    ram = m["memory"].get("MemTotal", 0) / 2**30
     return (f"CPU {cpu['model']} ({cpu['logical_cpus']} logical CPUs, affinity "
-            f"{cpu['cpus_in_affinity_mask']}), RAM {m['memory'].get('MemTotal', 0) / 2**30:.1f} GiB, "
-            f"{m['os']['pretty_name']} kernel {m['os']['kernel']}, Python {m['python']['version']}, "
+            f"{cpu['cpus_in_affinity_mask']}), RAM {ram:.1f} GiB, {m['os']['pretty_name']} "
+            f"kernel {m['os']['kernel']}, Python {m['python']['version']}, "
             f"NumPy {m['numpy']['version']}, pycauset {pcm['version']} "
             f"({pcm['build'].get('CMAKE_BUILD_TYPE', '?')}), BLAS {pcm['blas']['config']}, "
             f"pycauset threads {pcm['num_threads']}, BLAS threads {pcm['blas']['num_threads']}, "

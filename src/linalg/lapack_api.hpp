@@ -30,9 +30,6 @@ using pycauset::linalg::detail::lp_int;
 
 #define PYCAUSET_LAPACK_GETRF(P, T) \
   lp_int scipy_LAPACKE_##P##getrf_work64_(int layout, lp_int m, lp_int n, T* a, lp_int lda, lp_int* ipiv);
-#define PYCAUSET_LAPACK_GETRI(P, T)                                                                      \
-  lp_int scipy_LAPACKE_##P##getri_work64_(int layout, lp_int n, T* a, lp_int lda, const lp_int* ipiv, \
-                                          T* work, lp_int lwork);
 #define PYCAUSET_LAPACK_GETRS(P, T)                                                                    \
   lp_int scipy_LAPACKE_##P##getrs_work64_(int layout, char trans, lp_int n, lp_int nrhs, const T* a, \
                                           lp_int lda, const lp_int* ipiv, T* b, lp_int ldb);
@@ -43,7 +40,6 @@ using pycauset::linalg::detail::lp_int;
                                           lp_int nrhs, const T* a, lp_int lda, T* b, lp_int ldb);
 #define PYCAUSET_LAPACK_COMMON(P, T) \
   PYCAUSET_LAPACK_GETRF(P, T)        \
-  PYCAUSET_LAPACK_GETRI(P, T)        \
   PYCAUSET_LAPACK_GETRS(P, T)        \
   PYCAUSET_LAPACK_TRTRI(P, T)        \
   PYCAUSET_LAPACK_TRTRS(P, T)
@@ -55,7 +51,6 @@ PYCAUSET_LAPACK_COMMON(z, cdouble)
 
 #undef PYCAUSET_LAPACK_COMMON
 #undef PYCAUSET_LAPACK_GETRF
-#undef PYCAUSET_LAPACK_GETRI
 #undef PYCAUSET_LAPACK_GETRS
 #undef PYCAUSET_LAPACK_TRTRI
 #undef PYCAUSET_LAPACK_TRTRS
@@ -113,9 +108,6 @@ template <class T> struct Lapack;
   using real_type = R;                                                                                \
   static lp_int getrf(lp_int m, lp_int n, T* a, lp_int lda, lp_int* ipiv) {                          \
     return scipy_LAPACKE_##P##getrf_work64_(kColMajor, m, n, a, lda, ipiv);                          \
-  }                                                                                                   \
-  static lp_int getri(lp_int n, T* a, lp_int lda, const lp_int* ipiv, T* work, lp_int lwork) {       \
-    return scipy_LAPACKE_##P##getri_work64_(kColMajor, n, a, lda, ipiv, work, lwork);                \
   }                                                                                                   \
   static lp_int getrs(char trans, lp_int n, lp_int nrhs, const T* a, lp_int lda, const lp_int* ipiv, \
                       T* b, lp_int ldb) {                                                             \

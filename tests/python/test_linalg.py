@@ -200,7 +200,9 @@ def test_solve_with_ndarray_operands_and_views(rng):
     np.testing.assert_allclose(
         export(la.solve(A.T, B[:, ::2])), np.linalg.solve(a.T, b[:, ::2]), rtol=1e-12
     )
-    np.testing.assert_allclose(export(la.solve(A, B[:, 3])), np.linalg.solve(a, b[:, 3]), rtol=1e-12)
+    np.testing.assert_allclose(
+        export(la.solve(A, B[:, 3])), np.linalg.solve(a, b[:, 3]), rtol=1e-12
+    )
 
 
 def test_solve_shape_errors(rng):
@@ -450,7 +452,7 @@ def test_hilbert_12_residuals():
     Xb = export(la.solve(H, pc.matrix(B)))
     assert np.linalg.norm(h @ Xb - B) <= 100 * n * e * np.linalg.norm(h) * np.linalg.norm(Xb)
     np.testing.assert_allclose(la.det(H), np.linalg.det(h), rtol=1e-4)
-    w, v = la.eigh(H)
+    w = la.eigvalsh(H)
     np.testing.assert_allclose(export(w), np.linalg.eigvalsh(h), atol=100 * n * e)
 
 
@@ -484,7 +486,8 @@ def test_marked_triangular_inv_and_solve(name, n, lower, rng):
     assert got.properties["structure"] == mark and got.dtype == want.dtype
     g = export(got)
     assert rel_err(g, want) <= tolerance(name, n, kappa)
-    assert np.all(g[~(np.tril(np.ones((n, n), bool)) if lower else np.triu(np.ones((n, n), bool)))] == 0)
+    inside = np.tril(np.ones((n, n), bool)) if lower else np.triu(np.ones((n, n), bool))
+    assert np.all(g[~inside] == 0)
     b = rhs((n,), name, rng)
     x = la.solve(A, pc.vector(b))
     assert isinstance(x, pc.Vector)
@@ -581,17 +584,21 @@ def test_transposed_marked_matrix_flips_triangle(rng):
     A.properties["structure"] = "upper_triangular"
     At = A.T
     assert At.properties["structure"] == "lower_triangular"
-    np.testing.assert_allclose(export(la.inv(At)), np.linalg.inv(np.triu(a).T), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        export(la.inv(At)), np.linalg.inv(np.triu(a).T), rtol=1e-10, atol=1e-12
+    )
 
 
 # ---- shapes, types, errors --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("func", [la.inv, la.det, la.slogdet, la.eigh, la.eigvalsh, la.eig, la.eigvals])
+@pytest.mark.parametrize(
+    "func", [la.inv, la.det, la.slogdet, la.eigh, la.eigvalsh, la.eig, la.eigvals]
+)
 def test_non_square_and_non_2d_raise_like_numpy(func):
     with pytest.raises(la.LinAlgError, match="Last 2 dimensions of the array must be square"):
         func(pc.matrix(np.ones((2, 3))))
-    with pytest.raises(np.linalg.LinAlgError, match="Last 2 dimensions of the array must be square"):
+    with pytest.raises(np.linalg.LinAlgError, match="Last 2 dimensions of the array"):
         getattr(np.linalg, func.__name__)(np.ones((2, 3)))
     with pytest.raises(la.LinAlgError, match="1-dimensional array given"):
         func(pc.vector(np.ones(3)))
@@ -649,7 +656,9 @@ def test_result_namedtuples():
 
 MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]
 VECTOR_ORDS = [None, 1, 2, np.inf, -np.inf, 0, 3, 0.5, -1]
-NORM_DTYPES = ["float16", "float32", "float64", "complex64", "complex128", "int8", "int64", "uint16", "bool"]
+NORM_DTYPES = [
+    "float16", "float32", "float64", "complex64", "complex128", "int8", "int64", "uint16", "bool",
+]
 
 
 def norm_reference(x: np.ndarray, ord):
