@@ -91,18 +91,37 @@ void check_arguments(lp_int info, const char* routine) {
 
 [[noreturn]] void singular() { throw LinAlgError("Singular matrix"); }
 
-/// Transposes the square row-major n x n array at p in place, in tiles.
+/// Transposes the square row-major n x n array at p in place, in tiles. Task
+/// t swaps tile rows t and tiles-1-t across the diagonal, so the tasks of the
+/// triangular loop carry equal work.
 template <class T> void transpose_in_place(T* p, index_t n) {
   constexpr index_t kTile = 64;
   const index_t tiles = (n + kTile - 1) / kTile;
-  parallel_for(tiles, 1, [&](std::int64_t t0, std::int64_t t1) {
-    for (index_t bi = t0; bi < t1; ++bi) {
-      const index_t i0 = bi * kTile, i1 = std::min(i0 + kTile, n);
-      for (index_t j0 = i0; j0 < n; j0 += kTile) {
-        const index_t j1 = std::min(j0 + kTile, n);
-        for (index_t i = i0; i < i1; ++i)
-          for (index_t j = std::max(j0, i + 1); j < j1; ++j) std::swap(p[i * n + j], p[j * n + i]);
-      }
+  auto tile_row = [&](index_t bi) {
+    const index_t i0 = bi * kTile, i1 = std::min(i0 + kTile, n);
+    for (index_t j0 = i0; j0 < n; j0 += kTile) {
+      const index_t j1 = std::min(j0 + kTile, n);
+      for (index_t i = i0; i < i1; ++i)
+        for (index_t j = std::max(j0, i + 1); j < j1; ++j) std::swap(p[i * n + j], p[j * n + i]);
+    }
+  };
+  parallel_for((tiles + 1) / 2, 1, [&](std::int64_t t0, std::int64_t t1) {
+    for (index_t t = t0; t < t1; ++t) {
+      tile_row(t);
+      if (tiles - 1 - t != t) tile_row(tiles - 1 - t);
+    }
+  });
+}
+
+/// x := P x for the row-major n x k array x, where P = P_1 ... P_n are the
+/// interchanges getrf recorded in ipiv (P_n is applied first). Parallel over
+/// column ranges; each range replays every swap on its own columns.
+template <class T>
+void apply_pivots_reversed(T* x, index_t n, index_t k, const std::vector<lp_int>& ipiv) {
+  parallel_for(k, 1024, [&](std::int64_t c0, std::int64_t c1) {
+    for (index_t i = n - 1; i >= 0; --i) {
+      const index_t r = ipiv[std::size_t(i)] - 1;
+      if (r != i) std::swap_ranges(x + i * k + c0, x + i * k + c1, x + r * k + c0);
     }
   });
 }
@@ -137,10 +156,9 @@ template <class T> Array inv_impl(const Array& a, DType dtype) {
   check_arguments(info, "trtri");
   if (info > 0) singular();
   L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasUnit, n, n, l, n, p, n);
-  for (index_t j = n - 1; j >= 0; --j) {  // P^T = P_n ... P_1: swap column n first
-    const index_t r = ipiv[std::size_t(j)] - 1;
-    if (r != j) std::swap_ranges(p + j * n, p + (j + 1) * n, p + r * n);
-  }
+  // X P^T = X P_n ... P_1 swaps columns, n first; columns are contiguous here,
+  // i.e. the rows of the row-major view.
+  apply_pivots_reversed(p, n, n, ipiv);
   return x;
 }
 
@@ -194,10 +212,7 @@ template <class T> Array solve_impl(const Array& a, const Array& b, DType dtype)
   T* xp = data_of<T>(x);
   L::trsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, k, f, n, xp, k);
   L::trsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasUnit, n, k, f, n, xp, k);
-  for (index_t i = n - 1; i >= 0; --i) {  // P = P_1 ... P_n: apply P_n first
-    const index_t r = ipiv[std::size_t(i)] - 1;
-    if (r != i) std::swap_ranges(xp + i * k, xp + (i + 1) * k, xp + r * k);
-  }
+  apply_pivots_reversed(xp, n, k, ipiv);
   return x;
 }
 
