@@ -5,11 +5,21 @@ first), computed by the bundled OpenBLAS/LAPACK with the process's BLAS threads
 (:func:`pycauset.set_num_threads`). Results are new pycauset objects, created
 through the memory governor like any other.
 
-Dtypes follow ``numpy.linalg``: float32, float64, complex64 and complex128
-compute in their own precision; integers and ``bit`` compute in float64; mixed
-operands use NumPy's rule (single precision only when every operand is single
-precision, complex when any operand is complex). One documented deviation:
-``float16`` is promoted to float32 (NumPy raises ``TypeError`` for float16).
+Result dtypes follow ``numpy.linalg``: float32, float64, complex64 and
+complex128 give results of their own dtype; integers and ``bit`` give float64;
+mixed operands use NumPy's rule (single precision only when every operand is
+single precision, complex when any operand is complex). Documented deviations:
+
+* ``float16`` is promoted to float32 (NumPy raises ``TypeError`` for float16).
+* float32/complex64 input is computed in single precision by LAPACK's s/c
+  routines (twice the speed, half the memory of double). NumPy computes it in
+  double precision and rounds the result, so single-precision results agree
+  with NumPy to single-precision accuracy (relative error about
+  ``cond(A) * 1e-7``), not bit for bit, and the order of :func:`eig`'s
+  eigenvalues may differ. float64 and complex128 run exactly NumPy's LAPACK
+  calls for :func:`eigh`, :func:`eigvalsh`, :func:`eig` and :func:`eigvals`.
+* Only 1-D and 2-D inputs: stacks of matrices (NumPy's batched ``...`` axes)
+  raise ``ValueError``; :func:`norm` supports ``axis=None`` only.
 
 Structure: a matrix whose ``properties["structure"]`` is ``"upper_triangular"``,
 ``"lower_triangular"`` or ``"diagonal"`` (causal matrices are upper triangular)
