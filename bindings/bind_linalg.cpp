@@ -1,6 +1,119 @@
-// pycauset.linalg: LAPACK-backed routines.
+// pycauset._core.linalg: the LAPACK-backed routines and norms. Arguments are
+// Array handles and dtype tokens chosen by python/pycauset/linalg.py; every
+// call releases the GIL around the work.
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+
+#include <complex>
+#include <string>
+
+#include "pycauset/array/array.hpp"
+#include "pycauset/linalg/lapack.hpp"
+#include "pycauset/linalg/norm.hpp"
 
 namespace nb = nanobind;
+using namespace pycauset;
 
-void bind_linalg(nb::module_&) {}
+namespace {
+
+DType parse_dtype(const std::string& name) {
+  if (auto d = dtype_from_name(name)) return *d;
+  throw TypeError("unknown dtype '" + name + "'");
+}
+
+nb::object scalar_to_python(const Scalar& s) {
+  if (s.kind == Scalar::Kind::complex)
+    return nb::steal(PyComplex_FromDoubles(s.c.real(), s.c.imag()));
+  return nb::float_(s.c.real());
+}
+
+linalg::MatrixNorm parse_matrix_norm(const std::string& ord) {
+  if (ord == "1") return linalg::MatrixNorm::one;
+  if (ord == "-1") return linalg::MatrixNorm::neg_one;
+  if (ord == "inf") return linalg::MatrixNorm::inf;
+  if (ord == "-inf") return linalg::MatrixNorm::neg_inf;
+  throw ValueError("unknown matrix norm '" + ord + "'");
+}
+
+}  // namespace
+
+void bind_linalg(nb::module_& m) {
+  nb::module_ la = m.def_submodule("linalg", "LAPACK-backed routines (private: use pycauset.linalg)");
+  using nb::arg;
+
+  la.def("inv", [](const Array& a, const std::string& dtype) {
+    DType d = parse_dtype(dtype);
+    nb::gil_scoped_release release;
+    return linalg::inv(a, d);
+  }, arg("a"), arg("dtype"));
+
+  la.def("inv_triangular", [](const Array& a, const std::string& dtype, bool lower, bool unit) {
+    DType d = parse_dtype(dtype);
+    nb::gil_scoped_release release;
+    return linalg::inv_triangular(a, d, lower, unit);
+  }, arg("a"), arg("dtype"), arg("lower"), arg("unit_diagonal"));
+
+  la.def("solve", [](const Array& a, const Array& b, const std::string& dtype) {
+    DType d = parse_dtype(dtype);
+    nb::gil_scoped_release release;
+    return linalg::solve(a, b, d);
+  }, arg("a"), arg("b"), arg("dtype"));
+
+  la.def("solve_triangular", [](const Array& a, const Array& b, const std::string& dtype, bool lower,
+                                bool unit) {
+    DType d = parse_dtype(dtype);
+    nb::gil_scoped_release release;
+    return linalg::solve_triangular(a, b, d, lower, unit);
+  }, arg("a"), arg("b"), arg("dtype"), arg("lower"), arg("unit_diagonal"));
+
+  la.def("det", [](const Array& a, const std::string& dtype) {
+    DType d = parse_dtype(dtype);
+    Scalar s;
+    {
+      nb::gil_scoped_release release;
+      s = linalg::det(a, d);
+    }
+    return scalar_to_python(s);
+  }, arg("a"), arg("dtype"));
+
+  la.def("slogdet", [](const Array& a, const std::string& dtype) {
+    DType d = parse_dtype(dtype);
+    linalg::SlogdetResult r;
+    {
+      nb::gil_scoped_release release;
+      r = linalg::slogdet(a, d);
+    }
+    return nb::make_tuple(scalar_to_python(r.sign), r.logabsdet);
+  }, arg("a"), arg("dtype"));
+
+  la.def("eigh", [](const Array& a, const std::string& dtype, bool lower, bool vectors) {
+    DType d = parse_dtype(dtype);
+    nb::gil_scoped_release release;
+    linalg::EighResult r = linalg::eigh(a, d, lower, vectors);
+    return std::make_tuple(r.eigenvalues, r.eigenvectors);
+  }, arg("a"), arg("dtype"), arg("lower"), arg("vectors"));
+
+  la.def("eig", [](const Array& a, const std::string& dtype, bool vectors) {
+    DType d = parse_dtype(dtype);
+    nb::gil_scoped_release release;
+    linalg::EigResult r = linalg::eig(a, d, vectors);
+    return std::make_tuple(r.eigenvalues, r.eigenvectors);
+  }, arg("a"), arg("dtype"), arg("vectors"));
+
+  la.def("svdvals", [](const Array& a, const std::string& dtype) {
+    DType d = parse_dtype(dtype);
+    nb::gil_scoped_release release;
+    return linalg::svdvals(a, d);
+  }, arg("a"), arg("dtype"));
+
+  la.def("vector_norm", &linalg::vector_norm, arg("a"), arg("ord"),
+         nb::call_guard<nb::gil_scoped_release>());
+
+  la.def("matrix_norm", [](const Array& a, const std::string& ord) {
+    linalg::MatrixNorm o = parse_matrix_norm(ord);
+    nb::gil_scoped_release release;
+    return linalg::matrix_norm(a, o);
+  }, arg("a"), arg("ord"));
+}

@@ -1,1 +1,534 @@
 #include "pycauset/linalg/lapack.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "lapack_api.hpp"
+#include "pycauset/core/error.hpp"
+#include "pycauset/core/threads.hpp"
+
+namespace pycauset::linalg {
+namespace {
+
+using detail::Lapack;
+using detail::lp_int;
+using index_t = Array::index_t;
+
+template <class T> constexpr bool is_complex = is_complex_v<T>;
+
+/// Calls f(std::type_identity<T>{}) with the C++ type of a LAPACK dtype.
+template <class F> decltype(auto) visit_lapack(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::float32: return f(std::type_identity<float>{});
+    case DType::float64: return f(std::type_identity<double>{});
+    case DType::complex64: return f(std::type_identity<std::complex<float>>{});
+    case DType::complex128: return f(std::type_identity<std::complex<double>>{});
+    default: break;
+  }
+  throw TypeError("linear algebra computes in float32, float64, complex64 or complex128, not " +
+                  std::string(dtype_name(dtype)));
+}
+
+DType complex_dtype(DType real) {
+  return real == DType::float32 ? DType::complex64 : DType::complex128;
+}
+
+/// n of an n x n matrix, or LinAlgError with NumPy's messages.
+index_t require_square(const Array& a) {
+  if (a.ndim() != 2)
+    throw LinAlgError(std::to_string(a.ndim()) +
+                      "-dimensional array given. Array must be at least two-dimensional");
+  if (a.shape(0) != a.shape(1)) throw LinAlgError("Last 2 dimensions of the array must be square");
+  return a.shape(0);
+}
+
+/// A right-hand side must have n rows (a vector: n elements).
+void require_rhs(const Array& b, index_t n) {
+  if (b.shape(0) == n) return;
+  // Built with append: GCC 12 warns spuriously (-Wrestrict) on operator+ chains.
+  std::string m = "solve: the right-hand side of shape (";
+  m.append(std::to_string(b.shape(0)));
+  if (b.ndim() == 1)
+    m.append(",)");
+  else
+    m.append(", ").append(std::to_string(b.shape(1))).append(")");
+  m.append(" does not match the ").append(std::to_string(n)).append(" x ").append(std::to_string(n));
+  m.append(" matrix (it needs ").append(std::to_string(n));
+  m.append(b.ndim() == 1 ? " elements)" : " rows)");
+  throw ValueError(m);
+}
+
+template <class T> T* data_of(const Array& a) { return reinterpret_cast<T*>(a.data()); }
+
+Array vector_of(index_t n, DType dtype) {
+  const index_t shape[1] = {n};
+  return Array::empty(shape, dtype);
+}
+Array matrix_of(index_t rows, index_t cols, DType dtype) {
+  const index_t shape[2] = {rows, cols};
+  return Array::empty(shape, dtype);
+}
+/// A LAPACK workspace of `count` elements, from the governor like any array.
+Array workspace(lp_int count, DType dtype) { return vector_of(std::max<lp_int>(count, 1), dtype); }
+
+/// Workspace sizes come back from a query (lwork = -1) as a floating value;
+/// round up so a large single-precision answer cannot fall short.
+template <class T> lp_int query_size(T answer) {
+  return lp_int(std::ceil(double(std::real(answer)) * (1.0 + 1e-6)));
+}
+
+/// INFO < 0 is a bug in the call (an illegal argument), never the user's input.
+void check_arguments(lp_int info, const char* routine) {
+  if (info < 0)
+    throw Error(std::string("internal error: LAPACK ") + routine + " rejected argument " +
+                std::to_string(-info));
+}
+
+[[noreturn]] void singular() { throw LinAlgError("Singular matrix"); }
+
+/// Transposes the square row-major n x n array at p in place, in tiles. Task
+/// t swaps tile rows t and tiles-1-t across the diagonal, so the tasks of the
+/// triangular loop carry equal work.
+template <class T> void transpose_in_place(T* p, index_t n) {
+  constexpr index_t kTile = 64;
+  const index_t tiles = (n + kTile - 1) / kTile;
+  auto tile_row = [&](index_t bi) {
+    const index_t i0 = bi * kTile, i1 = std::min(i0 + kTile, n);
+    for (index_t j0 = i0; j0 < n; j0 += kTile) {
+      const index_t j1 = std::min(j0 + kTile, n);
+      for (index_t i = i0; i < i1; ++i)
+        for (index_t j = std::max(j0, i + 1); j < j1; ++j) std::swap(p[i * n + j], p[j * n + i]);
+    }
+  };
+  parallel_for((tiles + 1) / 2, 1, [&](std::int64_t t0, std::int64_t t1) {
+    for (index_t t = t0; t < t1; ++t) {
+      tile_row(t);
+      if (tiles - 1 - t != t) tile_row(tiles - 1 - t);
+    }
+  });
+}
+
+/// x := P x for the row-major n x k array x, where P = P_1 ... P_n are the
+/// interchanges getrf recorded in ipiv (P_n is applied first). Parallel over
+/// column ranges; each range replays every swap on its own columns.
+template <class T>
+void apply_pivots_reversed(T* x, index_t n, index_t k, const std::vector<lp_int>& ipiv) {
+  parallel_for(k, 1024, [&](std::int64_t c0, std::int64_t c1) {
+    for (index_t i = n - 1; i >= 0; --i) {
+      const index_t r = ipiv[std::size_t(i)] - 1;
+      if (r != i) std::swap_ranges(x + i * k + c0, x + i * k + c1, x + r * k + c0);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- inverse
+
+template <class T> Array inv_impl(const Array& a, DType dtype) {
+  using L = Lapack<T>;
+  const index_t n = require_square(a);
+  Array x = a.astype(dtype);  // row-major A is column-major M = A^T, and inv(M) = inv(A)^T
+  if (n == 0) return x;
+  T* p = data_of<T>(x);
+  std::vector<lp_int> ipiv(static_cast<std::size_t>(n));
+  lp_int info = L::getrf(n, n, p, n, ipiv.data());
+  check_arguments(info, "getrf");
+  if (info > 0) singular();
+  // inv(M) = U^-1 L^-1 P^T, getri's algorithm (2n^3 flops in all with getrf).
+  // getri applies L^-1 in a loop of narrow GEMMs that hardly scales past one
+  // thread, so do it as one level-3 call: move L out, invert U in place,
+  // solve X L = U^-1 with a single right-side trsm, then undo the pivoting
+  // on the (contiguous) columns.
+  Array l_copy = workspace(n * n, dtype);
+  T* l = data_of<T>(l_copy);
+  parallel_for(n, 64, [&](std::int64_t j0, std::int64_t j1) {
+    for (index_t j = j0; j < j1; ++j) {
+      T* column = p + j * n;
+      std::copy(column + j + 1, column + n, l + j * n + j + 1);
+      std::fill(column + j + 1, column + n, T(0));
+    }
+  });
+  info = L::trtri('U', 'N', n, p, n);
+  check_arguments(info, "trtri");
+  if (info > 0) singular();
+  L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasUnit, n, n, l, n, p, n);
+  // X P^T = X P_n ... P_1 swaps columns, n first; columns are contiguous here,
+  // i.e. the rows of the row-major view.
+  apply_pivots_reversed(p, n, n, ipiv);
+  return x;
+}
+
+template <class T> Array inv_triangular_impl(const Array& a, DType dtype, bool lower, bool unit) {
+  using L = Lapack<T>;
+  const index_t n = require_square(a);
+  Array x = a.astype(dtype);
+  if (n == 0) return x;
+  T* p = data_of<T>(x);
+  // The row-major upper triangle is the column-major lower one.
+  const lp_int info = L::trtri(lower ? 'U' : 'L', unit ? 'U' : 'N', n, p, n);
+  check_arguments(info, "trtri");
+  if (info > 0) singular();
+  // trtri leaves the other triangle (still holding a's values) alone.
+  parallel_for(n, 256, [&](std::int64_t r0, std::int64_t r1) {
+    for (index_t i = r0; i < r1; ++i) {
+      T* row = p + i * n;
+      if (lower)
+        std::fill(row + i + 1, row + n, T(0));
+      else
+        std::fill(row, row + i, T(0));
+      if (unit) row[i] = T(1);
+    }
+  });
+  return x;
+}
+
+// ---------------------------------------------------------------- solve
+
+template <class T> Array solve_impl(const Array& a, const Array& b, DType dtype) {
+  using L = Lapack<T>;
+  const index_t n = require_square(a);
+  require_rhs(b, n);
+  Array x = b.astype(dtype);
+  if (n == 0) return x;
+  Array lu = a.astype(dtype);  // column-major A^T = P L U
+  T* f = data_of<T>(lu);
+  std::vector<lp_int> ipiv(static_cast<std::size_t>(n));
+  lp_int info = L::getrf(n, n, f, n, ipiv.data());
+  check_arguments(info, "getrf");
+  if (info > 0) singular();
+  if (b.ndim() == 1) {  // a vector is its own column-major layout: solve (A^T)^T x = b
+    check_arguments(L::getrs('T', n, 1, f, n, ipiv.data(), data_of<T>(x), n), "getrs");
+    return x;
+  }
+  const index_t k = x.shape(1);
+  if (k == 0) return x;
+  // Read row-major, the factors are A = U^T L^T P^T: U^T is the lower triangle,
+  // L^T the unit upper one. So X = P (L^T)^-1 (U^T)^-1 B, all on row-major
+  // data in place, without transposing B or X.
+  T* xp = data_of<T>(x);
+  L::trsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, k, f, n, xp, k);
+  L::trsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasUnit, n, k, f, n, xp, k);
+  apply_pivots_reversed(xp, n, k, ipiv);
+  return x;
+}
+
+template <class T>
+Array solve_triangular_impl(const Array& a, const Array& b, DType dtype, bool lower, bool unit) {
+  using L = Lapack<T>;
+  const index_t n = require_square(a);
+  require_rhs(b, n);
+  Array x = b.astype(dtype);
+  if (n == 0) return x;
+  // Read a in place when LAPACK can: row-major (unit column stride) or
+  // column-major (unit row stride) with the right dtype; otherwise copy.
+  Array m = a;
+  bool row_major = true;
+  lp_int lda = n;
+  if (a.dtype() == dtype && a.stride(1) == 1 && a.stride(0) >= n) {
+    lda = a.stride(0);
+  } else if (a.dtype() == dtype && a.stride(0) == 1 && a.stride(1) >= n) {
+    row_major = false;
+    lda = a.stride(1);
+  } else {
+    m = a.astype(dtype);
+  }
+  const T* p = data_of<T>(m);
+  if (!unit)
+    for (index_t i = 0; i < n; ++i)
+      if (p[i * lda + i] == T(0)) singular();
+  const CBLAS_DIAG diag = unit ? CblasUnit : CblasNonUnit;
+  if (b.ndim() == 1) {
+    // trtrs is column-major: row-major storage is A^T there (the other
+    // triangle, solved transposed).
+    const bool column_major_lower = row_major ? !lower : lower;
+    const lp_int info = L::trtrs(column_major_lower ? 'L' : 'U', row_major ? 'T' : 'N',
+                                 unit ? 'U' : 'N', n, 1, p, lda, data_of<T>(x), n);
+    check_arguments(info, "trtrs");
+    if (info > 0) singular();
+    return x;
+  }
+  const index_t k = x.shape(1);
+  if (k == 0) return x;
+  // CBLAS row-major trsm: storage read row-major is A itself, or A^T when a
+  // is a column-major view.
+  const bool storage_lower = row_major ? lower : !lower;
+  L::trsm(CblasRowMajor, CblasLeft, storage_lower ? CblasLower : CblasUpper,
+          row_major ? CblasNoTrans : CblasTrans, diag, n, k, p, lda, data_of<T>(x), k);
+  return x;
+}
+
+// ---------------------------------------------------------------- determinants
+
+/// LU-factors `lu` in place (det(A^T) = det(A), so row-major storage is fine);
+/// returns false when a pivot is exactly zero.
+/// `perm_sign` is the sign of the row permutation.
+template <class T> bool factor_for_det(Array& lu, int& perm_sign) {
+  const index_t n = lu.shape(0);
+  std::vector<lp_int> ipiv(static_cast<std::size_t>(n));
+  const lp_int info = Lapack<T>::getrf(n, n, data_of<T>(lu), n, ipiv.data());
+  check_arguments(info, "getrf");
+  perm_sign = 1;
+  for (index_t i = 0; i < n; ++i)
+    if (ipiv[std::size_t(i)] != i + 1) perm_sign = -perm_sign;
+  return info == 0;
+}
+
+template <class T> Scalar det_impl(const Array& a, DType dtype) {
+  const index_t n = require_square(a);
+  auto result = [](std::complex<double> v) {
+    return is_complex<T> ? Scalar::of_complex(v) : Scalar::of_float(v.real());
+  };
+  if (n == 0) return result(1.0);
+  Array lu = a.astype(dtype);
+  int perm_sign = 1;
+  if (!factor_for_det<T>(lu, perm_sign)) return result(0.0);
+  // Product of the pivots as mantissa * 2^exponent, renormalised at every
+  // step, so intermediate products never overflow or underflow.
+  const T* p = data_of<T>(lu);
+  std::complex<double> m = double(perm_sign);
+  long exponent = 0;
+  for (index_t i = 0; i < n; ++i) {
+    m *= std::complex<double>(p[i * n + i]);
+    const double mag = std::max(std::abs(m.real()), std::abs(m.imag()));
+    if (mag != 0 && std::isfinite(mag)) {
+      int e = 0;
+      std::frexp(mag, &e);
+      m = {std::ldexp(m.real(), -e), std::ldexp(m.imag(), -e)};
+      exponent += e;
+    }
+  }
+  const int e = int(std::clamp<long>(exponent, -100000, 100000));
+  return result({std::ldexp(m.real(), e), std::ldexp(m.imag(), e)});
+}
+
+template <class T> SlogdetResult slogdet_impl(const Array& a, DType dtype) {
+  const index_t n = require_square(a);
+  auto sign_of = [](std::complex<double> v) {
+    return is_complex<T> ? Scalar::of_complex(v) : Scalar::of_float(v.real());
+  };
+  if (n == 0) return {sign_of(1.0), 0.0};
+  Array lu = a.astype(dtype);
+  int perm_sign = 1;
+  if (!factor_for_det<T>(lu, perm_sign))
+    return {sign_of(0.0), -std::numeric_limits<double>::infinity()};
+  const T* p = data_of<T>(lu);
+  std::complex<double> sign = double(perm_sign);
+  double logdet = 0;
+  for (index_t i = 0; i < n; ++i) {
+    const std::complex<double> d(p[i * n + i]);
+    const double mag = std::abs(d);
+    if constexpr (is_complex<T>)
+      sign *= d / mag;
+    else if (d.real() < 0)  // as NumPy: a NaN pivot leaves the sign alone
+      sign = -sign;
+    logdet += std::log(mag);
+  }
+  return {sign_of(sign), logdet};
+}
+
+// ---------------------------------------------------------------- eigenproblems
+
+template <class T> EighResult eigh_impl(const Array& a, DType dtype, bool lower, bool vectors) {
+  using L = Lapack<T>;
+  using R = typename L::real_type;
+  const index_t n = require_square(a);
+  const DType rdtype = real_dtype(dtype);
+  Array w = vector_of(n, rdtype);
+  // A transposed copy is A in column-major order: LAPACK sees exactly the
+  // matrix (and triangle) numpy.linalg.eigh hands it.
+  Array x = a.transpose().astype(dtype);
+  if (n == 0) return {w, vectors ? std::optional<Array>(x) : std::nullopt};
+  T* p = data_of<T>(x);
+  const char jobz = vectors ? 'V' : 'N', uplo = lower ? 'L' : 'U';
+  T size{};
+  R rsize{};
+  lp_int isize = 0;
+  check_arguments(L::heevd(jobz, uplo, n, p, n, data_of<R>(w), &size, -1, &rsize, -1, &isize, -1),
+                  "syevd/heevd");
+  const lp_int lwork = query_size(size), lrwork = is_complex<T> ? query_size(rsize) : 1;
+  const lp_int liwork = std::max<lp_int>(isize, 1);
+  Array work = workspace(lwork, dtype);
+  Array rwork = workspace(lrwork, rdtype);
+  Array iwork = workspace(liwork, DType::int64);
+  const lp_int info = L::heevd(jobz, uplo, n, p, n, data_of<R>(w), data_of<T>(work), lwork,
+                               data_of<R>(rwork), lrwork, data_of<lp_int>(iwork), liwork);
+  check_arguments(info, "syevd/heevd");
+  if (info > 0) throw LinAlgError("Eigenvalues did not converge");
+  if (!vectors) return {w, std::nullopt};
+  transpose_in_place(p, n);  // eigenvectors: column-major -> row-major
+  return {w, x};
+}
+
+template <class T> bool all_finite(const T* p, index_t count) {
+  return std::all_of(p, p + count, [](const T& v) {
+    if constexpr (is_complex<T>)
+      return std::isfinite(v.real()) && std::isfinite(v.imag());
+    else
+      return std::isfinite(v);
+  });
+}
+
+template <class T> EigResult eig_impl(const Array& a, DType dtype, bool vectors) {
+  const index_t n = require_square(a);
+  Array x = a.transpose().astype(dtype);  // column-major A, as NumPy passes it
+  T* p = data_of<T>(x);
+  // geev rejects non-finite input as an illegal argument; NumPy checks first.
+  if (!all_finite(p, n * n)) throw LinAlgError("Array must not contain infs or NaNs");
+  const char jobvr = vectors ? 'V' : 'N';
+  const lp_int ldvr = vectors ? std::max<index_t>(n, 1) : 1;
+  std::optional<Array> vr;
+  if (vectors) vr = matrix_of(n, n, dtype);
+  T vr_dummy{};
+  T* vp = vectors ? data_of<T>(*vr) : &vr_dummy;
+  if constexpr (is_complex<T>) {
+    using R = typename T::value_type;
+    Array w = vector_of(n, dtype);
+    if (n == 0) return {w, vr};
+    Array rwork = workspace(2 * n, real_dtype(dtype));
+    T size{};
+    check_arguments(detail::geev(jobvr, n, p, n, data_of<T>(w), vp, ldvr, &size, -1, data_of<R>(rwork)),
+                    "geev");
+    const lp_int lwork = query_size(size);
+    Array work = workspace(lwork, dtype);
+    const lp_int info =
+        detail::geev(jobvr, n, p, n, data_of<T>(w), vp, ldvr, data_of<T>(work), lwork, data_of<R>(rwork));
+    check_arguments(info, "geev");
+    if (info > 0) throw LinAlgError("Eigenvalues did not converge");
+    if (vectors) transpose_in_place(vp, n);
+    return {w, vr};
+  } else {
+    Array wr = vector_of(n, dtype), wi = vector_of(n, dtype);
+    if (n == 0) return {wr, vr};
+    T size{};
+    check_arguments(detail::geev(jobvr, n, p, n, data_of<T>(wr), data_of<T>(wi), vp, ldvr, &size, -1),
+                    "geev");
+    const lp_int lwork = query_size(size);
+    Array work = workspace(lwork, dtype);
+    const lp_int info = detail::geev(jobvr, n, p, n, data_of<T>(wr), data_of<T>(wi), vp, ldvr,
+                                     data_of<T>(work), lwork);
+    check_arguments(info, "geev");
+    if (info > 0) throw LinAlgError("Eigenvalues did not converge");
+    const T* re = data_of<T>(wr);
+    const T* im = data_of<T>(wi);
+    if (std::all_of(im, im + n, [](T v) { return v == T(0); })) {  // all real: stay real
+      if (vectors) transpose_in_place(vp, n);
+      return {wr, vr};
+    }
+    using C = std::complex<T>;
+    const DType cdtype = complex_dtype(dtype);
+    Array w = vector_of(n, cdtype);
+    C* wc = data_of<C>(w);
+    for (index_t j = 0; j < n; ++j) wc[j] = {re[j], im[j]};
+    if (!vectors) return {w, std::nullopt};
+    // geev stores a conjugate pair's vector as columns j (real part) and
+    // j + 1 (imaginary part); expand to complex columns, row-major.
+    Array v = matrix_of(n, n, cdtype);
+    C* out = data_of<C>(v);
+    const T* in = vp;
+    parallel_for(n, 64, [&](std::int64_t r0, std::int64_t r1) {
+      for (index_t j = 0; j < n; ++j) {
+        if (im[j] != T(0) && j + 1 < n) {
+          for (index_t i = r0; i < r1; ++i) {
+            const T vre = in[i + j * n], vim = in[i + (j + 1) * n];
+            out[i * n + j] = {vre, vim};
+            out[i * n + j + 1] = {vre, -vim};
+          }
+          ++j;
+        } else {
+          for (index_t i = r0; i < r1; ++i) out[i * n + j] = in[i + j * n];
+        }
+      }
+    });
+    return {w, v};
+  }
+}
+
+template <class T> Array svdvals_impl(const Array& a, DType dtype) {
+  using L = Lapack<T>;
+  using R = typename L::real_type;
+  if (a.ndim() != 2)
+    throw LinAlgError(std::to_string(a.ndim()) +
+                      "-dimensional array given. Array must be at least two-dimensional");
+  const index_t rows = a.shape(0), cols = a.shape(1), k = std::min(rows, cols);
+  const DType rdtype = real_dtype(dtype);
+  Array s = vector_of(k, rdtype);
+  if (k == 0) return s;
+  Array x = a.astype(dtype);  // column-major A^T: the same singular values
+  T* p = data_of<T>(x);
+  Array iwork = workspace(8 * k, DType::int64);
+  Array rwork = workspace(is_complex<T> ? 7 * k : 1, rdtype);
+  T size{};
+  check_arguments(L::gesdd_values(cols, rows, p, cols, data_of<R>(s), &size, -1, data_of<R>(rwork),
+                                  data_of<lp_int>(iwork)),
+                  "gesdd");
+  const lp_int lwork = query_size(size);
+  Array work = workspace(lwork, dtype);
+  const lp_int info = L::gesdd_values(cols, rows, p, cols, data_of<R>(s), data_of<T>(work), lwork,
+                                      data_of<R>(rwork), data_of<lp_int>(iwork));
+  check_arguments(info, "gesdd");
+  if (info > 0) throw LinAlgError("SVD did not converge");
+  return s;
+}
+
+}  // namespace
+
+bool is_lapack_dtype(DType dtype) {
+  return dtype == DType::float32 || dtype == DType::float64 || dtype == DType::complex64 ||
+         dtype == DType::complex128;
+}
+
+DType real_dtype(DType dtype) {
+  switch (dtype) {
+    case DType::complex64: return DType::float32;
+    case DType::complex128: return DType::float64;
+    default: return dtype;
+  }
+}
+
+Array inv(const Array& a, DType dtype) {
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return inv_impl<T>(a, dtype); });
+}
+
+Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal) {
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
+    return inv_triangular_impl<T>(a, dtype, lower, unit_diagonal);
+  });
+}
+
+Array solve(const Array& a, const Array& b, DType dtype) {
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return solve_impl<T>(a, b, dtype); });
+}
+
+Array solve_triangular(const Array& a, const Array& b, DType dtype, bool lower, bool unit_diagonal) {
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
+    return solve_triangular_impl<T>(a, b, dtype, lower, unit_diagonal);
+  });
+}
+
+Scalar det(const Array& a, DType dtype) {
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return det_impl<T>(a, dtype); });
+}
+
+SlogdetResult slogdet(const Array& a, DType dtype) {
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return slogdet_impl<T>(a, dtype); });
+}
+
+EighResult eigh(const Array& a, DType dtype, bool lower, bool vectors) {
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
+    return eigh_impl<T>(a, dtype, lower, vectors);
+  });
+}
+
+EigResult eig(const Array& a, DType dtype, bool vectors) {
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return eig_impl<T>(a, dtype, vectors); });
+}
+
+Array svdvals(const Array& a, DType dtype) {
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return svdvals_impl<T>(a, dtype); });
+}
+
+}  // namespace pycauset::linalg

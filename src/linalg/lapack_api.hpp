@@ -1,0 +1,219 @@
+#pragma once
+// The LAPACK entry points of the bundled scipy-openblas64 (ILP64: 64-bit
+// integers; symbols prefixed `scipy_` and suffixed `64_`), declared here and
+// wrapped in a traits class over the four LAPACK element types.
+//
+// Why our own prototypes: the wheel's lapack.h/lapacke.h macros do not apply
+// the symbol prefix, and lapacke.h's complex typedefs clash with C++. We call
+// the LAPACKE `_work` variants in column-major layout: they pass straight to
+// the Fortran routines (with the right hidden string lengths), do no NaN scan
+// and allocate nothing, so every workspace comes from the memory governor.
+// std::complex<T> has the layout of Fortran COMPLEX, so pointers to it are
+// passed where LAPACKE expects lapack_complex_float/double.
+#include <cblas.h>
+
+#include <complex>
+#include <cstdint>
+
+namespace pycauset::linalg::detail {
+
+using lp_int = std::int64_t;
+using cfloat = std::complex<float>;
+using cdouble = std::complex<double>;
+
+}  // namespace pycauset::linalg::detail
+
+extern "C" {
+using pycauset::linalg::detail::cdouble;
+using pycauset::linalg::detail::cfloat;
+using pycauset::linalg::detail::lp_int;
+
+#define PYCAUSET_LAPACK_GETRF(P, T) \
+  lp_int scipy_LAPACKE_##P##getrf_work64_(int layout, lp_int m, lp_int n, T* a, lp_int lda, lp_int* ipiv);
+#define PYCAUSET_LAPACK_GETRS(P, T)                                                                    \
+  lp_int scipy_LAPACKE_##P##getrs_work64_(int layout, char trans, lp_int n, lp_int nrhs, const T* a, \
+                                          lp_int lda, const lp_int* ipiv, T* b, lp_int ldb);
+#define PYCAUSET_LAPACK_TRTRI(P, T) \
+  lp_int scipy_LAPACKE_##P##trtri_work64_(int layout, char uplo, char diag, lp_int n, T* a, lp_int lda);
+#define PYCAUSET_LAPACK_TRTRS(P, T)                                                                      \
+  lp_int scipy_LAPACKE_##P##trtrs_work64_(int layout, char uplo, char trans, char diag, lp_int n,      \
+                                          lp_int nrhs, const T* a, lp_int lda, T* b, lp_int ldb);
+#define PYCAUSET_LAPACK_COMMON(P, T) \
+  PYCAUSET_LAPACK_GETRF(P, T)        \
+  PYCAUSET_LAPACK_GETRS(P, T)        \
+  PYCAUSET_LAPACK_TRTRI(P, T)        \
+  PYCAUSET_LAPACK_TRTRS(P, T)
+
+PYCAUSET_LAPACK_COMMON(s, float)
+PYCAUSET_LAPACK_COMMON(d, double)
+PYCAUSET_LAPACK_COMMON(c, cfloat)
+PYCAUSET_LAPACK_COMMON(z, cdouble)
+
+#undef PYCAUSET_LAPACK_COMMON
+#undef PYCAUSET_LAPACK_GETRF
+#undef PYCAUSET_LAPACK_GETRS
+#undef PYCAUSET_LAPACK_TRTRI
+#undef PYCAUSET_LAPACK_TRTRS
+
+// Symmetric / Hermitian eigenproblems (divide and conquer).
+lp_int scipy_LAPACKE_ssyevd_work64_(int layout, char jobz, char uplo, lp_int n, float* a, lp_int lda,
+                                    float* w, float* work, lp_int lwork, lp_int* iwork, lp_int liwork);
+lp_int scipy_LAPACKE_dsyevd_work64_(int layout, char jobz, char uplo, lp_int n, double* a, lp_int lda,
+                                    double* w, double* work, lp_int lwork, lp_int* iwork, lp_int liwork);
+lp_int scipy_LAPACKE_cheevd_work64_(int layout, char jobz, char uplo, lp_int n, cfloat* a, lp_int lda,
+                                    float* w, cfloat* work, lp_int lwork, float* rwork, lp_int lrwork,
+                                    lp_int* iwork, lp_int liwork);
+lp_int scipy_LAPACKE_zheevd_work64_(int layout, char jobz, char uplo, lp_int n, cdouble* a, lp_int lda,
+                                    double* w, cdouble* work, lp_int lwork, double* rwork, lp_int lrwork,
+                                    lp_int* iwork, lp_int liwork);
+
+// General eigenproblems.
+lp_int scipy_LAPACKE_sgeev_work64_(int layout, char jobvl, char jobvr, lp_int n, float* a, lp_int lda,
+                                   float* wr, float* wi, float* vl, lp_int ldvl, float* vr, lp_int ldvr,
+                                   float* work, lp_int lwork);
+lp_int scipy_LAPACKE_dgeev_work64_(int layout, char jobvl, char jobvr, lp_int n, double* a, lp_int lda,
+                                   double* wr, double* wi, double* vl, lp_int ldvl, double* vr,
+                                   lp_int ldvr, double* work, lp_int lwork);
+lp_int scipy_LAPACKE_cgeev_work64_(int layout, char jobvl, char jobvr, lp_int n, cfloat* a, lp_int lda,
+                                   cfloat* w, cfloat* vl, lp_int ldvl, cfloat* vr, lp_int ldvr,
+                                   cfloat* work, lp_int lwork, float* rwork);
+lp_int scipy_LAPACKE_zgeev_work64_(int layout, char jobvl, char jobvr, lp_int n, cdouble* a, lp_int lda,
+                                   cdouble* w, cdouble* vl, lp_int ldvl, cdouble* vr, lp_int ldvr,
+                                   cdouble* work, lp_int lwork, double* rwork);
+
+// Singular values (divide and conquer).
+lp_int scipy_LAPACKE_sgesdd_work64_(int layout, char jobz, lp_int m, lp_int n, float* a, lp_int lda,
+                                    float* s, float* u, lp_int ldu, float* vt, lp_int ldvt, float* work,
+                                    lp_int lwork, lp_int* iwork);
+lp_int scipy_LAPACKE_dgesdd_work64_(int layout, char jobz, lp_int m, lp_int n, double* a, lp_int lda,
+                                    double* s, double* u, lp_int ldu, double* vt, lp_int ldvt,
+                                    double* work, lp_int lwork, lp_int* iwork);
+lp_int scipy_LAPACKE_cgesdd_work64_(int layout, char jobz, lp_int m, lp_int n, cfloat* a, lp_int lda,
+                                    float* s, cfloat* u, lp_int ldu, cfloat* vt, lp_int ldvt,
+                                    cfloat* work, lp_int lwork, float* rwork, lp_int* iwork);
+lp_int scipy_LAPACKE_zgesdd_work64_(int layout, char jobz, lp_int m, lp_int n, cdouble* a, lp_int lda,
+                                    double* s, cdouble* u, lp_int ldu, cdouble* vt, lp_int ldvt,
+                                    cdouble* work, lp_int lwork, double* rwork, lp_int* iwork);
+}  // extern "C"
+
+namespace pycauset::linalg::detail {
+
+inline constexpr int kColMajor = 102;  // LAPACK_COL_MAJOR
+
+/// s/d/c/z dispatch: Lapack<T>::getrf(...) etc. with column-major layout
+/// fixed. Return values are LAPACK's INFO.
+template <class T> struct Lapack;
+
+#define PYCAUSET_LAPACK_TRAITS(P, T, R, CBLAS_ALPHA)                                                   \
+  using real_type = R;                                                                                \
+  static lp_int getrf(lp_int m, lp_int n, T* a, lp_int lda, lp_int* ipiv) {                          \
+    return scipy_LAPACKE_##P##getrf_work64_(kColMajor, m, n, a, lda, ipiv);                          \
+  }                                                                                                   \
+  static lp_int getrs(char trans, lp_int n, lp_int nrhs, const T* a, lp_int lda, const lp_int* ipiv, \
+                      T* b, lp_int ldb) {                                                             \
+    return scipy_LAPACKE_##P##getrs_work64_(kColMajor, trans, n, nrhs, a, lda, ipiv, b, ldb);        \
+  }                                                                                                   \
+  static lp_int trtri(char uplo, char diag, lp_int n, T* a, lp_int lda) {                            \
+    return scipy_LAPACKE_##P##trtri_work64_(kColMajor, uplo, diag, n, a, lda);                       \
+  }                                                                                                   \
+  static lp_int trtrs(char uplo, char trans, char diag, lp_int n, lp_int nrhs, const T* a,          \
+                      lp_int lda, T* b, lp_int ldb) {                                                 \
+    return scipy_LAPACKE_##P##trtrs_work64_(kColMajor, uplo, trans, diag, n, nrhs, a, lda, b, ldb);  \
+  }                                                                                                   \
+  /* B := op(A)^-1 B (side left) or B op(A)^-1 (side right), A triangular, B m x n. */               \
+  static void trsm(CBLAS_ORDER order, CBLAS_SIDE side, CBLAS_UPLO uplo, CBLAS_TRANSPOSE trans,       \
+                   CBLAS_DIAG diag, lp_int m, lp_int n, const T* a, lp_int lda, T* b, lp_int ldb) {  \
+    const T one(1);                                                                                   \
+    scipy_cblas_##P##trsm64_(order, side, uplo, trans, diag, m, n, CBLAS_ALPHA(one), a, lda, b, ldb); \
+  }
+
+#define PYCAUSET_ALPHA_VALUE(x) (x)
+#define PYCAUSET_ALPHA_POINTER(x) (&(x))
+
+template <> struct Lapack<float> {
+  PYCAUSET_LAPACK_TRAITS(s, float, float, PYCAUSET_ALPHA_VALUE)
+  static lp_int heevd(char jobz, char uplo, lp_int n, float* a, lp_int lda, float* w, float* work,
+                      lp_int lwork, float*, lp_int, lp_int* iwork, lp_int liwork) {
+    return scipy_LAPACKE_ssyevd_work64_(kColMajor, jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork);
+  }
+  static lp_int gesdd_values(lp_int m, lp_int n, float* a, lp_int lda, float* s, float* work,
+                             lp_int lwork, float*, lp_int* iwork) {
+    float dummy = 0;
+    return scipy_LAPACKE_sgesdd_work64_(kColMajor, 'N', m, n, a, lda, s, &dummy, 1, &dummy, 1, work,
+                                        lwork, iwork);
+  }
+};
+template <> struct Lapack<double> {
+  PYCAUSET_LAPACK_TRAITS(d, double, double, PYCAUSET_ALPHA_VALUE)
+  static lp_int heevd(char jobz, char uplo, lp_int n, double* a, lp_int lda, double* w, double* work,
+                      lp_int lwork, double*, lp_int, lp_int* iwork, lp_int liwork) {
+    return scipy_LAPACKE_dsyevd_work64_(kColMajor, jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork);
+  }
+  static lp_int gesdd_values(lp_int m, lp_int n, double* a, lp_int lda, double* s, double* work,
+                             lp_int lwork, double*, lp_int* iwork) {
+    double dummy = 0;
+    return scipy_LAPACKE_dgesdd_work64_(kColMajor, 'N', m, n, a, lda, s, &dummy, 1, &dummy, 1, work,
+                                        lwork, iwork);
+  }
+};
+template <> struct Lapack<cfloat> {
+  PYCAUSET_LAPACK_TRAITS(c, cfloat, float, PYCAUSET_ALPHA_POINTER)
+  static lp_int heevd(char jobz, char uplo, lp_int n, cfloat* a, lp_int lda, float* w, cfloat* work,
+                      lp_int lwork, float* rwork, lp_int lrwork, lp_int* iwork, lp_int liwork) {
+    return scipy_LAPACKE_cheevd_work64_(kColMajor, jobz, uplo, n, a, lda, w, work, lwork, rwork, lrwork,
+                                        iwork, liwork);
+  }
+  static lp_int gesdd_values(lp_int m, lp_int n, cfloat* a, lp_int lda, float* s, cfloat* work,
+                             lp_int lwork, float* rwork, lp_int* iwork) {
+    cfloat dummy = 0;
+    return scipy_LAPACKE_cgesdd_work64_(kColMajor, 'N', m, n, a, lda, s, &dummy, 1, &dummy, 1, work,
+                                        lwork, rwork, iwork);
+  }
+};
+template <> struct Lapack<cdouble> {
+  PYCAUSET_LAPACK_TRAITS(z, cdouble, double, PYCAUSET_ALPHA_POINTER)
+  static lp_int heevd(char jobz, char uplo, lp_int n, cdouble* a, lp_int lda, double* w, cdouble* work,
+                      lp_int lwork, double* rwork, lp_int lrwork, lp_int* iwork, lp_int liwork) {
+    return scipy_LAPACKE_zheevd_work64_(kColMajor, jobz, uplo, n, a, lda, w, work, lwork, rwork, lrwork,
+                                        iwork, liwork);
+  }
+  static lp_int gesdd_values(lp_int m, lp_int n, cdouble* a, lp_int lda, double* s, cdouble* work,
+                             lp_int lwork, double* rwork, lp_int* iwork) {
+    cdouble dummy = 0;
+    return scipy_LAPACKE_zgesdd_work64_(kColMajor, 'N', m, n, a, lda, s, &dummy, 1, &dummy, 1, work,
+                                        lwork, rwork, iwork);
+  }
+};
+
+#undef PYCAUSET_LAPACK_TRAITS
+#undef PYCAUSET_ALPHA_VALUE
+#undef PYCAUSET_ALPHA_POINTER
+
+// geev differs between real (wr, wi) and complex (w, rwork) types; the
+// callers are separate too.
+inline lp_int geev(char jobvr, lp_int n, float* a, lp_int lda, float* wr, float* wi, float* vr,
+                   lp_int ldvr, float* work, lp_int lwork) {
+  float vl = 0;
+  return scipy_LAPACKE_sgeev_work64_(kColMajor, 'N', jobvr, n, a, lda, wr, wi, &vl, 1, vr, ldvr, work,
+                                     lwork);
+}
+inline lp_int geev(char jobvr, lp_int n, double* a, lp_int lda, double* wr, double* wi, double* vr,
+                   lp_int ldvr, double* work, lp_int lwork) {
+  double vl = 0;
+  return scipy_LAPACKE_dgeev_work64_(kColMajor, 'N', jobvr, n, a, lda, wr, wi, &vl, 1, vr, ldvr, work,
+                                     lwork);
+}
+inline lp_int geev(char jobvr, lp_int n, cfloat* a, lp_int lda, cfloat* w, cfloat* vr, lp_int ldvr,
+                   cfloat* work, lp_int lwork, float* rwork) {
+  cfloat vl = 0;
+  return scipy_LAPACKE_cgeev_work64_(kColMajor, 'N', jobvr, n, a, lda, w, &vl, 1, vr, ldvr, work, lwork,
+                                     rwork);
+}
+inline lp_int geev(char jobvr, lp_int n, cdouble* a, lp_int lda, cdouble* w, cdouble* vr, lp_int ldvr,
+                   cdouble* work, lp_int lwork, double* rwork) {
+  cdouble vl = 0;
+  return scipy_LAPACKE_zgeev_work64_(kColMajor, 'N', jobvr, n, a, lda, w, &vl, 1, vr, ldvr, work, lwork,
+                                     rwork);
+}
+
+}  // namespace pycauset::linalg::detail
