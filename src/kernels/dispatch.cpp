@@ -1,6 +1,8 @@
 // Picks the copy of the conversion kernels built for the best instruction set
 // this CPU supports (decided once).
 #include <atomic>
+#include <cstdlib>
+#include <string>
 
 #include "pycauset/kernels/convert.hpp"
 #include "pycauset/kernels/elementwise.hpp"
@@ -31,8 +33,15 @@ struct Kernels {
 };
 
 Kernels pick() {
+  // PYCAUSET_KERNELS=baseline|avx2 caps the instruction set (for testing and
+  // for comparing kernels on one machine).
+  const char* cap = std::getenv("PYCAUSET_KERNELS");
+  const std::string want = cap ? cap : "";
+  if (want == "baseline") return {isa_baseline::convert, isa_baseline::fill, isa_baseline::evaluate, isa_baseline::reduce_sum};
 #ifdef PYCAUSET_HAVE_X86_ISAS
   __builtin_cpu_init();
+  if (want == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+    return {isa_avx2::convert, isa_avx2::fill, isa_avx2::evaluate, isa_avx2::reduce_sum};
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
       __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma"))
