@@ -299,6 +299,19 @@ def _header(run: dict) -> str:
             f"loadavg start {m['loadavg']} / end {m.get('loadavg_end')}")
 
 
+def _busy(run: dict) -> Optional[str]:
+    """A note when the 1-minute load average at start or end was 0.5 or more."""
+    m = run["metadata"]
+    loads = []
+    for key in ("loadavg", "loadavg_end"):
+        try:
+            loads.append(float((m.get(key) or "").split()[0]))
+        except (IndexError, ValueError):
+            pass
+    worst = max(loads, default=0.0)
+    return f"1-minute load average up to {worst:.2f} during the run" if worst >= 0.5 else None
+
+
 def parent_main(args: argparse.Namespace, argv: list) -> int:
     ts = H.utc_timestamp()
     original_env = H.thread_env_snapshot()
@@ -329,6 +342,10 @@ def parent_main(args: argparse.Namespace, argv: list) -> int:
             "Pinned: every pool 1 thread (informational)"
         print(f"\n## {title}\n")
         print(_header(run) + "\n")
+        busy = _busy(run)
+        if busy:
+            print(f"WARNING: {busy}: other processes compete for the cores and multithreaded "
+                  "BLAS timings are unreliable; rerun on a quiet machine\n")
         print(_table(run, gated and mode == "native"))
         verdicts[mode] = {c["case"]: _verdict(c) for c in run["cases"]}
     failed = [name for name, v in verdicts.get("native", {}).items() if not v["pass"]]

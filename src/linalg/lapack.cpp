@@ -10,7 +10,6 @@
 
 #include "lapack_api.hpp"
 #include "pycauset/core/error.hpp"
-#include "pycauset/core/threads.hpp"
 
 namespace pycauset::linalg {
 namespace {
@@ -91,39 +90,31 @@ void check_arguments(lp_int info, const char* routine) {
 
 [[noreturn]] void singular() { throw LinAlgError("Singular matrix"); }
 
-/// Transposes the square row-major n x n array at p in place, in tiles. Task
-/// t swaps tile rows t and tiles-1-t across the diagonal, so the tasks of the
-/// triangular loop carry equal work.
+/// Transposes the square row-major n x n array at p in place, in tiles.
 template <class T> void transpose_in_place(T* p, index_t n) {
   constexpr index_t kTile = 64;
-  const index_t tiles = (n + kTile - 1) / kTile;
-  auto tile_row = [&](index_t bi) {
-    const index_t i0 = bi * kTile, i1 = std::min(i0 + kTile, n);
+  for (index_t i0 = 0; i0 < n; i0 += kTile) {
+    const index_t i1 = std::min(i0 + kTile, n);
     for (index_t j0 = i0; j0 < n; j0 += kTile) {
       const index_t j1 = std::min(j0 + kTile, n);
       for (index_t i = i0; i < i1; ++i)
         for (index_t j = std::max(j0, i + 1); j < j1; ++j) std::swap(p[i * n + j], p[j * n + i]);
     }
-  };
-  parallel_for((tiles + 1) / 2, 1, [&](std::int64_t t0, std::int64_t t1) {
-    for (index_t t = t0; t < t1; ++t) {
-      tile_row(t);
-      if (tiles - 1 - t != t) tile_row(tiles - 1 - t);
-    }
-  });
+  }
 }
 
+// The O(n^2) steps between and after LAPACK calls run in the calling thread:
+// OpenBLAS's workers keep polling for a while after each call, so waking our
+// pool there would only make the two pools take turns on the same cores.
+
 /// x := P x for the row-major n x k array x, where P = P_1 ... P_n are the
-/// interchanges getrf recorded in ipiv (P_n is applied first). Parallel over
-/// column ranges; each range replays every swap on its own columns.
+/// interchanges getrf recorded in ipiv (P_n is applied first).
 template <class T>
 void apply_pivots_reversed(T* x, index_t n, index_t k, const std::vector<lp_int>& ipiv) {
-  parallel_for(k, 1024, [&](std::int64_t c0, std::int64_t c1) {
-    for (index_t i = n - 1; i >= 0; --i) {
-      const index_t r = ipiv[std::size_t(i)] - 1;
-      if (r != i) std::swap_ranges(x + i * k + c0, x + i * k + c1, x + r * k + c0);
-    }
-  });
+  for (index_t i = n - 1; i >= 0; --i) {
+    const index_t r = ipiv[std::size_t(i)] - 1;
+    if (r != i) std::swap_ranges(x + i * k, x + (i + 1) * k, x + r * k);
+  }
 }
 
 // ---------------------------------------------------------------- inverse
@@ -145,13 +136,11 @@ template <class T> Array inv_impl(const Array& a, DType dtype) {
   // on the (contiguous) columns.
   Array l_copy = workspace(n * n, dtype);
   T* l = data_of<T>(l_copy);
-  parallel_for(n, 64, [&](std::int64_t j0, std::int64_t j1) {
-    for (index_t j = j0; j < j1; ++j) {
-      T* column = p + j * n;
-      std::copy(column + j + 1, column + n, l + j * n + j + 1);
-      std::fill(column + j + 1, column + n, T(0));
-    }
-  });
+  for (index_t j = 0; j < n; ++j) {
+    T* column = p + j * n;
+    std::copy(column + j + 1, column + n, l + j * n + j + 1);
+    std::fill(column + j + 1, column + n, T(0));
+  }
   info = L::trtri('U', 'N', n, p, n);
   check_arguments(info, "trtri");
   if (info > 0) singular();
@@ -173,16 +162,14 @@ template <class T> Array inv_triangular_impl(const Array& a, DType dtype, bool l
   check_arguments(info, "trtri");
   if (info > 0) singular();
   // trtri leaves the other triangle (still holding a's values) alone.
-  parallel_for(n, 256, [&](std::int64_t r0, std::int64_t r1) {
-    for (index_t i = r0; i < r1; ++i) {
-      T* row = p + i * n;
-      if (lower)
-        std::fill(row + i + 1, row + n, T(0));
-      else
-        std::fill(row, row + i, T(0));
-      if (unit) row[i] = T(1);
-    }
-  });
+  for (index_t i = 0; i < n; ++i) {
+    T* row = p + i * n;
+    if (lower)
+      std::fill(row + i + 1, row + n, T(0));
+    else
+      std::fill(row, row + i, T(0));
+    if (unit) row[i] = T(1);
+  }
   return x;
 }
 
@@ -429,7 +416,8 @@ template <class T> EigResult eig_impl(const Array& a, DType dtype, bool vectors)
     Array v = matrix_of(n, n, cdtype);
     C* out = data_of<C>(v);
     const T* in = vp;
-    parallel_for(n, 64, [&](std::int64_t r0, std::int64_t r1) {
+    for (index_t r0 = 0; r0 < n; r0 += 64) {  // blocks of 64 rows stay in cache
+      const index_t r1 = std::min(r0 + 64, n);
       for (index_t j = 0; j < n; ++j) {
         if (im[j] != T(0) && j + 1 < n) {
           for (index_t i = r0; i < r1; ++i) {
@@ -442,7 +430,7 @@ template <class T> EigResult eig_impl(const Array& a, DType dtype, bool vectors)
           for (index_t i = r0; i < r1; ++i) out[i * n + j] = in[i + j * n];
         }
       }
-    });
+    }
     return {w, v};
   }
 }
