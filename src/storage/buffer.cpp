@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <iterator>
 #include <mutex>
 #include <new>
 #include <optional>
@@ -36,10 +37,11 @@ class MappingCache {
   // A cached mapping of at least `length` bytes, not wastefully larger.
   std::optional<Mapping> take(std::size_t length) {
     std::lock_guard lock(m_);
-    for (auto it = items_.begin(); it != items_.end(); ++it) {
+    // Most recently freed first: its lines are the likeliest to still be cached.
+    for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
       if (it->length >= length && it->length - length <= length / 8) {
         Mapping found = *it;
-        items_.erase(it);
+        items_.erase(std::next(it).base());
         bytes_ -= found.length;
         return found;
       }
