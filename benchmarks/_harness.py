@@ -802,3 +802,15 @@ def fmt_ms(seconds: Optional[float]) -> str:
 
 def fmt_ratio(r: Optional[float]) -> str:
     return "n/a" if r is None else f"{r:.3f}"
+
+
+def default_counts(args: Any, quick: tuple = (3, 1), full: tuple = (7, 2)) -> None:
+    """Fill ``args.repeat`` / ``args.warmup`` left as None (quick or full defaults) and
+    reject impossible values; every gate script shares these rules."""
+    repeat, warmup = quick if args.quick else full
+    if args.repeat is None:
+        args.repeat = repeat
+    if args.warmup is None:
+        args.warmup = warmup
+    if args.repeat < 1 or args.warmup < 0:
+        raise SystemExit("--repeat must be >= 1 and --warmup >= 0")

@@ -398,14 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[list] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    if args.repeat is None:
-        args.repeat = 3 if args.quick else 7
-    if args.warmup is None:
-        args.warmup = 1 if args.quick else 2
+    H.default_counts(args)
     if args.settle is None:
         args.settle = 0.05 if args.quick else 0.25
-    if args.repeat < 1 or args.warmup < 0 or args.settle < 0:
-        raise SystemExit("--repeat must be >= 1, --warmup >= 0 and --settle >= 0")
+    if args.settle < 0:
+        raise SystemExit("--settle must be >= 0")
     if args._child:
         return child_main(args)
     return parent_main(args, argv)

@@ -552,14 +552,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[list] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    if args.repeat is None:
-        args.repeat = 3 if args.quick else 7
-    if args.warmup is None:
-        args.warmup = 1 if args.quick else 2
+    H.default_counts(args)
     if args.bit_repeat is None:
         args.bit_repeat = 3
-    if args.repeat < 1 or args.warmup < 0 or args.bit_repeat < 1:
-        raise SystemExit("--repeat and --bit-repeat must be >= 1 and --warmup >= 0")
+    if args.bit_repeat < 1:
+        raise SystemExit("--bit-repeat must be >= 1")
     if args._child:
         return child_main(args)
     return parent_main(args, argv)
