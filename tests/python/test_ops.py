@@ -1684,3 +1684,25 @@ def test_hyp_lazy_expression_trees_match_numpy_eager(expr):
     # every intermediate is right too
     for got, want in zip(pc_vals, np_vals):
         check_object(got, want)
+
+
+def test_expression_over_file_backed_operands_spills_past_the_budget(tmp_path):
+    # A chain over memory-mapped operands evaluates in one pass, and a result
+    # larger than the memory budget is created file-backed (spill).
+    rng = np.random.default_rng(5)
+    a, b = rng.random((600, 500)), rng.random((600, 500))
+    pc.save(pc.matrix(a), tmp_path / "a.pycauset")
+    pc.save(pc.matrix(b), tmp_path / "b.pycauset")
+    A, B = pc.load(tmp_path / "a.pycauset"), pc.load(tmp_path / "b.pycauset")
+    pc.set_backing_dir(tmp_path)
+    pc.set_memory_limit("1 MiB")
+    try:
+        before = pc._core.evaluate_calls()
+        E = (A + 2 * B - A * B).eval()
+        assert pc._core.evaluate_calls() - before == 1
+        assert E.storage.kind == "spill"
+        np.testing.assert_allclose(pc.to_numpy(E, allow_huge=True), a + 2 * b - a * b, rtol=1e-15)
+        S = pc.sum(A, axis=0)
+        np.testing.assert_allclose(pc.to_numpy(S, allow_huge=True), a.sum(axis=0), rtol=1e-12)
+    finally:
+        pc.set_memory_limit(None)
