@@ -41,7 +41,7 @@ from ._errors import ExportGuardError
 from ._export import get_export_max_bytes, set_export_max_bytes, to_numpy
 from ._factories import empty, full, identity, matrix, ones, vector, zeros
 from ._ops import conj, count_nonzero, dot, matmul, mean, sum, trace, transpose
-from .linalg import det, eigh, eigvals, eigvalsh, inv, norm, slogdet, solve
+from .linalg import det, eig, eigh, eigvals, eigvalsh, inv, norm, slogdet, solve
 from ._storage import (
     FormatError,
     convert_file,
@@ -68,7 +68,7 @@ __all__ = [
     "matrix", "vector", "zeros", "ones", "empty", "full", "identity",
     "to_numpy", "set_export_max_bytes", "get_export_max_bytes",
     "matmul", "dot", "sum", "mean", "trace", "count_nonzero", "transpose", "conj",
-    "inv", "solve", "det", "slogdet", "eigh", "eigvalsh", "eigvals", "norm",
+    "inv", "solve", "det", "slogdet", "eigh", "eigvalsh", "eig", "eigvals", "norm",
     "get_num_threads", "set_num_threads", "blas_info",
     "FormatError", "save", "load", "convert_file",
     "set_memory_limit", "get_memory_limit", "set_backing_dir", "get_backing_dir", "memory_info",
