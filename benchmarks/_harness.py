@@ -814,3 +814,15 @@ def default_counts(args: Any, quick: tuple = (3, 1), full: tuple = (7, 2)) -> No
         args.warmup = warmup
     if args.repeat < 1 or args.warmup < 0:
         raise SystemExit("--repeat must be >= 1 and --warmup >= 0")
+
+
+def require_pinned_env() -> None:
+    """In a pinned child: every thread variable must be 1, and NumPy/pycauset not yet
+    imported (their pools size themselves at import)."""
+    import sys
+
+    bad = {k: os.environ.get(k) for k in PINNED_VARS if os.environ.get(k) != "1"}
+    if bad:
+        raise SystemExit(f"pinned run started without thread variables set to 1: {bad}")
+    if "numpy" in sys.modules or "pycauset" in sys.modules:
+        raise SystemExit("NumPy/pycauset were imported before the thread variables took effect")

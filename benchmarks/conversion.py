@@ -373,11 +373,7 @@ def child_main(args: argparse.Namespace) -> int:
     mode = args._child
     env_before_import = H.thread_env_snapshot()
     if mode == "pinned":
-        bad = {k: os.environ.get(k) for k in H.PINNED_VARS if os.environ.get(k) != "1"}
-        if bad:
-            raise SystemExit(f"pinned run started without thread variables set to 1: {bad}")
-        if "numpy" in sys.modules or "pycauset" in sys.modules:
-            raise SystemExit("NumPy/pycauset were imported before the thread variables took effect")
+        H.require_pinned_env()
 
     import numpy as np
 

@@ -205,9 +205,7 @@ def child_main(args: argparse.Namespace) -> int:
     mode = args._child
     env_before_import = H.thread_env_snapshot()
     if mode == "pinned":
-        bad = {k: os.environ.get(k) for k in H.PINNED_VARS if os.environ.get(k) != "1"}
-        if bad:
-            raise SystemExit(f"pinned run started without thread variables set to 1: {bad}")
+        H.require_pinned_env()
 
     import numpy as np
 
