@@ -6,6 +6,7 @@
 
 #include "pycauset/core/dtype.hpp"
 #include "pycauset/core/error.hpp"
+#include "pycauset/core/progress.hpp"
 #include "pycauset/core/threads.hpp"
 #include "pycauset/kernels/convert.hpp"
 #include "pycauset/linalg/blas.hpp"
@@ -34,6 +35,15 @@ void bind_core(nb::module_& m) {
       "Subclasses numpy.linalg.LinAlgError, so code catching NumPy's error also catches it.",
       numpy_linalg_error.ptr(), nullptr);
   m.attr("LinAlgError") = nb::handle(g_linalg_error);
+
+  // Long operations report to pycauset._progress.report, which draws the bar.
+  // A Ctrl-C pending in Python is raised here, inside the operation, which
+  // then unwinds (releasing its temporaries) and re-raises it to the caller.
+  set_progress_callback([](const std::string& what, double fraction) {
+    nb::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw nb::python_error();
+    nb::module_::import_("pycauset._progress").attr("report")(what, fraction);
+  });
 
   // The one place core exceptions become Python exceptions.
   nb::register_exception_translator([](const std::exception_ptr& p, void*) {

@@ -53,6 +53,7 @@ from ._storage import (
     set_backing_dir,
     set_memory_limit,
 )
+from ._progress import get_progress, set_progress
 from ._threads import blas_info, get_num_threads, set_num_threads
 
 try:
@@ -61,6 +62,8 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "get_progress",
+    "set_progress",
     "linalg", "DType", "Matrix", "Vector", "Storage", "ExportGuardError",
     "dtype", "bit", "bool_", "int8", "int16", "int32", "int64",
     "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64",

@@ -10,6 +10,7 @@
 
 #include "lapack_api.hpp"
 #include "pycauset/core/error.hpp"
+#include "pycauset/linalg/out_of_core.hpp"
 
 namespace pycauset::linalg {
 namespace {
@@ -477,21 +478,47 @@ DType real_dtype(DType dtype) {
   }
 }
 
+namespace {
+
+/// RAM an in-RAM routine would need beyond what it holds: operands living in
+/// files, plus `square_copies` n x n work arrays or results of `dtype`.
+std::size_t ram_needed(const Array& a, const Array* b, DType dtype, int square_copies, bool rhs_copy) {
+  const auto item = dtype_info(dtype).itemsize();
+  std::size_t need = ooc::bytes_outside_ram(a) + std::size_t(square_copies) * std::size_t(a.size()) * item;
+  if (b) need += ooc::bytes_outside_ram(*b) + (rhs_copy ? std::size_t(b->size()) * item : 0);
+  return need;
+}
+
+/// Out of core when the square matrix's working set does not fit the budget.
+bool route_out_of_core(const Array& a, DType dtype, std::size_t need) {
+  return a.ndim() == 2 && a.shape(0) == a.shape(1) && a.shape(0) > 0 && a.dtype() != DType::bit &&
+         is_lapack_dtype(dtype) && ooc::exceeds_budget(need);
+}
+
+}  // namespace
+
 Array inv(const Array& a, DType dtype) {
+  if (route_out_of_core(a, dtype, ram_needed(a, nullptr, dtype, 2, false))) return ooc::inv(a, dtype);
   return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return inv_impl<T>(a, dtype); });
 }
 
 Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal) {
+  if (route_out_of_core(a, dtype, ram_needed(a, nullptr, dtype, 1, false)))
+    return ooc::inv_triangular(a, dtype, lower, unit_diagonal);
   return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return inv_triangular_impl<T>(a, dtype, lower, unit_diagonal);
   });
 }
 
 Array solve(const Array& a, const Array& b, DType dtype) {
+  if (route_out_of_core(a, dtype, ram_needed(a, &b, dtype, 1, true)) && b.shape(0) == a.shape(0))
+    return ooc::solve(a, b, dtype);
   return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return solve_impl<T>(a, b, dtype); });
 }
 
 Array solve_triangular(const Array& a, const Array& b, DType dtype, bool lower, bool unit_diagonal) {
+  if (route_out_of_core(a, dtype, ram_needed(a, &b, dtype, 0, true)) && b.shape(0) == a.shape(0))
+    return ooc::solve_triangular(a, b, dtype, lower, unit_diagonal);
   return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return solve_triangular_impl<T>(a, b, dtype, lower, unit_diagonal);
   });

@@ -38,7 +38,11 @@ using pycauset::linalg::detail::lp_int;
 #define PYCAUSET_LAPACK_TRTRS(P, T)                                                                      \
   lp_int scipy_LAPACKE_##P##trtrs_work64_(int layout, char uplo, char trans, char diag, lp_int n,      \
                                           lp_int nrhs, const T* a, lp_int lda, T* b, lp_int ldb);
+#define PYCAUSET_LAPACK_LASWP(P, T)                                                               \
+  lp_int scipy_LAPACKE_##P##laswp_work64_(int layout, lp_int n, T* a, lp_int lda, lp_int k1, lp_int k2, \
+                                          const lp_int* ipiv, lp_int incx);
 #define PYCAUSET_LAPACK_COMMON(P, T) \
+  PYCAUSET_LAPACK_LASWP(P, T)        \
   PYCAUSET_LAPACK_GETRF(P, T)        \
   PYCAUSET_LAPACK_GETRS(P, T)        \
   PYCAUSET_LAPACK_TRTRI(P, T)        \
@@ -51,6 +55,7 @@ PYCAUSET_LAPACK_COMMON(z, cdouble)
 
 #undef PYCAUSET_LAPACK_COMMON
 #undef PYCAUSET_LAPACK_GETRF
+#undef PYCAUSET_LAPACK_LASWP
 #undef PYCAUSET_LAPACK_GETRS
 #undef PYCAUSET_LAPACK_TRTRI
 #undef PYCAUSET_LAPACK_TRTRS
@@ -125,6 +130,23 @@ template <class T> struct Lapack;
                    CBLAS_DIAG diag, lp_int m, lp_int n, const T* a, lp_int lda, T* b, lp_int ldb) {  \
     const T one(1);                                                                                   \
     scipy_cblas_##P##trsm64_(order, side, uplo, trans, diag, m, n, CBLAS_ALPHA(one), a, lda, b, ldb); \
+  }                                                                                                   \
+  /* C := alpha op(A) op(B) + beta C. */                                                              \
+  static void gemm(CBLAS_ORDER order, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, lp_int m, lp_int n,     \
+                   lp_int k, T alpha, const T* a, lp_int lda, const T* b, lp_int ldb, T beta, T* c,   \
+                   lp_int ldc) {                                                                      \
+    scipy_cblas_##P##gemm64_(order, ta, tb, m, n, k, CBLAS_ALPHA(alpha), a, lda, b, ldb,              \
+                             CBLAS_ALPHA(beta), c, ldc);                                              \
+  }                                                                                                   \
+  /* B := alpha op(A) B (side left) or alpha B op(A) (side right), A triangular. */                   \
+  static void trmm(CBLAS_ORDER order, CBLAS_SIDE side, CBLAS_UPLO uplo, CBLAS_TRANSPOSE trans,       \
+                   CBLAS_DIAG diag, lp_int m, lp_int n, T alpha, const T* a, lp_int lda, T* b,        \
+                   lp_int ldb) {                                                                      \
+    scipy_cblas_##P##trmm64_(order, side, uplo, trans, diag, m, n, CBLAS_ALPHA(alpha), a, lda, b, ldb); \
+  }                                                                                                   \
+  /* Row interchanges k1..k2 (1-based, as getrf records them) of the column-major m x n a. */         \
+  static lp_int laswp(lp_int n, T* a, lp_int lda, lp_int k1, lp_int k2, const lp_int* ipiv) {         \
+    return scipy_LAPACKE_##P##laswp_work64_(kColMajor, n, a, lda, k1, k2, ipiv, 1);                   \
   }
 
 #define PYCAUSET_ALPHA_VALUE(x) (x)

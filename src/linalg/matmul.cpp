@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "pycauset/core/threads.hpp"
+#include "pycauset/linalg/lapack.hpp"
+#include "pycauset/linalg/out_of_core.hpp"
 
 namespace pycauset {
 namespace {
@@ -412,6 +414,13 @@ Array matmul(const Array& a, const Array& b, DType result) {
       return bit_matmul<std::int32_t>(a, b, result);
     if (result == DType::int64) return bit_matmul<std::int64_t>(a, b, result);
     throw TypeError("bit @ bit gives int32 counts (int64 when the inner dimension exceeds 2**31 - 1)");
+  }
+  if (linalg::is_lapack_dtype(result) && (a.ndim() == 2 || b.ndim() == 2) && a.dtype() != DType::bit &&
+      b.dtype() != DType::bit) {
+    const index_t rows = a.ndim() == 2 ? a.shape(0) : 1, cols = b.ndim() == 2 ? b.shape(1) : 1;
+    const std::size_t out = std::size_t(rows) * std::size_t(cols) * dtype_info(result).itemsize();
+    if (linalg::ooc::exceeds_budget(linalg::ooc::bytes_outside_ram(a) + linalg::ooc::bytes_outside_ram(b) + out))
+      return linalg::ooc::matmul(a, b, result);
   }
   auto conv = [&](const Array& x, DType d) { return x.dtype() == d ? x : x.astype(d); };
   switch (result) {

@@ -52,7 +52,7 @@ std::shared_ptr<MappedFileBuffer> MappedFileBuffer::from_fd(int fd, const std::s
   if (base == MAP_FAILED) throw ValueError(os_error("cannot map", path));
   auto* data = static_cast<std::byte*>(base) + (offset - start);
   return std::shared_ptr<MappedFileBuffer>(
-      new MappedFileBuffer(data, size, base, length, path, mode, kind, false));
+      new MappedFileBuffer(data, size, base, length, offset, path, mode, kind, false));
 }
 
 std::shared_ptr<MappedFileBuffer> MappedFileBuffer::create_spill(const std::string& path, std::size_t size) {
@@ -74,7 +74,7 @@ std::shared_ptr<MappedFileBuffer> MappedFileBuffer::create_spill(const std::stri
     throw MemoryError(os_error("cannot map spill file", path));
   }
   return std::shared_ptr<MappedFileBuffer>(new MappedFileBuffer(
-      static_cast<std::byte*>(base), size, base, length, path, MapMode::read_write, StorageKind::spill, true));
+      static_cast<std::byte*>(base), size, base, length, 0, path, MapMode::read_write, StorageKind::spill, true));
 }
 
 MappedFileBuffer::~MappedFileBuffer() {

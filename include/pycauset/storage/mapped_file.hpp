@@ -36,14 +36,17 @@ class MappedFileBuffer final : public Buffer {
   std::string path() const override { return path_; }
   bool writable() const override { return mode_ != MapMode::read_only; }
   MapMode mode() const { return mode_; }
+  /// Byte offset of data() within the file (for explicit pread/pwrite).
+  std::uint64_t file_offset() const { return offset_; }
 
  private:
   MappedFileBuffer(std::byte* data, std::size_t size, void* base, std::size_t length,
-                   std::string path, MapMode mode, StorageKind kind, bool remove)
-      : Buffer(data, size), base_(base), length_(length), path_(std::move(path)), mode_(mode),
-        kind_(kind), remove_(remove) {}
+                   std::uint64_t offset, std::string path, MapMode mode, StorageKind kind, bool remove)
+      : Buffer(data, size), base_(base), length_(length), offset_(offset), path_(std::move(path)),
+        mode_(mode), kind_(kind), remove_(remove) {}
   void* base_;
   std::size_t length_;
+  std::uint64_t offset_;
   std::string path_;
   MapMode mode_;
   StorageKind kind_;

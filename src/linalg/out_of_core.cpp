@@ -1,0 +1,655 @@
+#include "pycauset/linalg/out_of_core.hpp"
+
+#include <algorithm>
+#include <complex>
+#include <future>
+#include <numeric>
+#include <type_traits>
+#include <vector>
+
+#include "lapack_api.hpp"
+#include "pycauset/core/error.hpp"
+#include "pycauset/core/progress.hpp"
+#include "pycauset/linalg/lapack.hpp"
+#include "pycauset/storage/buffer.hpp"
+#include "pycauset/storage/governor.hpp"
+#include "pycauset/storage/tile_io.hpp"
+#include "row_store.hpp"
+
+namespace pycauset::linalg::ooc {
+namespace {
+
+using detail::Lapack;
+using detail::lp_int;
+using detail::RowStore;
+using index_t = Array::index_t;
+
+// Share of the free RAM the tiles take; the rest covers conversion staging,
+// pivots and the BLAS library's own buffers.
+constexpr double kTileShare = 0.85;
+// Panels never get narrower than this (BLAS needs some width to run at
+// speed), so a budget below a few dozen rows' worth is exceeded rather than
+// crawled through.
+constexpr Array::index_t kMinPanel = 32;
+
+/// A tile of `count` elements in a governor-accounted RAM buffer.
+template <class T> struct Tile {
+  std::shared_ptr<RamBuffer> buffer;
+  T* p = nullptr;
+  Tile() = default;
+  explicit Tile(index_t count)
+      : buffer(RamBuffer::allocate(std::size_t(std::max<index_t>(count, 1)) * sizeof(T), false)),
+        p(reinterpret_cast<T*>(buffer->data())) {}
+};
+
+template <class T> std::byte* bytes(T* p) { return reinterpret_cast<std::byte*>(p); }
+template <class T> const std::byte* bytes(const T* p) { return reinterpret_cast<const std::byte*>(p); }
+
+void wait(std::future<void>& f) {
+  if (f.valid()) f.get();
+}
+
+/// Elements of T the tiles may hold in all, from the RAM the budget leaves.
+template <class T> double tile_elements() {
+  release_cached_ram();
+  return double(available_ram()) * kTileShare / double(sizeof(T));
+}
+
+/// Width of a panel of `rows`-element columns when `count` of them must fit.
+template <class T> index_t panel_width(index_t rows, index_t cols, int count) {
+  const double w = tile_elements<T>() / (double(count) * double(std::max<index_t>(rows, 1)));
+  return std::clamp<index_t>(index_t(w), std::min(kMinPanel, cols), std::max<index_t>(cols, 1));
+}
+
+index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
+
+Array new_matrix(index_t rows, index_t cols, DType dtype, bool zero = false) {
+  const index_t shape[2] = {rows, cols};
+  return Array::empty(shape, dtype, zero);
+}
+Array new_vector(index_t n, DType dtype, bool zero = false) {
+  const index_t shape[1] = {n};
+  return Array::empty(shape, dtype, zero);
+}
+
+[[noreturn]] void singular() { throw LinAlgError("Singular matrix"); }
+
+void check_arguments(lp_int info, const char* routine) {
+  if (info < 0)
+    throw Error(std::string("internal error: LAPACK ") + routine + " rejected argument " +
+                std::to_string(-info));
+}
+
+index_t require_square(const Array& a) {
+  if (a.ndim() != 2)
+    throw LinAlgError(std::to_string(a.ndim()) +
+                      "-dimensional array given. Array must be at least two-dimensional");
+  if (a.shape(0) != a.shape(1)) throw LinAlgError("Last 2 dimensions of the array must be square");
+  return a.shape(0);
+}
+
+/// Column panels [j*b, min(n, (j+1)*b)) of an n-column matrix.
+struct Panels {
+  index_t n, b;
+  index_t count() const { return n == 0 ? 0 : ceil_div(n, b); }
+  index_t start(index_t j) const { return j * b; }
+  index_t width(index_t j) const { return std::min(b, n - j * b); }
+  index_t end(index_t j) const { return start(j) + width(j); }
+};
+
+/// Reads columns [c0, c1) of the column-major view of `store` (its rows) into dst.
+template <class T>
+std::future<void> read_panel(IoThread& io, const RowStore& store, index_t c0, index_t c1, DType dtype, T* dst,
+                             bool release) {
+  return io.submit([&store, c0, c1, dtype, dst, release] {
+    store.read_rows(c0, c1, dtype, bytes(dst));
+    if (release) store.release_rows(c0, c1);
+  });
+}
+
+// ---------------------------------------------------------------- matmul
+
+template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype) {
+  using L = Lapack<T>;
+  const RowStore A(a), B(b, /*vector_as_column=*/true);
+  const index_t m = A.rows(), k = A.cols(), n = B.cols();
+  auto result = [&](bool zero) {
+    return a.ndim() == 1 ? new_vector(n, dtype, zero) : b.ndim() == 1 ? new_vector(m, dtype, zero)
+                                                                       : new_matrix(m, n, dtype, zero);
+  };
+  if (m == 0 || n == 0 || k == 0) return result(true);
+  Array c = result(false);
+  const RowStore C(c, /*vector_as_column=*/a.ndim() == 2);
+
+  // C is computed in row panels of tc rows: C_i = A_i B, with A_i (tc x k)
+  // read once. B stays resident when it fits in half of the free RAM;
+  // otherwise it streams in blocks of tk rows, once per panel of C. Every
+  // buffer is doubled so the I/O thread fills or drains one while BLAS works
+  // on the other.
+  const double avail = tile_elements<T>();
+  const bool resident = double(k) * double(n) <= avail / 2;
+  index_t tc, tk;
+  if (resident) {
+    tk = k;
+    tc = index_t((avail - double(k) * double(n)) / (2.0 * double(k + n)));
+  } else {
+    tc = std::clamp<index_t>(index_t(avail / double(2 * k + 3 * n)), 1, m);
+    tk = index_t((avail - 2.0 * double(tc) * double(k + n)) / (2.0 * double(n)));
+  }
+  tc = std::clamp<index_t>(tc, std::min(kMinPanel, m), m);
+  tk = std::clamp<index_t>(tk, std::min(kMinPanel, k), k);
+  const index_t panels = ceil_div(m, tc), blocks = ceil_div(k, tk);
+  const bool twice = panels > 1;
+  Tile<T> abuf[2] = {Tile<T>(tc * k), twice ? Tile<T>(tc * k) : Tile<T>()};
+  Tile<T> cbuf[2] = {Tile<T>(tc * n), twice ? Tile<T>(tc * n) : Tile<T>()};
+  Tile<T> bbuf[2] = {Tile<T>(tk * n), resident ? Tile<T>() : Tile<T>(tk * n)};
+  IoThread io;  // after the tiles: it must stop before they are freed
+
+  auto read_a = [&](index_t i, int slot) {
+    const index_t r0 = i * tc;
+    return read_panel(io, A, r0, std::min(m, r0 + tc), dtype, abuf[slot].p, true);
+  };
+  auto read_b = [&](index_t blk, int slot, bool last_use) {
+    const index_t k0 = blk * tk;
+    return read_panel(io, B, k0, std::min(k, k0 + tk), dtype, bbuf[slot].p, last_use);
+  };
+  std::future<void> fa[2], fb[2], fc[2];
+  fa[0] = read_a(0, 0);
+  fb[0] = read_b(0, 0, resident || panels == 1);
+  if (twice) fa[1] = read_a(1, 1);
+
+  Progress progress("matmul", 2.0 * double(m) * double(n) * double(k));
+  // With B resident, still multiply in slices of k so progress (and Ctrl-C) is seen often.
+  const index_t step = resident ? std::min<index_t>(k, 2048) : tk;
+  int bs = 0;
+  for (index_t i = 0; i < panels; ++i) {
+    const int s = int(i % 2);
+    const index_t r0 = i * tc, rows = std::min(m, r0 + tc) - r0;
+    wait(fa[s]);
+    wait(fc[s]);  // the write of panel i - 2 from this buffer
+    T* ci = cbuf[s].p;
+    const T* ai = abuf[s].p;
+    for (index_t blk = 0; blk < blocks; ++blk) {
+      wait(fb[bs]);
+      if (!resident) {  // prefetch: the next block of B, or the first again for the next panel
+        if (blk + 1 < blocks)
+          fb[1 - bs] = read_b(blk + 1, 1 - bs, i + 1 == panels);
+        else if (i + 1 < panels)
+          fb[1 - bs] = read_b(0, 1 - bs, i + 2 == panels);
+      }
+      const index_t k0 = blk * tk, kk = std::min(tk, k - k0);
+      for (index_t s0 = 0; s0 < kk; s0 += step) {
+        const index_t ks = std::min(step, kk - s0);
+        const T beta = k0 + s0 == 0 ? T(0) : T(1);
+        L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, ks, T(1), ai + k0 + s0, k,
+                bbuf[bs].p + s0 * n, n, beta, ci, n);
+        progress.advance(2.0 * double(rows) * double(n) * double(ks));
+      }
+      if (!resident) bs = 1 - bs;
+    }
+    if (i + 2 < panels) fa[s] = read_a(i + 2, s);
+    fc[s] = io.submit([&C, r0, rows, ci] {
+      C.write_rows(r0, r0 + rows, bytes(ci));
+      C.finish_rows(r0, r0 + rows);
+    });
+  }
+  wait(fc[0]);
+  wait(fc[1]);
+  progress.finish();
+  return c;
+}
+
+// ---------------------------------------------------------------- LU
+
+/// Flop-like work units of the panel updates, for progress.
+double pair_work(index_t n, index_t w1, index_t w2) { return 2.0 * double(n) * double(w1) * double(w2); }
+
+/// Left-looking blocked LU with partial pivoting of the n x n column-major G
+/// (the rows of `input`), written panel by panel to `lu`: G = P L U with
+/// getrf's conventions (ipiv 1-based, global). With invert_u, U is replaced by
+/// U^-1 in the same pass (each panel of U^-1 needs the previous panels, which
+/// the LU update reads anyway). Previous panels are stored with the row
+/// interchanges known when they were factored; later interchanges are applied
+/// to the copy in RAM as they are read.
+template <class T>
+void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, bool invert_u,
+            std::vector<lp_int>& ipiv, Progress& progress, const Panels& pn) {
+  using L = Lapack<T>;
+  ipiv.assign(std::size_t(n), 0);
+  Tile<T> P[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};
+  Tile<T> Q[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};
+  IoThread io;
+  std::future<void> fp[2], fq[2], fw[2];
+  const index_t panels = pn.count();
+  fp[0] = read_panel(io, input, 0, pn.end(0), dtype, P[0].p, true);
+  for (index_t j = 0; j < panels; ++j) {
+    const int s = int(j % 2);
+    const index_t j0 = pn.start(j), w = pn.width(j);
+    T* pj = P[s].p;
+    wait(fp[s]);
+    // The I/O thread runs jobs in order, so this read into the other buffer
+    // starts only after that buffer's pending write of panel j - 1.
+    if (j + 1 < panels) fp[1 - s] = read_panel(io, input, pn.start(j + 1), pn.end(j + 1), dtype, P[1 - s].p, true);
+    if (j0 > 0) L::laswp(w, pj, n, 1, j0, ipiv.data());
+    if (j > 0) fq[0] = read_panel(io, lu, 0, pn.end(0), dtype, Q[0].p, false);
+    for (index_t p = 0; p < j; ++p) {
+      const int qs = int(p % 2);
+      wait(fq[qs]);
+      if (p + 1 < j) fq[1 - qs] = read_panel(io, lu, pn.start(p + 1), pn.end(p + 1), dtype, Q[1 - qs].p, false);
+      T* q = Q[qs].p;
+      const index_t p0 = pn.start(p), wp = pn.width(p), p1 = p0 + wp;
+      if (j0 > p1) L::laswp(wp, q, n, p1 + 1, j0, ipiv.data());
+      // U[p, j] = L_pp^-1 G[p, j]; the rows below lose L[:, p] U[p, j].
+      L::trsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasUnit, wp, w, q + p0, n, pj + p0, n);
+      if (n > p1)
+        L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n - p1, w, wp, T(-1), q + p1, n, pj + p0, n, T(1),
+                pj + p1, n);
+      if (invert_u) {  // accumulate U^-1[0:j0, 0:j0] U[0:j0, j] in place, block row by block row
+        if (p0 > 0)
+          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, p0, w, wp, T(1), q, n, pj + p0, n, T(1), pj, n);
+        L::trmm(CblasColMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, wp, w, T(1), q + p0, n,
+                pj + p0, n);
+      }
+      progress.advance(pair_work(n, wp, w));
+    }
+    lp_int info = L::getrf(n - j0, w, pj + j0, n, ipiv.data() + j0);
+    check_arguments(info, "getrf");
+    if (info > 0) singular();
+    for (index_t i = 0; i < w; ++i) ipiv[std::size_t(j0 + i)] += j0;
+    if (invert_u) {
+      info = L::trtri('U', 'N', w, pj + j0, n);
+      check_arguments(info, "trtri");
+      if (info > 0) singular();
+      // U^-1[0:j0, j] = -(U^-1 U)[0:j0, j] U_jj^-1
+      if (j0 > 0)
+        L::trmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, j0, w, T(-1), pj + j0, n, pj, n);
+    }
+    progress.advance(pair_work(n, w, w));
+    fw[s] = io.submit([&lu, j0, w, pj] { lu.write_rows(j0, j0 + w, bytes(pj)); });
+  }
+  wait(fw[0]);
+  wait(fw[1]);
+}
+
+/// Where each column of X lands when getri's column interchanges (X P^T:
+/// columns j and ipiv[j] swapped, j = n-1 down to 0) are applied: result
+/// column k is X's column idx[k]. Returns idx.
+std::vector<index_t> interchange_order(const std::vector<lp_int>& ipiv) {
+  std::vector<index_t> idx(ipiv.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  for (index_t j = index_t(ipiv.size()) - 1; j >= 0; --j) std::swap(idx[std::size_t(j)], idx[std::size_t(ipiv[std::size_t(j)] - 1)]);
+  return idx;
+}
+
+/// Brings the L rows of factor columns [c0, c0 + w), held column-major in f,
+/// into their final order: each column has the interchanges of its own factor
+/// panel and the ones before it; those made by later panels are applied here.
+template <class T>
+void apply_later_interchanges(T* f, index_t c0, index_t w, index_t n, const Panels& pf,
+                              const std::vector<lp_int>& ipiv) {
+  for (index_t c = c0; c < c0 + w;) {
+    const index_t done = pf.end(c / pf.b), stop = std::min(done, c0 + w);
+    if (done < n) Lapack<T>::laswp(stop - c, f + (c - c0) * n, n, done + 1, n, ipiv.data());
+    c = stop;
+  }
+}
+
+/// From the factors of `factor(..., invert_u=true)`: X = U^-1 L^-1 solved as
+/// X L = U^-1 panel by panel from the right, each finished panel written to
+/// the result at its interchanged position.
+template <class T>
+void invert_from_factors(const RowStore& lu, const RowStore& out, index_t n, DType dtype,
+                         const std::vector<lp_int>& ipiv, Progress& progress, const Panels& pf,
+                         const Panels& pn) {
+  using L = Lapack<T>;
+  const std::vector<index_t> idx = interchange_order(ipiv);
+  std::vector<index_t> pos(static_cast<std::size_t>(n));
+  for (index_t k = 0; k < n; ++k) pos[std::size_t(idx[std::size_t(k)])] = k;
+
+  Tile<T> F[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};  // factor panels
+  Tile<T> W[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};  // result panels (one being written)
+  Tile<T> R[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};  // later result panels, read back
+  IoThread io;
+  const std::vector<index_t>* where = &pos;
+  auto read_result = [&](index_t q, int slot) {
+    const index_t q0 = pn.start(q), q1 = pn.end(q);
+    T* dst = R[slot].p;
+    return io.submit([&out, where, q0, q1, n, dtype, dst] {
+      for (index_t c = q0; c < q1; ++c) {
+        const index_t at = (*where)[std::size_t(c)];
+        out.read_rows(at, at + 1, dtype, bytes(dst + (c - q0) * n));
+      }
+    });
+  };
+  std::future<void> ff[2], fw[2], fr[2];
+  const index_t panels = pn.count();
+  ff[(panels - 1) % 2] = read_panel(io, lu, pn.start(panels - 1), n, dtype, F[(panels - 1) % 2].p, false);
+  for (index_t j = panels - 1; j >= 0; --j) {
+    const int s = int(j % 2);
+    const index_t j0 = pn.start(j), w = pn.width(j);
+    wait(ff[s]);
+    if (j > 0) ff[1 - s] = read_panel(io, lu, pn.start(j - 1), j0, dtype, F[1 - s].p, false);
+    T* f = F[s].p;
+    apply_later_interchanges(f, j0, w, n, pf, ipiv);
+    wait(fw[s]);
+    T* x = W[s].p;
+    // X[:, j] starts as U^-1[:, j]: the rows down to the diagonal, zeros below.
+    for (index_t c = 0; c < w; ++c) {
+      const index_t top = j0 + c + 1;
+      std::copy(f + c * n, f + c * n + top, x + c * n);
+      std::fill(x + c * n + top, x + (c + 1) * n, T(0));
+    }
+    if (j + 1 < panels) fr[0] = read_result(j + 1, 0);
+    for (index_t q = j + 1; q < panels; ++q) {
+      const int rs = int((q - j - 1) % 2);
+      wait(fr[rs]);
+      if (q + 1 < panels) fr[1 - rs] = read_result(q + 1, 1 - rs);
+      const index_t q0 = pn.start(q), wq = pn.width(q);
+      L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, w, wq, T(-1), R[rs].p, n, f + q0, n, T(1), x, n);
+      progress.advance(pair_work(n, wq, w));
+    }
+    L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasUnit, n, w, f + j0, n, x, n);
+    progress.advance(pair_work(n, w, w));
+    fw[s] = io.submit([&out, where, j0, w, n, x] {
+      for (index_t c = 0; c < w; ++c) {
+        const index_t at = (*where)[std::size_t(j0 + c)];
+        out.write_rows(at, at + 1, bytes(x + c * n));
+      }
+    });
+  }
+  wait(fw[0]);
+  wait(fw[1]);
+  io.submit([&out, n] { out.finish_rows(0, n); }).get();
+}
+
+template <class T> double inverse_work(index_t n, const Panels& f, const Panels& x) {
+  double total = 0;
+  for (index_t j = 0; j < f.count(); ++j)
+    for (index_t p = 0; p <= j; ++p) total += pair_work(n, f.width(p), f.width(j));
+  for (index_t j = 0; j < x.count(); ++j)
+    for (index_t q = j; q < x.count(); ++q) total += pair_work(n, x.width(q), x.width(j));
+  return total;
+}
+
+template <class T> Array inv_impl(const Array& a, DType dtype) {
+  const index_t n = require_square(a);
+  if (n == 0) return new_matrix(0, 0, dtype);
+  Array x = new_matrix(n, n, dtype);
+  Array lu = new_matrix(n, n, dtype);  // scratch: the factors, then U^-1 and L
+  const RowStore in(a), LU(lu), out(x);
+  const Panels pf{n, panel_width<T>(n, n, 4)}, px{n, panel_width<T>(n, n, 6)};
+  Progress progress("inv", inverse_work<T>(n, pf, px));
+  std::vector<lp_int> ipiv;
+  factor<T>(in, LU, n, dtype, true, ipiv, progress, pf);
+  invert_from_factors<T>(LU, out, n, dtype, ipiv, progress, pf, px);
+  progress.finish();
+  return x;
+}
+
+// ---------------------------------------------------------------- sweeps
+
+/// Z := Z op^-1 for the k x n column-major Z (ld k) and a triangular n x n
+/// column-major factor read in panels: Z U^-1 for uplo upper (panels left to
+/// right), Z L^-1 for lower (right to left; with `ipiv`, the factor's L rows
+/// are first brought into their final order, see apply_later_interchanges,
+/// for a factor panelled as `pf`).
+template <class T>
+void sweep(const RowStore& factor_store, index_t n, DType dtype, bool upper, CBLAS_DIAG diag,
+           const std::vector<lp_int>* ipiv, const Panels* pf, T* z, index_t k, Progress& progress,
+           const Panels& pn) {
+  using L = Lapack<T>;
+  Tile<T> F[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};
+  IoThread io;
+  std::future<void> ff[2];
+  const index_t panels = pn.count();
+  auto panel_at = [&](index_t t) { return upper ? t : panels - 1 - t; };
+  auto read = [&](index_t t, int slot) {
+    const index_t j = panel_at(t);
+    return read_panel(io, factor_store, pn.start(j), pn.end(j), dtype, F[slot].p, false);
+  };
+  ff[0] = read(0, 0);
+  for (index_t t = 0; t < panels; ++t) {
+    const int s = int(t % 2);
+    wait(ff[s]);
+    if (t + 1 < panels) ff[1 - s] = read(t + 1, 1 - s);
+    const index_t j = panel_at(t), j0 = pn.start(j), w = pn.width(j), j1 = j0 + w;
+    T* f = F[s].p;
+    T* zj = z + j0 * k;
+    if (upper) {  // Z[:, j] = (Z[:, j] - Z[:, 0:j0] U[0:j0, j]) U_jj^-1
+      if (j0 > 0) L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, k, w, j0, T(-1), z, k, f, n, T(1), zj, k);
+      L::trsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, diag, k, w, f + j0, n, zj, k);
+    } else {  // Z[:, j] = (Z[:, j] - Z[:, j1:n] L[j1:n, j]) L_jj^-1
+      if (ipiv) apply_later_interchanges(f, j0, w, n, *pf, *ipiv);
+      if (n > j1)
+        L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, k, w, n - j1, T(-1), z + j1 * k, k, f + j1, n, T(1),
+                zj, k);
+      L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, diag, k, w, f + j0, n, zj, k);
+    }
+    progress.advance(pair_work(k, n, w));
+  }
+}
+
+/// Column k of the column-major z (`rows` per column) becomes the old column idx[k]: in place, by cycles.
+template <class T> void permute_columns(T* z, index_t rows, const std::vector<index_t>& idx) {
+  const index_t n = index_t(idx.size());
+  std::vector<char> done(static_cast<std::size_t>(n), 0);
+  std::vector<T> tmp(static_cast<std::size_t>(rows));
+  for (index_t start = 0; start < n; ++start) {
+    if (done[std::size_t(start)] || idx[std::size_t(start)] == start) continue;
+    std::copy(z + start * rows, z + (start + 1) * rows, tmp.begin());
+    index_t k = start;
+    for (;;) {
+      done[std::size_t(k)] = 1;
+      const index_t from = idx[std::size_t(k)];
+      if (from == start) {
+        std::copy(tmp.begin(), tmp.end(), z + k * rows);
+        break;
+      }
+      std::copy(z + from * rows, z + (from + 1) * rows, z + k * rows);
+      k = from;
+    }
+  }
+}
+
+/// Solves Y G = B^T for every chunk of right-hand sides that fits: B is n x k
+/// (rank 1: n), read and written through its rows (each row of B is a column
+/// of B^T). `solve_chunk(z, kk)` transforms one chunk in place.
+template <class T, class F>
+Array solve_rhs(const Array& b, index_t n, DType dtype, const Panels& pn, F&& solve_chunk) {
+  Array x = b.ndim() == 1 ? new_vector(n, dtype) : new_matrix(n, b.shape(1), dtype);
+  const index_t k = b.ndim() == 1 ? 1 : b.shape(1);
+  if (n == 0 || k == 0) return x;
+  // Two factor panels are held while a chunk is solved; the chunk gets the rest.
+  const double avail = tile_elements<T>() - 2.0 * double(n) * double(pn.b);
+  const index_t kc = std::clamp<index_t>(index_t(avail / double(n)), 1, k);
+  for (index_t c0 = 0; c0 < k; c0 += kc) {
+    const index_t kk = std::min(kc, k - c0);
+    const Array bc = kk == k ? b : b.slice(1, c0, 1, kk);
+    const Array xc = kk == k ? x : x.slice(1, c0, 1, kk);
+    const RowStore in(bc, true), out(xc, true);
+    Tile<T> z(n * kk);
+    in.read_rows(0, n, dtype, bytes(z.p));
+    solve_chunk(z.p, kk);
+    out.write_rows(0, n, bytes(z.p));
+    out.finish_rows(0, n);
+  }
+  return x;
+}
+
+template <class T> Array solve_impl(const Array& a, const Array& b, DType dtype) {
+  const index_t n = require_square(a);
+  if (b.shape(0) != n) return linalg::solve(a, b, dtype);  // the in-RAM routine words the error
+  const index_t k = b.ndim() == 1 ? 1 : b.shape(1);
+  Array lu = new_matrix(n, n, dtype);
+  const RowStore in(a), LU(lu);
+  const Panels pf{n, panel_width<T>(n, n, 4)};
+  const Panels ps{n, std::max<index_t>(1, panel_width<T>(n, n, 4))};
+  double total = 0;
+  for (index_t j = 0; j < pf.count(); ++j)
+    for (index_t p = 0; p <= j; ++p) total += pair_work(n, pf.width(p), pf.width(j));
+  total += 2.0 * pair_work(k, n, n);
+  Progress progress("solve", total);
+  std::vector<lp_int> ipiv;
+  if (n > 0) factor<T>(in, LU, n, dtype, false, ipiv, progress, pf);
+  // A x = b is Y G = B^T with Y = x^T and G = A^T = P L U: Y = B^T U^-1 L^-1 P^T.
+  Array x = solve_rhs<T>(b, n, dtype, ps, [&](T* z, index_t kk) {
+    sweep<T>(LU, n, dtype, true, CblasNonUnit, nullptr, nullptr, z, kk, progress, ps);
+    sweep<T>(LU, n, dtype, false, CblasUnit, &ipiv, &pf, z, kk, progress, ps);
+    permute_columns(z, kk, interchange_order(ipiv));
+  });
+  progress.finish();
+  return x;
+}
+
+template <class T>
+Array solve_triangular_impl(const Array& a, const Array& b, DType dtype, bool lower, bool unit) {
+  const index_t n = require_square(a);
+  if (b.shape(0) != n) return linalg::solve_triangular(a, b, dtype, lower, unit);
+  const index_t k = b.ndim() == 1 ? 1 : b.shape(1);
+  const RowStore in(a);
+  const Panels ps{n, panel_width<T>(n, n, 4)};
+  Progress progress("solve_triangular", pair_work(k, n, n));
+  // A upper (row-major) is G = A^T lower: Y G = B^T sweeps from the right.
+  Array x = solve_rhs<T>(b, n, dtype, ps, [&](T* z, index_t kk) {
+    sweep<T>(in, n, dtype, lower, unit ? CblasUnit : CblasNonUnit, nullptr, nullptr, z, kk, progress, ps);
+  });
+  progress.finish();
+  return x;
+}
+
+// ---------------------------------------------------------------- triangular inverse
+
+/// inv(G) for triangular column-major G (the rows of `input`): upper G by
+/// panels from the left, each needing the finished panels before it; lower G
+/// from the right. The other triangle of the input is never read and is zero
+/// in the result; a unit diagonal is written as ones.
+template <class T>
+Array inv_triangular_impl(const Array& a, DType dtype, bool lower_a, bool unit) {
+  using L = Lapack<T>;
+  const index_t n = require_square(a);
+  Array x = new_matrix(n, n, dtype);
+  if (n == 0) return x;
+  const bool upper = lower_a;  // row-major lower A is column-major upper G
+  const CBLAS_DIAG diag = unit ? CblasUnit : CblasNonUnit;
+  const CBLAS_UPLO uplo = upper ? CblasUpper : CblasLower;
+  const RowStore in(a), out(x);
+  const Panels pn{n, panel_width<T>(n, n, 4)};
+  const index_t panels = pn.count();
+  double total = 0;
+  for (index_t j = 0; j < panels; ++j) total += pair_work(n, pn.width(j), pn.width(j)) * double(j + 1) / 2;
+  Progress progress("inv_triangular", total);
+  Tile<T> P[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};
+  Tile<T> Q[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};
+  IoThread io;
+  std::future<void> fp[2], fq[2], fw[2];
+  auto panel_at = [&](index_t t) { return upper ? t : panels - 1 - t; };
+  // Finished panels this one needs, in the order the in-place update takes them.
+  auto needed = [&](index_t u) { return upper ? u : panels - 1 - u; };
+  fp[0] = read_panel(io, in, pn.start(panel_at(0)), pn.end(panel_at(0)), dtype, P[0].p, true);
+  for (index_t t = 0; t < panels; ++t) {
+    const int s = int(t % 2);
+    const index_t j = panel_at(t), j0 = pn.start(j), w = pn.width(j), j1 = j0 + w;
+    T* pj = P[s].p;
+    wait(fp[s]);
+    if (t + 1 < panels) {
+      const index_t nj = panel_at(t + 1);
+      fp[1 - s] = read_panel(io, in, pn.start(nj), pn.end(nj), dtype, P[1 - s].p, true);
+    }
+    // T := X_prev G[:, j], where X_prev is the finished part of inv(G).
+    if (t > 0) fq[0] = read_panel(io, out, pn.start(needed(0)), pn.end(needed(0)), dtype, Q[0].p, false);
+    for (index_t u = 0; u < t; ++u) {
+      const int qs = int(u % 2);
+      wait(fq[qs]);
+      if (u + 1 < t) {
+        const index_t nq = needed(u + 1);
+        fq[1 - qs] = read_panel(io, out, pn.start(nq), pn.end(nq), dtype, Q[1 - qs].p, false);
+      }
+      const index_t p = needed(u), p0 = pn.start(p), wp = pn.width(p), p1 = p0 + wp;
+      T* q = Q[qs].p;
+      if (upper) {
+        if (p0 > 0)
+          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, p0, w, wp, T(1), q, n, pj + p0, n, T(1), pj, n);
+      } else if (n > p1) {
+        L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n - p1, w, wp, T(1), q + p1, n, pj + p0, n, T(1),
+                pj + p1, n);
+      }
+      L::trmm(CblasColMajor, CblasLeft, uplo, CblasNoTrans, diag, wp, w, T(1), q + p0, n, pj + p0, n);
+      progress.advance(pair_work(n, wp, w) / 2);
+    }
+    const lp_int info = L::trtri(upper ? 'U' : 'L', unit ? 'U' : 'N', w, pj + j0, n);
+    check_arguments(info, "trtri");
+    if (info > 0) singular();
+    if (upper && j0 > 0)
+      L::trmm(CblasColMajor, CblasRight, uplo, CblasNoTrans, diag, j0, w, T(-1), pj + j0, n, pj, n);
+    if (!upper && n > j1)
+      L::trmm(CblasColMajor, CblasRight, uplo, CblasNoTrans, diag, n - j1, w, T(-1), pj + j0, n, pj + j1, n);
+    // Clear the other triangle (it held the input's), write a unit diagonal.
+    for (index_t c = 0; c < w; ++c) {
+      T* col = pj + c * n;
+      const index_t d = j0 + c;
+      if (upper)
+        std::fill(col + d + 1, col + n, T(0));
+      else
+        std::fill(col, col + d, T(0));
+      if (unit) col[d] = T(1);
+    }
+    progress.advance(pair_work(n, w, w) / 2);
+    fw[s] = io.submit([&out, j0, j1, pj] { out.write_rows(j0, j1, bytes(pj)); });
+  }
+  wait(fw[0]);
+  wait(fw[1]);
+  io.submit([&out, n] { out.finish_rows(0, n); }).get();
+  progress.finish();
+  return x;
+}
+
+template <class F> decltype(auto) visit(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::float32: return f(std::type_identity<float>{});
+    case DType::float64: return f(std::type_identity<double>{});
+    case DType::complex64: return f(std::type_identity<std::complex<float>>{});
+    case DType::complex128: return f(std::type_identity<std::complex<double>>{});
+    default: break;
+  }
+  throw TypeError("out-of-core linear algebra computes in float32, float64, complex64 or complex128, not " +
+                  std::string(dtype_name(dtype)));
+}
+
+}  // namespace
+
+std::size_t available_ram() {
+  const std::size_t limit = memory_limit(), used = ram_bytes_in_use() + ram_bytes_cached();
+  return used >= limit ? 0 : limit - used;
+}
+
+bool exceeds_budget(std::size_t bytes) { return bytes > available_ram(); }
+
+std::size_t bytes_outside_ram(const Array& a) {
+  return a.buffer()->kind() == StorageKind::ram ? 0 : a.nbytes();
+}
+
+Array matmul(const Array& a, const Array& b, DType dtype) {
+  return visit(dtype, [&]<class T>(std::type_identity<T>) { return matmul_impl<T>(a, b, dtype); });
+}
+
+Array inv(const Array& a, DType dtype) {
+  return visit(dtype, [&]<class T>(std::type_identity<T>) { return inv_impl<T>(a, dtype); });
+}
+
+Array solve(const Array& a, const Array& b, DType dtype) {
+  return visit(dtype, [&]<class T>(std::type_identity<T>) { return solve_impl<T>(a, b, dtype); });
+}
+
+Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal) {
+  return visit(dtype, [&]<class T>(std::type_identity<T>) {
+    return inv_triangular_impl<T>(a, dtype, lower, unit_diagonal);
+  });
+}
+
+Array solve_triangular(const Array& a, const Array& b, DType dtype, bool lower, bool unit_diagonal) {
+  return visit(dtype, [&]<class T>(std::type_identity<T>) {
+    return solve_triangular_impl<T>(a, b, dtype, lower, unit_diagonal);
+  });
+}
+
+}  // namespace pycauset::linalg::ooc
