@@ -32,13 +32,20 @@ constexpr double kTileShare = 0.85;
 // crawled through.
 constexpr Array::index_t kMinPanel = 32;
 
+/// RAM for a tile. Freed buffers wait in a reuse cache that still occupies
+/// memory, so it is emptied first when the tile would not fit beside it.
+std::shared_ptr<RamBuffer> tile_buffer(std::size_t size) {
+  if (ram_bytes_in_use() + ram_bytes_cached() + size > memory_limit()) release_cached_ram();
+  return RamBuffer::allocate(size, false);
+}
+
 /// A tile of `count` elements in a governor-accounted RAM buffer.
 template <class T> struct Tile {
   std::shared_ptr<RamBuffer> buffer;
   T* p = nullptr;
   Tile() = default;
   explicit Tile(index_t count)
-      : buffer(RamBuffer::allocate(std::size_t(std::max<index_t>(count, 1)) * sizeof(T), false)),
+      : buffer(tile_buffer(std::size_t(std::max<index_t>(count, 1)) * sizeof(T))),
         p(reinterpret_cast<T*>(buffer->data())) {}
 };
 

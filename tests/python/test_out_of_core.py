@@ -1,0 +1,413 @@
+"""Out-of-core linear algebra: operations past the memory budget run tiled (pread/pwrite
+panels, an I/O thread) and must give NumPy's answers. Every test here uses a budget far
+below the operands' size, so the out-of-core path runs on small matrices in seconds;
+that the tiled path really ran is checked through the progress reports it makes.
+
+Covered: matmul (odd and rectangular shapes, vectors, views, mixed dtypes, every BLAS
+dtype), explicit inverse (pivoting-heavy, singular), solve (matrix and vector right-hand
+sides), triangular inverse and solve (the causal-set propagator case I + aC), operands
+in RAM / spill files / loaded .pycauset files, Ctrl-C (a real SIGINT in a child
+process and an exception from the progress hook) leaving no temporaries and the inputs
+intact, the progress bar and its knob, and peak anonymous memory within the budget.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import pycauset as pc
+import pycauset._progress as progress_mod
+
+MiB = 1 << 20
+
+
+@pytest.fixture
+def budget(tmp_path, monkeypatch):
+    """A 1 MiB budget, spill files under tmp_path, and a log of the progress reports."""
+    gc.collect()
+    old_limit = pc.get_memory_limit() if hasattr(pc, "get_memory_limit") else None
+    pc.set_backing_dir(tmp_path)
+    reports: list[tuple[str, float]] = []
+    real = progress_mod.report
+
+    def record(what, fraction):
+        reports.append((what, fraction))
+        real(what, fraction)
+
+    monkeypatch.setattr(progress_mod, "report", record)
+    pc.set_memory_limit(1 * MiB)
+    yield reports
+    gc.collect()
+    if old_limit is not None:
+        pc.set_memory_limit(old_limit)
+
+
+def tiled(reports, what):
+    """The operation reported progress from the tiled path, and finished."""
+    fractions = [f for w, f in reports if w == what]
+    assert fractions, f"{what} did not run out of core"
+    assert fractions[-1] == 1.0
+    return fractions
+
+
+def spilled(x) -> bool:
+    return x.storage.kind in ("spill", "file")
+
+
+def rel_err(x, ref) -> float:
+    return float(np.max(np.abs(np.asarray(x) - ref)) / max(1.0, np.max(np.abs(ref))))
+
+
+RNG = np.random.default_rng(20261124)
+
+
+def big(shape, dtype=np.float64):
+    a = RNG.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * RNG.standard_normal(shape)
+    return a.astype(dtype)
+
+
+def well_conditioned(n, dtype=np.float64):
+    return (big((n, n), dtype) / np.sqrt(n) + 2 * np.eye(n)).astype(dtype)
+
+
+# ---- matmul ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("m,k,n", [(301, 517, 263), (517, 301, 700), (1, 900, 700), (700, 900, 1)])
+def test_matmul_rectangular_odd_sizes(budget, m, k, n):
+    a, b = big((m, k)), big((k, n))
+    A, B = pc.matrix(a), pc.matrix(b)
+    C = A @ B
+    tiled(budget, "matmul")
+    assert C.shape == (m, n)
+    assert rel_err(pc.to_numpy(C), a @ b) < 1e-12
+
+
+def test_matmul_vectors(budget):
+    a, v, w = big((700, 650)), big(650), big(700)
+    A, V, W = pc.matrix(a), pc.vector(v), pc.vector(w)
+    x = A @ V
+    assert x.shape == (700,) and rel_err(pc.to_numpy(x), a @ v) < 1e-12
+    y = W @ A
+    assert y.shape == (650,) and rel_err(pc.to_numpy(y), w @ a) < 1e-12
+    tiled(budget, "matmul")
+
+
+def test_matmul_views_and_mixed_dtypes(budget):
+    a, b = big((600, 500)), big((600, 400), np.float32)
+    A, B = pc.matrix(a), pc.matrix(b)
+    C = A.T @ B  # a transposed (strided) operand and a float32 one
+    tiled(budget, "matmul")
+    assert C.dtype is pc.float64
+    assert rel_err(pc.to_numpy(C), a.T @ b.astype(np.float64)) < 1e-12
+    D = A[::2, 1:401] @ B[:400, ::2]
+    assert rel_err(pc.to_numpy(D), a[::2, 1:401] @ b[:400, ::2].astype(np.float64)) < 1e-12
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-4), (np.complex64, 1e-4), (np.complex128, 1e-12)])
+def test_matmul_dtypes(budget, dtype, tol):
+    a, b = big((450, 470), dtype), big((470, 430), dtype)
+    C = pc.matrix(a) @ pc.matrix(b)
+    tiled(budget, "matmul")
+    assert C.dtype.numpy == np.dtype(dtype)
+    assert rel_err(pc.to_numpy(C), a.astype(np.complex128) @ b.astype(np.complex128)) < tol
+
+
+def test_matmul_result_is_file_backed_and_loaded_operands(budget, tmp_path):
+    a, b = big((640, 640)), big((640, 640))
+    pc.set_memory_limit(1 << 30)
+    pc.save(pc.matrix(a), tmp_path / "a.pycauset")
+    pc.save(pc.matrix(b), tmp_path / "b.pycauset")
+    pc.set_memory_limit(1 * MiB)
+    A, B = pc.load(tmp_path / "a.pycauset"), pc.load(tmp_path / "b.pycauset")
+    C = A @ B
+    tiled(budget, "matmul")
+    assert spilled(C)
+    assert rel_err(pc.to_numpy(C), a @ b) < 1e-12
+    # the inputs were only read
+    assert np.array_equal(pc.to_numpy(pc.load(tmp_path / "a.pycauset")), a)
+
+
+def test_in_ram_path_when_it_fits(budget):
+    pc.set_memory_limit(1 << 30)
+    a = big((200, 200))
+    C = pc.matrix(a) @ pc.matrix(a)
+    assert not [w for w, _ in budget if w == "matmul"]
+    assert rel_err(pc.to_numpy(C), a @ a) < 1e-12
+
+
+# ---- inverse and solve ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 2, 97, 613])
+def test_inv_matches_numpy(budget, n):
+    a = well_conditioned(n)
+    X = pc.linalg.inv(pc.matrix(a))
+    if n > 300:  # smaller ones fit the budget and run in RAM
+        tiled(budget, "inv")
+    assert rel_err(pc.to_numpy(X), np.linalg.inv(a)) < 1e-10
+
+
+def test_inv_pivoting_heavy(budget):
+    # Zero diagonal and rows that must be swapped across panel boundaries.
+    n = 577
+    perm = RNG.permutation(n)
+    core = well_conditioned(n)
+    a = core[perm]
+    a[np.arange(n), np.arange(n)] = 0.0
+    X = pc.linalg.inv(pc.matrix(a))
+    tiled(budget, "inv")
+    assert rel_err(pc.to_numpy(X), np.linalg.inv(a)) < 1e-9
+    assert np.max(np.abs(a @ pc.to_numpy(X) - np.eye(n))) < 1e-9
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-3), (np.complex128, 1e-10), (np.complex64, 1e-3)])
+def test_inv_dtypes(budget, dtype, tol):
+    a = well_conditioned(333, dtype)
+    X = pc.linalg.inv(pc.matrix(a))
+    tiled(budget, "inv")
+    assert rel_err(pc.to_numpy(X), np.linalg.inv(a.astype(np.complex128))) < tol
+
+
+def test_inv_singular_raises_and_leaks_nothing(budget, tmp_path):
+    a = big((500, 500))
+    a[:, 300] = 0.0
+    A = pc.matrix(a)
+    before = pc.memory_info()["spill_files"]
+    with pytest.raises(pc.linalg.LinAlgError, match="Singular matrix"):
+        pc.linalg.inv(A)
+    gc.collect()
+    assert pc.memory_info()["spill_files"] == before
+    assert np.array_equal(pc.to_numpy(A), a)
+
+
+@pytest.mark.parametrize("k", [None, 1, 7, 300])
+def test_solve(budget, k):
+    n = 555
+    a = well_conditioned(n)
+    b = big(n) if k is None else big((n, k))
+    x = pc.linalg.solve(pc.matrix(a), pc.vector(b) if k is None else pc.matrix(b))
+    tiled(budget, "solve")
+    assert x.shape == b.shape
+    assert rel_err(pc.to_numpy(x), np.linalg.solve(a, b)) < 1e-10
+
+
+def test_solve_many_rhs_in_chunks(budget):
+    # The right-hand sides do not fit the budget together: solved in chunks.
+    n = 300
+    a, b = well_conditioned(n), big((n, 2000))
+    x = pc.linalg.solve(pc.matrix(a), pc.matrix(b))
+    tiled(budget, "solve")
+    assert rel_err(pc.to_numpy(x), np.linalg.solve(a, b)) < 1e-10
+
+
+# ---- triangular: the causal-set propagator case ----------------------------------------------------
+
+
+def causal_upper(n, alpha=0.3):
+    """I + alpha C with C a random strictly upper-triangular 0/1 matrix (a causal matrix)."""
+    c = np.triu(RNG.random((n, n)) < 0.02, k=1).astype(np.float64)
+    return np.eye(n) + alpha * c
+
+
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("unit", [False, True])
+def test_inv_triangular(budget, lower, unit):
+    n = 601
+    m = causal_upper(n)
+    if lower:
+        m = m.T.copy()
+    if not unit:
+        m[np.diag_indices(n)] = 1.5 + RNG.random(n)
+    junk = m + (np.triu(np.ones((n, n)), 1) if lower else np.tril(np.ones((n, n)), -1)) * 9.0
+    X = pc.linalg.inv_triangular(pc.matrix(junk), lower=lower, unit_diagonal=unit)
+    tiled(budget, "inv_triangular")
+    ref = m.copy()
+    if unit:
+        ref[np.diag_indices(n)] = 1.0
+    assert rel_err(pc.to_numpy(X), np.linalg.inv(ref)) < 1e-12
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_solve_triangular(budget, lower):
+    n = 601
+    m = causal_upper(n)
+    if lower:
+        m = m.T.copy()
+    b = big((n, 5))
+    x = pc.linalg.solve_triangular(pc.matrix(m), pc.matrix(b), lower=lower)
+    tiled(budget, "solve_triangular")
+    assert rel_err(pc.to_numpy(x), np.linalg.solve(m, b)) < 1e-12
+
+
+def test_structure_routes_triangular_inverse(budget):
+    n = 500
+    m = causal_upper(n)
+    P = pc.matrix(m)
+    P.properties["structure"] = "upper_triangular"
+    X = pc.linalg.inv(P)
+    tiled(budget, "inv_triangular")
+    assert rel_err(pc.to_numpy(X), np.linalg.inv(m)) < 1e-12
+
+
+def test_residual_of_sampled_columns(budget):
+    # What the out-of-core tests do at sizes that do not fit: ||A X - I|| on a few columns.
+    n = 800
+    a = well_conditioned(n)
+    A = pc.matrix(a)
+    X = pc.linalg.inv(A)
+    cols = RNG.choice(n, 8, replace=False)
+    xs = np.stack([pc.to_numpy(X[:, int(c)]) for c in cols], axis=1)
+    assert np.max(np.abs(a @ xs - np.eye(n)[:, cols])) < 1e-10
+
+
+# ---- interruption ----------------------------------------------------------------------------------
+
+
+def test_exception_from_progress_hook_abandons_cleanly(budget, monkeypatch, tmp_path):
+    a = well_conditioned(700)
+    A = pc.matrix(a)
+    before = pc.memory_info()["spill_files"]
+
+    def interrupt(what, fraction):
+        if fraction > 0.3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(progress_mod, "report", interrupt)
+    for op in (lambda: A @ A, lambda: pc.linalg.inv(A), lambda: pc.linalg.solve(A, A)):
+        with pytest.raises(KeyboardInterrupt):
+            op()
+        gc.collect()
+        assert pc.memory_info()["spill_files"] == before
+    assert np.array_equal(pc.to_numpy(A), a)
+    monkeypatch.undo()
+    assert rel_err(pc.to_numpy(pc.linalg.inv(A)), np.linalg.inv(a)) < 1e-10
+
+
+def test_sigint_mid_operation(tmp_path):
+    """A real Ctrl-C: the operation raises KeyboardInterrupt, its spill files are gone and
+    the input file is unchanged."""
+    script = textwrap.dedent(
+        f"""
+        import gc, os, signal, threading, time, hashlib
+        import numpy as np, pycauset as pc
+        d = {str(tmp_path)!r}
+        pc.set_backing_dir(d)
+        a = np.random.default_rng(1).standard_normal((1500, 1500))
+        pc.save(pc.matrix(a), d + "/a.pycauset")
+        digest = hashlib.sha256(open(d + "/a.pycauset", "rb").read()).hexdigest()
+        pc.set_memory_limit("2 MiB")
+        A = pc.load(d + "/a.pycauset")
+        started = []
+        import pycauset._progress as p
+        real = p.report
+        def report(what, fraction):
+            if not started:
+                started.append(1)
+                threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+            real(what, fraction)
+        p.report = report
+        try:
+            pc.linalg.inv(A)
+            print("FINISHED")
+        except KeyboardInterrupt:
+            print("INTERRUPTED")
+        gc.collect()
+        print("SPILL", pc.memory_info()["spill_files"])
+        left = [f for e in os.listdir(d) if e.startswith("pycauset-") for f in os.listdir(os.path.join(d, e)) if f != "lock"]
+        print("LEFT", len(left))
+        print("SAME", hashlib.sha256(open(d + "/a.pycauset", "rb").read()).hexdigest() == digest)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split("\n")
+    assert "INTERRUPTED" in lines, out.stdout
+    assert "SPILL 0" in lines and "LEFT 0" in lines and "SAME True" in lines, out.stdout
+
+
+# ---- progress bar ----------------------------------------------------------------------------------
+
+
+def test_progress_bar_draws_when_enabled(budget, monkeypatch, capsys):
+    monkeypatch.setattr(progress_mod, "_SHOW_AFTER", 0.0)
+    monkeypatch.setattr(progress_mod, "_REDRAW_EVERY", 0.0)
+    pc.set_progress(True)
+    try:
+        a = big((500, 500))
+        pc.matrix(a) @ pc.matrix(a)
+    finally:
+        pc.set_progress(None)
+    err = capsys.readouterr().err
+    assert "pycauset matmul:" in err and "100.0%" in err
+
+
+def test_progress_off_by_knob_and_when_not_a_terminal(budget, monkeypatch, capsys):
+    monkeypatch.setattr(progress_mod, "_SHOW_AFTER", 0.0)
+    pc.set_progress(False)
+    try:
+        assert pc.get_progress() is False
+        a = big((500, 500))
+        pc.matrix(a) @ pc.matrix(a)
+    finally:
+        pc.set_progress(None)
+    assert "pycauset" not in capsys.readouterr().err
+    assert pc.get_progress() is False  # pytest's stderr is not a terminal
+    monkeypatch.setenv("PYCAUSET_PROGRESS", "0")
+    assert pc.get_progress() is False
+    with pytest.raises(TypeError, match="True, False or None"):
+        pc.set_progress("yes")
+
+
+# ---- memory ----------------------------------------------------------------------------------------
+
+
+def test_peak_anonymous_memory_within_budget(tmp_path):
+    """Matmul and inverse of 1800 x 1800 float64 files (26 MB each) under a 12 MiB budget:
+    the process's anonymous memory (RssAnon) never grows past 1.15 x the budget."""
+    script = textwrap.dedent(
+        f"""
+        import gc, threading, time
+        import numpy as np, pycauset as pc
+        d = {str(tmp_path)!r}
+        pc.set_backing_dir(d)
+        rng = np.random.default_rng(2)
+        n = 1800
+        pc.save(pc.matrix(rng.standard_normal((n, n)) / n**0.5 + 2 * np.eye(n)), d + "/a.pycauset")
+        pc.save(pc.matrix(rng.standard_normal((n, n))), d + "/b.pycauset")
+        x = pc.matrix(np.eye(300)); pc.linalg.inv(x); x @ x  # BLAS's own buffers exist now
+        del x; gc.collect(); pc._core.release_cached_ram()
+        def anon():
+            for line in open("/proc/self/status"):
+                if line.startswith("RssAnon"):
+                    return int(line.split()[1]) * 1024
+        budget = 12 << 20
+        pc.set_memory_limit(budget)
+        A, B = pc.load(d + "/a.pycauset"), pc.load(d + "/b.pycauset")
+        for name, op in (("matmul", lambda: A @ B), ("inv", lambda: pc.linalg.inv(A))):
+            base = anon(); peak = [base]; stop = [False]
+            def sample():
+                while not stop[0]:
+                    peak[0] = max(peak[0], anon()); time.sleep(0.002)
+            t = threading.Thread(target=sample); t.start()
+            r = op()
+            stop[0] = True; t.join()
+            print(name, (peak[0] - base) / budget, r.storage.kind)
+            del r; gc.collect(); pc._core.release_cached_ram()
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    for line in out.stdout.strip().split("\n"):
+        name, ratio, kind = line.split()
+        assert kind == "spill", line
+        assert float(ratio) <= 1.15, line
