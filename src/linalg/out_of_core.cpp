@@ -10,6 +10,7 @@
 #include "lapack_api.hpp"
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
+#include "pycauset/core/threads.hpp"
 #include "pycauset/linalg/lapack.hpp"
 #include "pycauset/storage/buffer.hpp"
 #include "pycauset/storage/governor.hpp"
@@ -111,6 +112,33 @@ std::future<void> read_panel(IoThread& io, const RowStore& store, index_t c0, in
   return io.submit([&store, c0, c1, dtype, dst, release] {
     store.read_rows(c0, c1, dtype, bytes(dst));
     if (release) store.release_rows(c0, c1);
+  });
+}
+
+/// Applies the row interchanges ipiv[k1..k2) (0-based rows, 1-based
+/// targets, in order, as getrf records them) to `cols` columns of the
+/// column-major f (ld n). The same as laswp, but the swaps are first composed
+/// into one permutation of the rows they touch, and each column is then
+/// gathered once: laswp walks every swap across blocks of columns megabytes
+/// apart, which costs a TLB miss per swap and column.
+template <class T>
+void interchange_rows(T* f, index_t n, index_t cols, index_t k1, index_t k2, const std::vector<lp_int>& ipiv) {
+  if (k2 <= k1 || cols <= 0) return;
+  // src[r - k1]: the row whose value ends up in row r (rows below k1 never move).
+  std::vector<index_t> src(static_cast<std::size_t>(n - k1));
+  std::iota(src.begin(), src.end(), k1);
+  for (index_t i = k1; i < k2; ++i) std::swap(src[std::size_t(i - k1)], src[std::size_t(ipiv[std::size_t(i)] - 1 - k1)]);
+  std::vector<index_t> moved;
+  for (index_t r = k1; r < n; ++r)
+    if (src[std::size_t(r - k1)] != r) moved.push_back(r);
+  if (moved.empty()) return;
+  parallel_for(cols, std::max<index_t>(1, index_t(8192 / moved.size()) + 1), [&](std::int64_t c0, std::int64_t c1) {
+    std::vector<T> tmp(moved.size());
+    for (index_t c = c0; c < c1; ++c) {
+      T* col = f + c * n;
+      for (std::size_t t = 0; t < moved.size(); ++t) tmp[t] = col[src[std::size_t(moved[t] - k1)]];
+      for (std::size_t t = 0; t < moved.size(); ++t) col[moved[t]] = tmp[t];
+    }
   });
 }
 
@@ -237,7 +265,7 @@ void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, b
     // The I/O thread runs jobs in order, so this read into the other buffer
     // starts only after that buffer's pending write of panel j - 1.
     if (j + 1 < panels) fp[1 - s] = read_panel(io, input, pn.start(j + 1), pn.end(j + 1), dtype, P[1 - s].p, true);
-    if (j0 > 0) L::laswp(w, pj, n, 1, j0, ipiv.data());
+    interchange_rows(pj, n, w, 0, j0, ipiv);
     if (j > 0) fq[0] = read_panel(io, lu, 0, pn.end(0), dtype, Q[0].p, false);
     for (index_t p = 0; p < j; ++p) {
       const int qs = int(p % 2);
@@ -245,7 +273,7 @@ void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, b
       if (p + 1 < j) fq[1 - qs] = read_panel(io, lu, pn.start(p + 1), pn.end(p + 1), dtype, Q[1 - qs].p, false);
       T* q = Q[qs].p;
       const index_t p0 = pn.start(p), wp = pn.width(p), p1 = p0 + wp;
-      if (j0 > p1) L::laswp(wp, q, n, p1 + 1, j0, ipiv.data());
+      interchange_rows(q, n, wp, p1, j0, ipiv);
       // U[p, j] = L_pp^-1 G[p, j]; the rows below lose L[:, p] U[p, j].
       L::trsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasUnit, wp, w, q + p0, n, pj + p0, n);
       if (n > p1)
@@ -296,7 +324,7 @@ void apply_later_interchanges(T* f, index_t c0, index_t w, index_t n, const Pane
                               const std::vector<lp_int>& ipiv) {
   for (index_t c = c0; c < c0 + w;) {
     const index_t done = pf.end(c / pf.b), stop = std::min(done, c0 + w);
-    if (done < n) Lapack<T>::laswp(stop - c, f + (c - c0) * n, n, done + 1, n, ipiv.data());
+    interchange_rows(f + (c - c0) * n, n, stop - c, done, n, ipiv);
     c = stop;
   }
 }
