@@ -1,6 +1,7 @@
 #include "pycauset/linalg/out_of_core.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <complex>
 #include <future>
 #include <numeric>
@@ -156,77 +157,78 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
   Array c = result(false);
   const RowStore C(c, /*vector_as_column=*/a.ndim() == 2);
 
-  // C is computed in row panels of tc rows: C_i = A_i B, with A_i (tc x k)
-  // read once. B stays resident when it fits in half of the free RAM;
-  // otherwise it streams in blocks of tk rows, once per panel of C. Every
-  // buffer is doubled so the I/O thread fills or drains one while BLAS works
-  // on the other.
+  // C is computed in row panels of tc rows, each C_i = sum over k-blocks of
+  // A[i, kb] B[kb, :]: A in tc x tk blocks, B in tk-row blocks (or resident
+  // when it fits in half of the free RAM), so no panel of A or B has to be
+  // whole. Every buffer is doubled: the I/O thread fills (or drains) one while
+  // BLAS works on the other. Square blocks (tc = tk) balance the two costs of
+  // small blocks: B is re-read once per panel of C, and C is re-read and
+  // re-written by BLAS once per k-block.
   const double avail = tile_elements<T>();
   const bool resident = double(k) * double(n) <= avail / 2;
   index_t tc, tk;
   if (resident) {
-    tk = k;
-    tc = index_t((avail - double(k) * double(n)) / (2.0 * double(k + n)));
-  } else {
-    tc = std::clamp<index_t>(index_t(avail / double(2 * k + 3 * n)), 1, m);
-    tk = index_t((avail - 2.0 * double(tc) * double(k + n)) / (2.0 * double(n)));
+    tk = std::min<index_t>(k, 2048);
+    tc = index_t((avail - double(k) * double(n)) / (2.0 * double(tk + n)));
+  } else {  // 2 tc tk + 2 tk n + 2 tc n <= avail with tc = tk
+    const double nn = double(n);
+    tc = tk = index_t(-nn + std::sqrt(nn * nn + avail / 2));
+    if (tc > m) tk = index_t((avail - 2.0 * double(m) * nn) / (2.0 * double(m) + 2.0 * nn));
   }
   tc = std::clamp<index_t>(tc, std::min(kMinPanel, m), m);
   tk = std::clamp<index_t>(tk, std::min(kMinPanel, k), k);
-  const index_t panels = ceil_div(m, tc), blocks = ceil_div(k, tk);
-  const bool twice = panels > 1;
-  Tile<T> abuf[2] = {Tile<T>(tc * k), twice ? Tile<T>(tc * k) : Tile<T>()};
-  Tile<T> cbuf[2] = {Tile<T>(tc * n), twice ? Tile<T>(tc * n) : Tile<T>()};
-  Tile<T> bbuf[2] = {Tile<T>(tk * n), resident ? Tile<T>() : Tile<T>(tk * n)};
+  const index_t panels = ceil_div(m, tc), blocks = ceil_div(k, tk), steps = panels * blocks;
+  Tile<T> abuf[2] = {Tile<T>(tc * tk), steps > 1 ? Tile<T>(tc * tk) : Tile<T>()};
+  Tile<T> cbuf[2] = {Tile<T>(tc * n), panels > 1 ? Tile<T>(tc * n) : Tile<T>()};
+  Tile<T> bbuf[2] = {Tile<T>(resident ? k * n : tk * n), resident || steps == 1 ? Tile<T>() : Tile<T>(tk * n)};
   IoThread io;  // after the tiles: it must stop before they are freed
 
-  auto read_a = [&](index_t i, int slot) {
-    const index_t r0 = i * tc;
-    return read_panel(io, A, r0, std::min(m, r0 + tc), dtype, abuf[slot].p, true);
+  // Step t multiplies block (i, kb) = (t / blocks, t % blocks); reading step
+  // t's operands into slot t % 2 overlaps with step t - 1's product.
+  auto read_step = [&](index_t t) {
+    const int slot = int(t % 2);
+    const index_t i = t / blocks, blk = t % blocks;
+    const index_t r0 = i * tc, r1 = std::min(m, r0 + tc), k0 = blk * tk, k1 = std::min(k, k0 + tk);
+    T* adst = abuf[slot].p;
+    T* bdst = resident ? nullptr : bbuf[slot].p;
+    const bool last_a = blk + 1 == blocks, last_b = i + 1 == panels;
+    return io.submit([&A, &B, r0, r1, k0, k1, adst, bdst, last_a, last_b, dtype] {
+      A.read_block(r0, r1, k0, k1, dtype, bytes(adst));
+      if (last_a) A.release_rows(r0, r1);
+      if (bdst) {
+        B.read_rows(k0, k1, dtype, bytes(bdst));
+        if (last_b) B.release_rows(k0, k1);
+      }
+    });
   };
-  auto read_b = [&](index_t blk, int slot, bool last_use) {
-    const index_t k0 = blk * tk;
-    return read_panel(io, B, k0, std::min(k, k0 + tk), dtype, bbuf[slot].p, last_use);
-  };
-  std::future<void> fa[2], fb[2], fc[2];
-  fa[0] = read_a(0, 0);
-  fb[0] = read_b(0, 0, resident || panels == 1);
-  if (twice) fa[1] = read_a(1, 1);
+  std::future<void> fs[2], fc[2], fb;
+  if (resident)
+    fb = io.submit([&B, k, dtype, dst = bbuf[0].p] {
+      B.read_rows(0, k, dtype, bytes(dst));
+      B.release_rows(0, k);
+    });
+  fs[0] = read_step(0);
 
   Progress progress("matmul", 2.0 * double(m) * double(n) * double(k));
-  // With B resident, still multiply in slices of k so progress (and Ctrl-C) is seen often.
-  const index_t step = resident ? std::min<index_t>(k, 2048) : tk;
-  int bs = 0;
-  for (index_t i = 0; i < panels; ++i) {
-    const int s = int(i % 2);
-    const index_t r0 = i * tc, rows = std::min(m, r0 + tc) - r0;
-    wait(fa[s]);
-    wait(fc[s]);  // the write of panel i - 2 from this buffer
-    T* ci = cbuf[s].p;
-    const T* ai = abuf[s].p;
-    for (index_t blk = 0; blk < blocks; ++blk) {
-      wait(fb[bs]);
-      if (!resident) {  // prefetch: the next block of B, or the first again for the next panel
-        if (blk + 1 < blocks)
-          fb[1 - bs] = read_b(blk + 1, 1 - bs, i + 1 == panels);
-        else if (i + 1 < panels)
-          fb[1 - bs] = read_b(0, 1 - bs, i + 2 == panels);
-      }
-      const index_t k0 = blk * tk, kk = std::min(tk, k - k0);
-      for (index_t s0 = 0; s0 < kk; s0 += step) {
-        const index_t ks = std::min(step, kk - s0);
-        const T beta = k0 + s0 == 0 ? T(0) : T(1);
-        L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, ks, T(1), ai + k0 + s0, k,
-                bbuf[bs].p + s0 * n, n, beta, ci, n);
-        progress.advance(2.0 * double(rows) * double(n) * double(ks));
-      }
-      if (!resident) bs = 1 - bs;
-    }
-    if (i + 2 < panels) fa[s] = read_a(i + 2, s);
-    fc[s] = io.submit([&C, r0, rows, ci] {
-      C.write_rows(r0, r0 + rows, bytes(ci));
-      C.finish_rows(r0, r0 + rows);
-    });
+  for (index_t t = 0; t < steps; ++t) {
+    const int slot = int(t % 2);
+    const index_t i = t / blocks, blk = t % blocks;
+    const index_t r0 = i * tc, rows = std::min(m, r0 + tc) - r0, k0 = blk * tk, kk = std::min(k, k0 + tk) - k0;
+    wait(fb);
+    wait(fs[slot]);
+    if (t + 1 < steps) fs[1 - slot] = read_step(t + 1);
+    const int cs = int(i % 2);
+    if (blk == 0) wait(fc[cs]);  // the write of panel i - 2 from this buffer
+    T* ci = cbuf[cs].p;
+    const T* bk = resident ? bbuf[0].p + k0 * n : bbuf[slot].p;
+    L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, kk, T(1), abuf[slot].p, kk, bk, n,
+            blk == 0 ? T(0) : T(1), ci, n);
+    progress.advance(2.0 * double(rows) * double(n) * double(kk));
+    if (blk + 1 == blocks)
+      fc[cs] = io.submit([&C, r0, rows, ci] {
+        C.write_rows(r0, r0 + rows, bytes(ci));
+        C.finish_rows(r0, r0 + rows);
+      });
   }
   wait(fc[0]);
   wait(fc[1]);

@@ -82,6 +82,32 @@ void RowStore::read_rows(index_t r0, index_t r1, DType dtype, std::byte* dst) co
   }
 }
 
+void RowStore::read_block(index_t r0, index_t r1, index_t c0, index_t c1, DType dtype, std::byte* dst) const {
+  if (c0 == 0 && c1 == cols_) return read_rows(r0, r1, dtype, dst);
+  if (r1 <= r0 || c1 <= c0) return;
+  const index_t w = c1 - c0;
+  const std::size_t out_item = dtype_info(dtype).itemsize();
+  if (file_ && dtype == a_.dtype()) {
+    const std::size_t row_bytes = std::size_t(cols_) * item_;
+    for (index_t r = r0; r < r1; ++r)
+      file_->read(file_base_ + std::uint64_t(r) * row_bytes + std::uint64_t(c0) * item_, std::size_t(w) * item_,
+                  dst + std::size_t(r - r0) * std::size_t(w) * out_item);
+    return;
+  }
+  // Through memory (or a converting read): the sub-block as a strided view.
+  StridedRef s = rows_ref(r0, r1);
+  s.data += c0 * s1_;
+  s.cols = w;
+  StridedRef d;
+  d.data = dst;
+  d.dtype = dtype;
+  d.rows = r1 - r0;
+  d.cols = w;
+  d.s0 = w * std::int64_t(out_item);
+  d.s1 = std::int64_t(out_item);
+  convert(s, d);
+}
+
 void RowStore::write_rows(index_t r0, index_t r1, const std::byte* src) const {
   if (r1 <= r0 || cols_ == 0) return;
   const std::size_t row_bytes = std::size_t(cols_) * item_;

@@ -27,6 +27,9 @@ class RowStore {
   /// Rows [r0, r1) converted to `dtype` into dst, row-major with `cols()`
   /// elements per row. Any thread.
   void read_rows(index_t r0, index_t r1, DType dtype, std::byte* dst) const;
+  /// Elements [r0, r1) x [c0, c1) converted to `dtype` into dst, row-major
+  /// with c1 - c0 per row (one read per row when the columns are a part).
+  void read_block(index_t r0, index_t r1, index_t c0, index_t c1, DType dtype, std::byte* dst) const;
   /// Rows [r0, r1) from src (this array's dtype, row-major, cols() per row).
   void write_rows(index_t r0, index_t r1, const std::byte* src) const;
   /// Input rows no longer needed: their cached pages are dropped.
