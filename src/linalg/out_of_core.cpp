@@ -255,24 +255,39 @@ void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, b
   ipiv.assign(std::size_t(n), 0);
   Tile<T> P[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};
   Tile<T> Q[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};
-  IoThread io;
-  std::future<void> fp[2], fq[2], fw[2];
+  // Reads and writes on separate threads, so that a read never queues behind
+  // the write of a whole panel; a read that needs a write waits for it.
+  IoThread reader, writer;
+  std::future<void> fp[2], fq[2];
+  std::shared_future<void> written[2];  // the write of the panel held in P[slot]
   const index_t panels = pn.count();
-  fp[0] = read_panel(io, input, 0, pn.end(0), dtype, P[0].p, true);
+  auto read_after = [&](const RowStore& store, index_t c0, index_t c1, T* dst, bool release,
+                        std::shared_future<void> after) {
+    return reader.submit([&store, c0, c1, dst, release, after, dtype] {
+      if (after.valid()) after.wait();
+      store.read_rows(c0, c1, dtype, bytes(dst));
+      if (release) store.release_rows(c0, c1);
+    });
+  };
+  fp[0] = read_after(input, 0, pn.end(0), P[0].p, true, {});
   for (index_t j = 0; j < panels; ++j) {
     const int s = int(j % 2);
     const index_t j0 = pn.start(j), w = pn.width(j);
     T* pj = P[s].p;
     wait(fp[s]);
-    // The I/O thread runs jobs in order, so this read into the other buffer
-    // starts only after that buffer's pending write of panel j - 1.
-    if (j + 1 < panels) fp[1 - s] = read_panel(io, input, pn.start(j + 1), pn.end(j + 1), dtype, P[1 - s].p, true);
     interchange_rows(pj, n, w, 0, j0, ipiv);
-    if (j > 0) fq[0] = read_panel(io, lu, 0, pn.end(0), dtype, Q[0].p, false);
+    // Panel j - 1 is still being written from P[1 - s]: reading it back, and
+    // reading the next input panel into that buffer, wait for the write.
+    auto factor_panel = [&](index_t p, int slot) {
+      return read_after(lu, pn.start(p), pn.end(p), Q[slot].p, false,
+                        p == j - 1 ? written[1 - s] : std::shared_future<void>());
+    };
+    if (j > 0) fq[0] = factor_panel(0, 0);
+    if (j + 1 < panels) fp[1 - s] = read_after(input, pn.start(j + 1), pn.end(j + 1), P[1 - s].p, true, written[1 - s]);
     for (index_t p = 0; p < j; ++p) {
       const int qs = int(p % 2);
       wait(fq[qs]);
-      if (p + 1 < j) fq[1 - qs] = read_panel(io, lu, pn.start(p + 1), pn.end(p + 1), dtype, Q[1 - qs].p, false);
+      if (p + 1 < j) fq[1 - qs] = factor_panel(p + 1, 1 - qs);
       T* q = Q[qs].p;
       const index_t p0 = pn.start(p), wp = pn.width(p), p1 = p0 + wp;
       interchange_rows(q, n, wp, p1, j0, ipiv);
@@ -302,10 +317,10 @@ void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, b
         L::trmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, j0, w, T(-1), pj + j0, n, pj, n);
     }
     progress.advance(pair_work(n, w, w));
-    fw[s] = io.submit([&lu, j0, w, pj] { lu.write_rows(j0, j0 + w, bytes(pj)); });
+    written[s] = writer.submit([&lu, j0, w, pj] { lu.write_rows(j0, j0 + w, bytes(pj)); }).share();
   }
-  wait(fw[0]);
-  wait(fw[1]);
+  for (auto& f : written)
+    if (f.valid()) f.get();
 }
 
 /// Where each column of X lands when getri's column interchanges (X P^T:
@@ -376,13 +391,19 @@ void invert_from_factors(const RowStore& lu, const RowStore& out, index_t n, DTy
       std::copy(f + c * n, f + c * n + top, x + c * n);
       std::fill(x + c * n + top, x + (c + 1) * n, T(0));
     }
-    if (j + 1 < panels) fr[0] = read_result(j + 1, 0);
+    // Panel j + 1 of X is still in W[1 - s] (its write may be under way);
+    // the ones after it are read back from the result.
+    if (j + 2 < panels) fr[0] = read_result(j + 2, 0);
     for (index_t q = j + 1; q < panels; ++q) {
-      const int rs = int((q - j - 1) % 2);
-      wait(fr[rs]);
-      if (q + 1 < panels) fr[1 - rs] = read_result(q + 1, 1 - rs);
+      const int rs = int((q - j - 2) % 2);
+      const T* xq = W[1 - s].p;
+      if (q > j + 1) {
+        wait(fr[rs]);
+        if (q + 1 < panels) fr[1 - rs] = read_result(q + 1, 1 - rs);
+        xq = R[rs].p;
+      }
       const index_t q0 = pn.start(q), wq = pn.width(q);
-      L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, w, wq, T(-1), R[rs].p, n, f + q0, n, T(1), x, n);
+      L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, w, wq, T(-1), xq, n, f + q0, n, T(1), x, n);
       progress.advance(pair_work(n, wq, w));
     }
     L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasUnit, n, w, f + j0, n, x, n);
