@@ -28,7 +28,7 @@ using index_t = Array::index_t;
 
 // Share of the free RAM the tiles take; the rest covers conversion staging,
 // pivots and the BLAS library's own buffers.
-constexpr double kTileShare = 0.85;
+constexpr double kTileShare = 0.92;
 // Panels never get narrower than this (BLAS needs some width to run at
 // speed), so a budget below a few dozen rows' worth is exceeded rather than
 // crawled through.
@@ -160,26 +160,29 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
   // C is computed in row panels of tc rows, each C_i = sum over k-blocks of
   // A[i, kb] B[kb, :]: A in tc x tk blocks, B in tk-row blocks (or resident
   // when it fits in half of the free RAM), so no panel of A or B has to be
-  // whole. Every buffer is doubled: the I/O thread fills (or drains) one while
-  // BLAS works on the other. Square blocks (tc = tk) balance the two costs of
-  // small blocks: B is re-read once per panel of C, and C is re-read and
-  // re-written by BLAS once per k-block.
+  // whole. The I/O thread reads the next pair of blocks while BLAS multiplies
+  // the current one. The C panel has one buffer: its last product runs in
+  // column chunks, each written out while the next is computed, so only the
+  // last chunk's write is left when the next panel starts. Square blocks
+  // (tc = tk) balance the two costs of small blocks: B is re-read once per
+  // panel of C, and BLAS re-reads and re-writes C once per k-block.
   const double avail = tile_elements<T>();
   const bool resident = double(k) * double(n) <= avail / 2;
+  const double nn = double(n);
   index_t tc, tk;
   if (resident) {
     tk = std::min<index_t>(k, 2048);
-    tc = index_t((avail - double(k) * double(n)) / (2.0 * double(tk + n)));
-  } else {  // 2 tc tk + 2 tk n + 2 tc n <= avail with tc = tk
-    const double nn = double(n);
-    tc = tk = index_t(-nn + std::sqrt(nn * nn + avail / 2));
-    if (tc > m) tk = index_t((avail - 2.0 * double(m) * nn) / (2.0 * double(m) + 2.0 * nn));
+    tc = index_t((avail - double(k) * nn) / (2.0 * double(tk) + nn));
+  } else {  // 2 tc tk + 2 tk n + tc n <= avail with tc = tk
+    tc = tk = index_t((-3.0 * nn + std::sqrt(9.0 * nn * nn + 8.0 * avail)) / 4.0);
+    if (tc > m) tk = index_t((avail - double(m) * nn) / (2.0 * double(m) + 2.0 * nn));
   }
   tc = std::clamp<index_t>(tc, std::min(kMinPanel, m), m);
   tk = std::clamp<index_t>(tk, std::min(kMinPanel, k), k);
   const index_t panels = ceil_div(m, tc), blocks = ceil_div(k, tk), steps = panels * blocks;
+  const index_t chunk = std::max<index_t>(256, ceil_div(n, 8));  // columns per chunk of a panel's last product
   Tile<T> abuf[2] = {Tile<T>(tc * tk), steps > 1 ? Tile<T>(tc * tk) : Tile<T>()};
-  Tile<T> cbuf[2] = {Tile<T>(tc * n), panels > 1 ? Tile<T>(tc * n) : Tile<T>()};
+  Tile<T> cbuf(tc * n);
   Tile<T> bbuf[2] = {Tile<T>(resident ? k * n : tk * n), resident || steps == 1 ? Tile<T>() : Tile<T>(tk * n)};
   IoThread io;  // after the tiles: it must stop before they are freed
 
@@ -201,7 +204,8 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
       }
     });
   };
-  std::future<void> fs[2], fc[2], fb;
+  std::future<void> fs[2], fb;
+  std::vector<std::future<void>> writes;  // the chunks of the last panel's C
   if (resident)
     fb = io.submit([&B, k, dtype, dst = bbuf[0].p] {
       B.read_rows(0, k, dtype, bytes(dst));
@@ -209,7 +213,8 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
     });
   fs[0] = read_step(0);
 
-  Progress progress("matmul", 2.0 * double(m) * double(n) * double(k));
+  Progress progress("matmul", 2.0 * double(m) * nn * double(k));
+  T* ci = cbuf.p;
   for (index_t t = 0; t < steps; ++t) {
     const int slot = int(t % 2);
     const index_t i = t / blocks, blk = t % blocks;
@@ -217,21 +222,27 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
     wait(fb);
     wait(fs[slot]);
     if (t + 1 < steps) fs[1 - slot] = read_step(t + 1);
-    const int cs = int(i % 2);
-    if (blk == 0) wait(fc[cs]);  // the write of panel i - 2 from this buffer
-    T* ci = cbuf[cs].p;
+    if (blk == 0)  // C's buffer is about to be overwritten: the last panel must be out
+      for (auto& f : writes) f.get();
+    writes.clear();
+    const T* ak = abuf[slot].p;
     const T* bk = resident ? bbuf[0].p + k0 * n : bbuf[slot].p;
-    L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, kk, T(1), abuf[slot].p, kk, bk, n,
-            blk == 0 ? T(0) : T(1), ci, n);
-    progress.advance(2.0 * double(rows) * double(n) * double(kk));
-    if (blk + 1 == blocks)
-      fc[cs] = io.submit([&C, r0, rows, ci] {
-        C.write_rows(r0, r0 + rows, bytes(ci));
-        C.finish_rows(r0, r0 + rows);
-      });
+    const T beta = blk == 0 ? T(0) : T(1);
+    const bool last = blk + 1 == blocks;
+    for (index_t c0 = 0; c0 < n; c0 += last ? chunk : n) {
+      const index_t c1 = last ? std::min(n, c0 + chunk) : n;
+      L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, c1 - c0, kk, T(1), ak, kk, bk + c0, n, beta,
+              ci + c0, n);
+      progress.advance(2.0 * double(rows) * double(c1 - c0) * double(kk));
+      if (last)
+        writes.push_back(io.submit([&C, r0, rows, c0, c1, ci, n] {
+          C.write_block(r0, r0 + rows, c0, c1, bytes(ci + c0), n);
+        }));
+    }
+    if (last) io.submit([&C, r0, rows] { C.finish_rows(r0, r0 + rows); });
   }
-  wait(fc[0]);
-  wait(fc[1]);
+  for (auto& f : writes) f.get();
+  io.submit([] {}).get();  // the last write-back too
   progress.finish();
   return c;
 }

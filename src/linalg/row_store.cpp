@@ -125,6 +125,32 @@ void RowStore::write_rows(index_t r0, index_t r1, const std::byte* src) const {
   convert(s, rows_ref(r0, r1));
 }
 
+void RowStore::write_block(index_t r0, index_t r1, index_t c0, index_t c1, const std::byte* src,
+                           index_t ld) const {
+  if (r1 <= r0 || c1 <= c0) return;
+  const std::size_t w = std::size_t(c1 - c0) * item_, src_row = std::size_t(ld) * item_;
+  if (file_) {
+    const std::size_t row_bytes = std::size_t(cols_) * item_;
+    if (c0 == 0 && c1 == cols_ && ld == cols_)
+      return file_->write(file_base_ + std::uint64_t(r0) * row_bytes, std::size_t(r1 - r0) * row_bytes, src);
+    for (index_t r = r0; r < r1; ++r)
+      file_->write(file_base_ + std::uint64_t(r) * row_bytes + std::uint64_t(c0) * item_, w,
+                   src + std::size_t(r - r0) * src_row);
+    return;
+  }
+  StridedRef s;
+  s.data = const_cast<std::byte*>(src);
+  s.dtype = a_.dtype();
+  s.rows = r1 - r0;
+  s.cols = c1 - c0;
+  s.s0 = std::int64_t(src_row);
+  s.s1 = std::int64_t(item_);
+  StridedRef d = rows_ref(r0, r1);
+  d.data += c0 * s1_;
+  d.cols = c1 - c0;
+  convert(s, d);
+}
+
 void RowStore::release_rows(index_t r0, index_t r1) const {
   if (!file_ || r1 <= r0) return;
   const std::size_t row_bytes = std::size_t(cols_) * item_;

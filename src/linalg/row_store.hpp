@@ -32,6 +32,9 @@ class RowStore {
   void read_block(index_t r0, index_t r1, index_t c0, index_t c1, DType dtype, std::byte* dst) const;
   /// Rows [r0, r1) from src (this array's dtype, row-major, cols() per row).
   void write_rows(index_t r0, index_t r1, const std::byte* src) const;
+  /// Elements [r0, r1) x [c0, c1) from src (this array's dtype, row-major
+  /// with `ld` elements from one row to the next).
+  void write_block(index_t r0, index_t r1, index_t c0, index_t c1, const std::byte* src, index_t ld) const;
   /// Input rows no longer needed: their cached pages are dropped.
   void release_rows(index_t r0, index_t r1) const;
   /// Written rows are final: flushed to disk and their pages dropped.

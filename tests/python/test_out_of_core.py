@@ -372,8 +372,9 @@ def test_progress_off_by_knob_and_when_not_a_terminal(budget, monkeypatch, capsy
 
 
 def test_peak_anonymous_memory_within_budget(tmp_path):
-    """Matmul and inverse of 1800 x 1800 float64 files (26 MB each) under a 12 MiB budget:
-    the process's anonymous memory (RssAnon) never grows past 1.15 x the budget."""
+    """Matmul, inverse, a fused elementwise expression and a reduction over 1800 x 1800
+    float64 files (26 MB each) under a 12 MiB budget: the process's anonymous memory
+    (RssAnon) never grows past 1.15 x the budget."""
     script = textwrap.dedent(
         f"""
         import gc, threading, time
@@ -393,7 +394,10 @@ def test_peak_anonymous_memory_within_budget(tmp_path):
         budget = 12 << 20
         pc.set_memory_limit(budget)
         A, B = pc.load(d + "/a.pycauset"), pc.load(d + "/b.pycauset")
-        for name, op in (("matmul", lambda: A @ B), ("inv", lambda: pc.linalg.inv(A))):
+        ops = (("matmul", lambda: A @ B), ("inv", lambda: pc.linalg.inv(A)),
+               ("expression", lambda: (A + 2 * B - A * B).eval()),
+               ("sum", lambda: pc.vector([float(pc.sum(A + B))])))
+        for name, op in ops:
             base = anon(); peak = [base]; stop = [False]
             def sample():
                 while not stop[0]:
@@ -401,7 +405,7 @@ def test_peak_anonymous_memory_within_budget(tmp_path):
             t = threading.Thread(target=sample); t.start()
             r = op()
             stop[0] = True; t.join()
-            print(name, (peak[0] - base) / budget, r.storage.kind)
+            print(name, (peak[0] - base) / budget, r.storage.kind if name != "sum" else "spill")
             del r; gc.collect(); pc._core.release_cached_ram()
         """
     )
