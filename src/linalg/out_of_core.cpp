@@ -183,7 +183,11 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
   const index_t chunk = std::max<index_t>(256, ceil_div(n, 8));  // columns per chunk of a panel's last product
   Tile<T> abuf[2] = {Tile<T>(tc * tk), steps > 1 ? Tile<T>(tc * tk) : Tile<T>()};
   Tile<T> cbuf(tc * n);
-  Tile<T> bbuf[2] = {Tile<T>(resident ? k * n : tk * n), resident || steps == 1 ? Tile<T>() : Tile<T>(tk * n)};
+  // B comes in by direct I/O (no page cache, no CPU copy) and lands up to 4 KiB into its buffer.
+  const index_t slack = index_t(RowStore::kDirectSlack / sizeof(T)) + 1;
+  Tile<T> bbuf[2] = {Tile<T>((resident ? k * n : tk * n) + slack),
+                     resident || steps == 1 ? Tile<T>() : Tile<T>(tk * n + slack)};
+  T* bdata[2] = {bbuf[0].p, bbuf[1].p};
   IoThread io;  // after the tiles: it must stop before they are freed
 
   // Step t multiplies block (i, kb) = (t / blocks, t % blocks); reading step
@@ -195,11 +199,11 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
     T* adst = abuf[slot].p;
     T* bdst = resident ? nullptr : bbuf[slot].p;
     const bool last_a = blk + 1 == blocks, last_b = i + 1 == panels;
-    return io.submit([&A, &B, r0, r1, k0, k1, adst, bdst, last_a, last_b, dtype] {
+    return io.submit([&A, &B, &bdata, slot, r0, r1, k0, k1, adst, bdst, last_a, last_b, dtype] {
       A.read_block(r0, r1, k0, k1, dtype, bytes(adst));
       if (last_a) A.release_rows(r0, r1);
       if (bdst) {
-        B.read_rows(k0, k1, dtype, bytes(bdst));
+        bdata[slot] = reinterpret_cast<T*>(B.read_rows_direct(k0, k1, dtype, bytes(bdst)));
         if (last_b) B.release_rows(k0, k1);
       }
     });
@@ -207,8 +211,8 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
   std::future<void> fs[2], fb;
   std::vector<std::future<void>> writes;  // the chunks of the last panel's C
   if (resident)
-    fb = io.submit([&B, k, dtype, dst = bbuf[0].p] {
-      B.read_rows(0, k, dtype, bytes(dst));
+    fb = io.submit([&B, &bdata, k, dtype, dst = bbuf[0].p] {
+      bdata[0] = reinterpret_cast<T*>(B.read_rows_direct(0, k, dtype, bytes(dst)));
       B.release_rows(0, k);
     });
   fs[0] = read_step(0);
@@ -226,7 +230,7 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
       for (auto& f : writes) f.get();
     writes.clear();
     const T* ak = abuf[slot].p;
-    const T* bk = resident ? bbuf[0].p + k0 * n : bbuf[slot].p;
+    const T* bk = resident ? bdata[0] + k0 * n : bdata[slot];
     const T beta = blk == 0 ? T(0) : T(1);
     const bool last = blk + 1 == blocks;
     for (index_t c0 = 0; c0 < n; c0 += last ? chunk : n) {
@@ -264,7 +268,10 @@ void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, b
             std::vector<lp_int>& ipiv, Progress& progress, const Panels& pn) {
   using L = Lapack<T>;
   ipiv.assign(std::size_t(n), 0);
-  Tile<T> P[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};
+  // Input panels come in by direct I/O and land up to 4 KiB into their buffer.
+  const index_t slack = index_t(RowStore::kDirectSlack / sizeof(T)) + 1;
+  Tile<T> P[2] = {Tile<T>(n * pn.b + slack), Tile<T>(n * pn.b + slack)};
+  T* pdata[2] = {P[0].p, P[1].p};
   Tile<T> Q[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};
   // Reads and writes on separate threads, so that a read never queues behind
   // the write of a whole panel; a read that needs a write waits for it.
@@ -280,12 +287,20 @@ void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, b
       if (release) store.release_rows(c0, c1);
     });
   };
-  fp[0] = read_after(input, 0, pn.end(0), P[0].p, true, {});
+  auto read_input = [&](index_t j, int slot, std::shared_future<void> after) {
+    const index_t c0 = pn.start(j), c1 = pn.end(j);
+    return reader.submit([&input, &pdata, &P, slot, c0, c1, after, dtype] {
+      if (after.valid()) after.wait();
+      pdata[slot] = reinterpret_cast<T*>(input.read_rows_direct(c0, c1, dtype, bytes(P[slot].p)));
+      input.release_rows(c0, c1);
+    });
+  };
+  fp[0] = read_input(0, 0, {});
   for (index_t j = 0; j < panels; ++j) {
     const int s = int(j % 2);
     const index_t j0 = pn.start(j), w = pn.width(j);
-    T* pj = P[s].p;
     wait(fp[s]);
+    T* pj = pdata[s];
     interchange_rows(pj, n, w, 0, j0, ipiv);
     // Panel j - 1 is still being written from P[1 - s]: reading it back, and
     // reading the next input panel into that buffer, wait for the write.
@@ -294,7 +309,7 @@ void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, b
                         p == j - 1 ? written[1 - s] : std::shared_future<void>());
     };
     if (j > 0) fq[0] = factor_panel(0, 0);
-    if (j + 1 < panels) fp[1 - s] = read_after(input, pn.start(j + 1), pn.end(j + 1), P[1 - s].p, true, written[1 - s]);
+    if (j + 1 < panels) fp[1 - s] = read_input(j + 1, 1 - s, written[1 - s]);
     for (index_t p = 0; p < j; ++p) {
       const int qs = int(p % 2);
       wait(fq[qs]);

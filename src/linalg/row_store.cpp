@@ -82,6 +82,15 @@ void RowStore::read_rows(index_t r0, index_t r1, DType dtype, std::byte* dst) co
   }
 }
 
+std::byte* RowStore::read_rows_direct(index_t r0, index_t r1, DType dtype, std::byte* buf) const {
+  if (!file_ || dtype != a_.dtype() || r1 <= r0 || cols_ == 0) {
+    read_rows(r0, r1, dtype, buf);
+    return buf;
+  }
+  const std::size_t row_bytes = std::size_t(cols_) * item_;
+  return file_->read_direct(file_base_ + std::uint64_t(r0) * row_bytes, std::size_t(r1 - r0) * row_bytes, buf);
+}
+
 void RowStore::read_block(index_t r0, index_t r1, index_t c0, index_t c1, DType dtype, std::byte* dst) const {
   if (c0 == 0 && c1 == cols_) return read_rows(r0, r1, dtype, dst);
   if (r1 <= r0 || c1 <= c0) return;

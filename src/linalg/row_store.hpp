@@ -27,6 +27,11 @@ class RowStore {
   /// Rows [r0, r1) converted to `dtype` into dst, row-major with `cols()`
   /// elements per row. Any thread.
   void read_rows(index_t r0, index_t r1, DType dtype, std::byte* dst) const;
+  /// As read_rows, into a buffer with kDirectSlack spare bytes, bypassing the
+  /// page cache where it can (FileRegion::read_direct); returns where the
+  /// rows begin (buf, or up to 4 KiB past it).
+  static constexpr std::size_t kDirectSlack = 8192;
+  std::byte* read_rows_direct(index_t r0, index_t r1, DType dtype, std::byte* buf) const;
   /// Elements [r0, r1) x [c0, c1) converted to `dtype` into dst, row-major
   /// with c1 - c0 per row (one read per row when the columns are a part).
   void read_block(index_t r0, index_t r1, index_t c0, index_t c1, DType dtype, std::byte* dst) const;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "pycauset/core/error.hpp"
@@ -22,10 +23,47 @@ namespace {
 FileRegion::FileRegion(std::string path, bool writable) : path_(std::move(path)) {
   fd_ = ::open(path_.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
   if (fd_ < 0) fail("cannot open", path_);
+#ifdef O_DIRECT
+  direct_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);  // -1 where unsupported (tmpfs)
+#endif
 }
 
 FileRegion::~FileRegion() {
   if (fd_ >= 0) ::close(fd_);
+  if (direct_fd_ >= 0) ::close(direct_fd_);
+}
+
+std::byte* FileRegion::read_direct(std::uint64_t offset, std::size_t n, std::byte* buf) const {
+  constexpr std::uint64_t kBlock = 4096;
+  const std::uint64_t start = offset / kBlock * kBlock;
+  std::byte* data = buf + (offset - start);
+  if (direct_fd_ < 0 || reinterpret_cast<std::uintptr_t>(buf) % kBlock != 0 || n == 0) {
+    read(offset, n, data);
+    return data;
+  }
+  const std::uint64_t end = (offset + n + kBlock - 1) / kBlock * kBlock;
+  std::uint64_t at = start;
+  std::byte* dst = buf;
+  while (at < offset + n) {
+    ssize_t got = ::pread(direct_fd_, dst, std::size_t(end - at), off_t(at));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {  // the file system refused direct I/O after all: read normally
+      read(offset, n, data);
+      return data;
+    }
+    if (got == 0) {
+      errno = 0;
+      throw ValueError("cannot read '" + path_ + "': the file is shorter than expected");
+    }
+    at += std::uint64_t(got);
+    dst += got;
+    if (std::uint64_t(got) % kBlock != 0) break;  // end of file: a short last block
+  }
+  if (at < offset + n) {
+    errno = 0;
+    throw ValueError("cannot read '" + path_ + "': the file is shorter than expected");
+  }
+  return data;
 }
 
 void FileRegion::read(std::uint64_t offset, std::size_t n, std::byte* dst) const {

@@ -8,6 +8,9 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -136,6 +139,34 @@ TEST(FileRegion, ReadsWritesAndNamesTheFileOnError) {
   }
   std::remove(path);
   EXPECT_THROW(FileRegion("/nonexistent/dir/file", false), ValueError);
+}
+
+TEST(FileRegion, DirectReadsLandAtTheOffsetWithinTheBlock) {
+  char path[] = "/tmp/pycauset-test-direct-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::vector<unsigned char> bytes(3 * 4096 + 123);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<unsigned char>(i * 7 + 3);
+  {
+    FileRegion f(path, true);
+    f.write(0, bytes.size(), reinterpret_cast<const std::byte*>(bytes.data()));
+    f.sync_and_drop(0, bytes.size());
+    auto* buf = static_cast<std::byte*>(std::aligned_alloc(4096, 4 * 4096 + 8192));
+    // An unaligned range running to the end of the file (a short last block).
+    const std::uint64_t offset = 4096 + 1000;
+    const std::size_t n = bytes.size() - offset;
+    std::byte* got = f.read_direct(offset, n, buf);
+    EXPECT_EQ(got, buf + 1000);
+    EXPECT_EQ(std::memcmp(got, bytes.data() + offset, n), 0);
+    // From an unaligned buffer: an ordinary read, to the same place.
+    got = f.read_direct(offset, 100, buf + 8);
+    EXPECT_EQ(got, buf + 8 + 1000);
+    EXPECT_EQ(std::memcmp(got, bytes.data() + offset, 100), 0);
+    EXPECT_THROW(f.read_direct(bytes.size() - 10, 100, buf), ValueError);
+    std::free(buf);
+  }
+  std::remove(path);
 }
 
 TEST(IoThread, RunsInOrderAndCarriesExceptions) {
