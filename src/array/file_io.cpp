@@ -115,7 +115,83 @@ void FileWriter::commit(std::string_view metadata, std::uint8_t structure) {
   file_.commit();
 }
 
+namespace {
+
+std::string directory_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+/// Saving a whole spilled object on the file system of its spill file: the
+/// spill file already holds the payload where a .pycauset file has it, so
+/// write the header and metadata into it, make it durable, and link it into
+/// place (a new name, then an atomic rename). The object keeps its data but
+/// writes to it become copy-on-write, so the saved file never changes.
+/// Returns false (nothing visible done) when that does not apply.
+bool save_by_linking(const Array& a, const std::string& path, std::string_view metadata, std::uint8_t structure) {
+  auto* spill = dynamic_cast<MappedFileBuffer*>(a.buffer().get());
+  if (!spill || spill->kind() != StorageKind::spill || spill->mode() != MapMode::read_write) return false;
+  if (!a.is_contiguous() || a.data() != spill->data() || a.buffer()->pins() > 0) return false;
+  format::Header h = format::layout(a.dtype(), a.ndim(), std::uint64_t(a.rows()), std::uint64_t(a.cols()), 0);
+  if (h.payload_offset != spill->file_offset() || h.payload_length > spill->size()) return false;
+  if (metadata.size() > format::kMaxMetadata) throw ValueError("metadata is too large");
+  struct stat target_dir, spill_file, existing;
+  if (::stat(directory_of(path).c_str(), &target_dir) != 0 || ::stat(spill->path().c_str(), &spill_file) != 0 ||
+      target_dir.st_dev != spill_file.st_dev)
+    return false;
+  if (::stat(path.c_str(), &existing) == 0 && S_ISDIR(existing.st_mode))
+    throw ValueError("cannot write '" + path + "': it is a directory");
+
+  const int fd = ::open(spill->path().c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  h.metadata_length = metadata.size();
+  h.metadata_crc = format::crc32(std::as_bytes(std::span(metadata.data(), metadata.size())));
+  h.structure = structure;
+  auto put = [&](const void* data, std::size_t n, std::uint64_t at) {
+    const auto* p = static_cast<const std::byte*>(data);
+    while (n > 0) {
+      ssize_t w = ::pwrite(fd, p, n, off_t(at));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) throw ValueError(os_error("cannot write", spill->path()));
+      p += w, n -= std::size_t(w), at += std::uint64_t(w);
+    }
+  };
+  put(metadata.data(), metadata.size(), h.metadata_offset);
+  auto head = format::encode(h);
+  put(head.data(), head.size(), 0);
+  if (::ftruncate(fd, off_t(h.metadata_offset + h.metadata_length)) != 0)
+    throw ValueError(os_error("cannot size", spill->path()));
+  if (::fsync(fd) != 0) throw ValueError(os_error("cannot flush", spill->path()));
+  // From here on the file is the saved one: writes through the object stay private.
+  spill->make_copy_on_write();
+  std::string tmp = directory_of(path);
+  tmp.append("/.").append(path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1));
+  tmp.append(".tmp-").append(std::to_string(::getpid())).append("-link");  // AtomicFile's naming: stale ones get cleaned
+  ::unlink(tmp.c_str());
+  if (::link(spill->path().c_str(), tmp.c_str()) != 0) return false;  // e.g. a file system without hard links
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    errno = err;
+    throw ValueError(os_error("cannot move the file into place at", path));
+  }
+  const int dir = ::open(directory_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {  // make the rename durable
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return true;
+}
+
+}  // namespace
+
 void save_array(const Array& a, const std::string& path, std::string_view metadata, std::uint8_t structure) {
+  if (path.empty()) throw ValueError("empty file name");
+  if (save_by_linking(a, path, metadata, structure)) return;
   FileWriter w(path, a.dtype(), a.ndim(), std::uint64_t(a.rows()), std::uint64_t(a.cols()));
   w.write_array(a);
   w.commit(metadata, structure);

@@ -59,7 +59,7 @@ std::shared_ptr<MappedFileBuffer> MappedFileBuffer::create_spill(const std::stri
   Fd f;
   f.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (f.fd < 0) throw MemoryError(os_error("cannot create spill file", path));
-  std::size_t length = size + kSlack;
+  std::size_t length = std::size_t(kSpillDataOffset) + size + kSlack;
   if (ftruncate(f.fd, off_t(length)) != 0) {
     int err = errno;
     ::unlink(path.c_str());
@@ -73,8 +73,21 @@ std::shared_ptr<MappedFileBuffer> MappedFileBuffer::create_spill(const std::stri
     errno = err;
     throw MemoryError(os_error("cannot map spill file", path));
   }
-  return std::shared_ptr<MappedFileBuffer>(new MappedFileBuffer(
-      static_cast<std::byte*>(base), size, base, length, 0, path, MapMode::read_write, StorageKind::spill, true));
+  return std::shared_ptr<MappedFileBuffer>(new MappedFileBuffer(static_cast<std::byte*>(base) + kSpillDataOffset,
+                                                                size, base, length, kSpillDataOffset, path,
+                                                                MapMode::read_write, StorageKind::spill, true));
+}
+
+void MappedFileBuffer::make_copy_on_write() {
+  if (mode_ != MapMode::read_write) return;
+  Fd f;
+  f.fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (f.fd < 0) throw ValueError(os_error("cannot open", path_));
+  // The mapping's offset in the file: data() sits offset_ - start bytes into it.
+  const std::uint64_t start = offset_ - std::uint64_t(data_ - static_cast<std::byte*>(base_));
+  void* p = mmap(base_, length_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f.fd, off_t(start));
+  if (p == MAP_FAILED) throw ValueError(os_error("cannot remap", path_));
+  mode_ = MapMode::copy_on_write;
 }
 
 MappedFileBuffer::~MappedFileBuffer() {

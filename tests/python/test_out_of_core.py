@@ -415,3 +415,39 @@ def test_peak_anonymous_memory_within_budget(tmp_path):
         name, ratio, kind = line.split()
         assert kind == "spill", line
         assert float(ratio) <= 1.15, line
+
+
+# ---- saving a spilled result --------------------------------------------------------------------
+
+
+def test_save_of_a_spilled_result_links_its_file(budget, tmp_path):
+    """pc.save moves a spilled result into place (same inode, no copy); the saved file
+    loads as the result, and later writes to the object never reach the file."""
+    a = big((640, 640))
+    C = pc.matrix(a) @ pc.matrix(a)
+    assert C.storage.kind == "spill"
+    spill = C.storage.path
+    target = tmp_path / "c.pycauset"
+    pc.save(C, target)
+    assert os.stat(spill).st_ino == os.stat(target).st_ino
+    want = a @ a
+    assert rel_err(pc.to_numpy(pc.load(target)), want) < 1e-12
+    C[3, 4] = 1e300
+    assert float(C[3, 4]) == 1e300
+    assert float(pc.load(target)[3, 4]) != 1e300
+    # Saving it again (now copy-on-write) copies; both files stay valid.
+    pc.save(C, tmp_path / "c2.pycauset")
+    assert os.stat(tmp_path / "c2.pycauset").st_ino != os.stat(target).st_ino
+    assert float(pc.load(tmp_path / "c2.pycauset")[3, 4]) == 1e300
+    del C
+    gc.collect()
+    assert not os.path.exists(spill)
+    assert rel_err(pc.to_numpy(pc.load(target)), want) < 1e-12
+
+
+def test_save_of_a_spilled_view_copies(budget, tmp_path):
+    a = big((640, 640))
+    C = pc.matrix(a) @ pc.matrix(a)
+    pc.save(C.T, tmp_path / "t.pycauset")
+    assert os.stat(C.storage.path).st_ino != os.stat(tmp_path / "t.pycauset").st_ino
+    assert rel_err(pc.to_numpy(pc.load(tmp_path / "t.pycauset")), (a @ a).T) < 1e-12

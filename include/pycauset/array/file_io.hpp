@@ -36,6 +36,9 @@ class FileWriter {
 };
 
 /// Saves `a` to `path` (see FileWriter). `metadata` is stored verbatim.
+/// A whole, unpinned spilled object on the same file system is saved without
+/// copying: its spill file gets the header and metadata, is fsynced and
+/// linked into place, and the object's later writes become copy-on-write.
 void save_array(const Array& a, const std::string& path, std::string_view metadata, std::uint8_t structure);
 
 /// A loaded file: its array (memory-mapped), metadata bytes and structure code.

@@ -27,9 +27,17 @@ class MappedFileBuffer final : public Buffer {
   static std::shared_ptr<MappedFileBuffer> from_fd(int fd, const std::string& path, std::uint64_t offset,
                                                    std::size_t size, MapMode mode,
                                                    StorageKind kind = StorageKind::file);
-  /// Creates a new zero-filled (sparse) file of size + 8 bytes at path, maps
-  /// it read-write, and removes the file when the buffer dies.
+  /// Creates a new zero-filled (sparse) file at path, maps it read-write, and
+  /// removes the file when the buffer dies. The data starts at byte
+  /// kSpillDataOffset, leaving room for a .pycauset header, so that saving a
+  /// spilled object can turn its file into the saved one (no copy).
   static std::shared_ptr<MappedFileBuffer> create_spill(const std::string& path, std::size_t size);
+  static constexpr std::uint64_t kSpillDataOffset = 4096;
+
+  /// Keeps the current contents but makes later writes private to this
+  /// process (copy-on-write), so the file never changes again. The addresses
+  /// stay the same (pinned views remain valid). For a read-write mapping.
+  void make_copy_on_write();
   ~MappedFileBuffer() override;
 
   StorageKind kind() const override { return kind_; }
