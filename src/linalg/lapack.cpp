@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lapack_api.hpp"
+#include "lapack_checks.hpp"
 #include "pycauset/core/error.hpp"
 #include "pycauset/linalg/out_of_core.hpp"
 
@@ -16,35 +17,17 @@ namespace pycauset::linalg {
 namespace {
 
 using detail::Lapack;
+using detail::check_arguments;
+using detail::require_square;
+using detail::singular;
+using detail::visit_lapack;
 using detail::lp_int;
 using index_t = Array::index_t;
 
 template <class T> constexpr bool is_complex = is_complex_v<T>;
 
-/// Calls f(std::type_identity<T>{}) with the C++ type of a LAPACK dtype.
-template <class F> decltype(auto) visit_lapack(DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::float32: return f(std::type_identity<float>{});
-    case DType::float64: return f(std::type_identity<double>{});
-    case DType::complex64: return f(std::type_identity<std::complex<float>>{});
-    case DType::complex128: return f(std::type_identity<std::complex<double>>{});
-    default: break;
-  }
-  throw TypeError("linear algebra computes in float32, float64, complex64 or complex128, not " +
-                  std::string(dtype_name(dtype)));
-}
-
 DType complex_dtype(DType real) {
   return real == DType::float32 ? DType::complex64 : DType::complex128;
-}
-
-/// n of an n x n matrix, or LinAlgError with NumPy's messages.
-index_t require_square(const Array& a) {
-  if (a.ndim() != 2)
-    throw LinAlgError(std::to_string(a.ndim()) +
-                      "-dimensional array given. Array must be at least two-dimensional");
-  if (a.shape(0) != a.shape(1)) throw LinAlgError("Last 2 dimensions of the array must be square");
-  return a.shape(0);
 }
 
 /// A right-hand side must have n rows (a vector: n elements).
@@ -81,15 +64,6 @@ Array workspace(lp_int count, DType dtype) { return vector_of(std::max<lp_int>(c
 template <class T> lp_int query_size(T answer) {
   return lp_int(std::ceil(double(std::real(answer)) * (1.0 + 1e-6)));
 }
-
-/// INFO < 0 is a bug in the call (an illegal argument), never the user's input.
-void check_arguments(lp_int info, const char* routine) {
-  if (info < 0)
-    throw Error(std::string("internal error: LAPACK ") + routine + " rejected argument " +
-                std::to_string(-info));
-}
-
-[[noreturn]] void singular() { throw LinAlgError("Singular matrix"); }
 
 /// Transposes the square row-major n x n array at p in place, in tiles.
 template <class T> void transpose_in_place(T* p, index_t n) {

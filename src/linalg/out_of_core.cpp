@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lapack_api.hpp"
+#include "lapack_checks.hpp"
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
 #include "pycauset/core/threads.hpp"
@@ -22,6 +23,10 @@ namespace pycauset::linalg::ooc {
 namespace {
 
 using detail::Lapack;
+using detail::check_arguments;
+using detail::require_square;
+using detail::singular;
+using detail::visit_lapack;
 using detail::lp_int;
 using detail::RowStore;
 using index_t = Array::index_t;
@@ -79,22 +84,6 @@ Array new_matrix(index_t rows, index_t cols, DType dtype, bool zero = false) {
 Array new_vector(index_t n, DType dtype, bool zero = false) {
   const index_t shape[1] = {n};
   return Array::empty(shape, dtype, zero);
-}
-
-[[noreturn]] void singular() { throw LinAlgError("Singular matrix"); }
-
-void check_arguments(lp_int info, const char* routine) {
-  if (info < 0)
-    throw Error(std::string("internal error: LAPACK ") + routine + " rejected argument " +
-                std::to_string(-info));
-}
-
-index_t require_square(const Array& a) {
-  if (a.ndim() != 2)
-    throw LinAlgError(std::to_string(a.ndim()) +
-                      "-dimensional array given. Array must be at least two-dimensional");
-  if (a.shape(0) != a.shape(1)) throw LinAlgError("Last 2 dimensions of the array must be square");
-  return a.shape(0);
 }
 
 /// Column panels [j*b, min(n, (j+1)*b)) of an n-column matrix.
@@ -687,18 +676,6 @@ Array inv_triangular_impl(const Array& a, DType dtype, bool lower_a, bool unit) 
   return x;
 }
 
-template <class F> decltype(auto) visit(DType dtype, F&& f) {
-  switch (dtype) {
-    case DType::float32: return f(std::type_identity<float>{});
-    case DType::float64: return f(std::type_identity<double>{});
-    case DType::complex64: return f(std::type_identity<std::complex<float>>{});
-    case DType::complex128: return f(std::type_identity<std::complex<double>>{});
-    default: break;
-  }
-  throw TypeError("out-of-core linear algebra computes in float32, float64, complex64 or complex128, not " +
-                  std::string(dtype_name(dtype)));
-}
-
 }  // namespace
 
 std::size_t available_ram() {
@@ -713,25 +690,25 @@ std::size_t bytes_outside_ram(const Array& a) {
 }
 
 Array matmul(const Array& a, const Array& b, DType dtype) {
-  return visit(dtype, [&]<class T>(std::type_identity<T>) { return matmul_impl<T>(a, b, dtype); });
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return matmul_impl<T>(a, b, dtype); });
 }
 
 Array inv(const Array& a, DType dtype) {
-  return visit(dtype, [&]<class T>(std::type_identity<T>) { return inv_impl<T>(a, dtype); });
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return inv_impl<T>(a, dtype); });
 }
 
 Array solve(const Array& a, const Array& b, DType dtype) {
-  return visit(dtype, [&]<class T>(std::type_identity<T>) { return solve_impl<T>(a, b, dtype); });
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return solve_impl<T>(a, b, dtype); });
 }
 
 Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal) {
-  return visit(dtype, [&]<class T>(std::type_identity<T>) {
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return inv_triangular_impl<T>(a, dtype, lower, unit_diagonal);
   });
 }
 
 Array solve_triangular(const Array& a, const Array& b, DType dtype, bool lower, bool unit_diagonal) {
-  return visit(dtype, [&]<class T>(std::type_identity<T>) {
+  return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return solve_triangular_impl<T>(a, b, dtype, lower, unit_diagonal);
   });
 }
