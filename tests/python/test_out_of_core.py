@@ -451,3 +451,21 @@ def test_save_of_a_spilled_view_copies(budget, tmp_path):
     pc.save(C.T, tmp_path / "t.pycauset")
     assert os.stat(C.storage.path).st_ino != os.stat(tmp_path / "t.pycauset").st_ino
     assert rel_err(pc.to_numpy(pc.load(tmp_path / "t.pycauset")), (a @ a).T) < 1e-12
+
+
+def test_integer_and_bit_products_of_files_past_the_budget(budget, tmp_path):
+    """Integer and bit products are not tiled: they run their own kernels over the
+    memory-mapped operands and spill the result. Still exact, still past the budget."""
+    ints = RNG.integers(-50, 50, size=(400, 380))
+    causal = np.triu(RNG.random((1100, 1100)) < 0.1, 1)
+    pc.set_memory_limit(1 << 30)
+    pc.save(pc.matrix(ints), tmp_path / "i.pycauset")
+    pc.save(pc.matrix(causal), tmp_path / "c.pycauset")
+    pc.set_memory_limit(1 * MiB)
+    I = pc.load(tmp_path / "i.pycauset")
+    C = pc.load(tmp_path / "c.pycauset")
+    P = I @ I.T
+    assert np.array_equal(pc.to_numpy(P), ints @ ints.T)
+    K = C @ C
+    assert K.storage.kind == "spill"
+    assert np.array_equal(pc.to_numpy(K[:200, :]), (causal.astype(np.int64) @ causal)[:200, :])
