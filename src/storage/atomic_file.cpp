@@ -69,15 +69,23 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::write(const std::byte* data, std::size_t n, std::uint64_t offset) {
-  // Large writes go in 64 MiB pieces, each handed to writeback at once, so the
-  // disk works while later pieces are copied and commit()'s fsync has little left.
+  // Large writes go in 64 MiB pieces. The first GiB of pieces is handed to
+  // writeback at once, so the disk works while later pieces are copied and
+  // commit()'s fsync has little left. Past that the kernel's own background
+  // writeback keeps up, and forcing it only blocks on a full disk queue
+  // (measured: 1.1-1.2x np.save + fsync at 256 MiB-1 GiB with it, 0.7x at
+  // 4-8 GiB when every piece was forced).
   constexpr std::size_t kPiece = std::size_t(64) << 20;
+  constexpr std::uint64_t kEarlyWriteback = std::uint64_t(1) << 30;
   while (n > 0) {
     ssize_t put = ::pwrite(fd_, data, std::min(n, kPiece), off_t(offset));
     if (put < 0 && errno == EINTR) continue;
     if (put < 0) throw ValueError(os_error("cannot write", tmp_));
 #ifdef SYNC_FILE_RANGE_WRITE
-    if (std::size_t(put) == kPiece) ::sync_file_range(fd_, off_t(offset), put, SYNC_FILE_RANGE_WRITE);
+    if (std::size_t(put) == kPiece && early_written_ < kEarlyWriteback) {
+      ::sync_file_range(fd_, off_t(offset), put, SYNC_FILE_RANGE_WRITE);
+      early_written_ += std::uint64_t(put);
+    }
 #endif
     data += put, n -= std::size_t(put), offset += std::uint64_t(put);
   }

@@ -33,6 +33,7 @@ class AtomicFile {
   std::string path_, tmp_;
   int fd_ = -1;
   bool committed_ = false;
+  std::uint64_t early_written_ = 0;  // bytes handed to writeback as they were written
 };
 
 }  // namespace pycauset
