@@ -435,10 +435,17 @@ void invert_from_factors(const RowStore& lu, const RowStore& out, index_t n, DTy
   io.submit([&out, n] { out.finish_rows(0, n); }).get();
 }
 
-template <class T> double inverse_work(index_t n, const Panels& f, const Panels& x) {
+/// Work units of factor() over panels f, for progress.
+double factor_work(index_t n, const Panels& f) {
   double total = 0;
   for (index_t j = 0; j < f.count(); ++j)
     for (index_t p = 0; p <= j; ++p) total += pair_work(n, f.width(p), f.width(j));
+  return total;
+}
+
+/// Work units of inv: factor() over f, then invert_from_factors() over x.
+double inverse_work(index_t n, const Panels& f, const Panels& x) {
+  double total = factor_work(n, f);
   for (index_t j = 0; j < x.count(); ++j)
     for (index_t q = j; q < x.count(); ++q) total += pair_work(n, x.width(q), x.width(j));
   return total;
@@ -451,7 +458,7 @@ template <class T> Array inv_impl(const Array& a, DType dtype) {
   Array lu = new_matrix(n, n, dtype);  // scratch: the factors, then U^-1 and L
   const RowStore in(a), LU(lu), out(x);
   const Panels pf{n, panel_width<T>(n, n, 4)}, px{n, panel_width<T>(n, n, 6)};
-  Progress progress("inv", inverse_work<T>(n, pf, px));
+  Progress progress("inv", inverse_work(n, pf, px));
   std::vector<lp_int> ipiv;
   factor<T>(in, LU, n, dtype, true, ipiv, progress, pf);
   invert_from_factors<T>(LU, out, n, dtype, ipiv, progress, pf, px);
@@ -555,19 +562,14 @@ template <class T> Array solve_impl(const Array& a, const Array& b, DType dtype)
   const index_t k = b.ndim() == 1 ? 1 : b.shape(1);
   Array lu = new_matrix(n, n, dtype);
   const RowStore in(a), LU(lu);
-  const Panels pf{n, panel_width<T>(n, n, 4)};
-  const Panels ps{n, std::max<index_t>(1, panel_width<T>(n, n, 4))};
-  double total = 0;
-  for (index_t j = 0; j < pf.count(); ++j)
-    for (index_t p = 0; p <= j; ++p) total += pair_work(n, pf.width(p), pf.width(j));
-  total += 2.0 * pair_work(k, n, n);
-  Progress progress("solve", total);
+  const Panels pf{n, panel_width<T>(n, n, 4)};  // the factorization's panels, and the sweeps'
+  Progress progress("solve", factor_work(n, pf) + 2.0 * pair_work(k, n, n));
   std::vector<lp_int> ipiv;
   if (n > 0) factor<T>(in, LU, n, dtype, false, ipiv, progress, pf);
   // A x = b is Y G = B^T with Y = x^T and G = A^T = P L U: Y = B^T U^-1 L^-1 P^T.
-  Array x = solve_rhs<T>(b, n, dtype, ps, [&](T* z, index_t kk) {
-    sweep<T>(LU, n, dtype, true, CblasNonUnit, nullptr, nullptr, z, kk, progress, ps);
-    sweep<T>(LU, n, dtype, false, CblasUnit, &ipiv, &pf, z, kk, progress, ps);
+  Array x = solve_rhs<T>(b, n, dtype, pf, [&](T* z, index_t kk) {
+    sweep<T>(LU, n, dtype, true, CblasNonUnit, nullptr, nullptr, z, kk, progress, pf);
+    sweep<T>(LU, n, dtype, false, CblasUnit, &ipiv, &pf, z, kk, progress, pf);
     permute_columns(z, kk, interchange_order(ipiv));
   });
   progress.finish();
