@@ -608,6 +608,10 @@ class Comparison:
 def _one_sample(side: Side, number: int, peak: Optional[PeakRss],
                 probe: Optional[Callable[[], dict]] = None,
                 sample_anon: bool = False) -> tuple:
+    """Time ``number`` back-to-back calls; returns (seconds per call, check message, rss).
+
+    The last result is checked and released outside the timed region.
+    """
     if side.setup is not None:
         side.setup()
     extra = probe() if probe is not None else {}
@@ -627,6 +631,8 @@ def _one_sample(side: Side, number: int, peak: Optional[PeakRss],
         if sampler is not None:
             sampler.__exit__(None, None, None)
     hwm = peak.peak() if peak is not None else None
+    msg = _check(side, out)
+    del out
     rss = {"rss_before": before, "peak": hwm,
            "peak_delta": (hwm - before) if (hwm is not None and before is not None) else None,
            **extra}
@@ -635,12 +641,21 @@ def _one_sample(side: Side, number: int, peak: Optional[PeakRss],
                    peak_anon_delta=(sampler.peak_anon - anon_before
                                     if anon_before is not None else None),
                    anon_samples=sampler.samples)
-    return (t1 - t0) / 1e9 / number, out, rss
+    return (t1 - t0) / 1e9 / number, msg, rss
+
+
+def _check(side: Side, out: Any) -> Optional[str]:
+    if side.check is None:
+        return None
+    try:
+        return side.check(out)
+    except Exception as exc:  # a crash in a check is a failed check
+        return f"check raised {type(exc).__name__}: {exc}"
 
 
 def alternate(subject: Side, baseline: Side, *, warmup: int, repeat: int, number: int = 1,
               track_rss: bool = True, probe: Optional[Callable[[], dict]] = None,
-              sample_anon: bool = False) -> Comparison:
+              sample_anon: bool = False, sample_seconds: Optional[float] = None) -> Comparison:
     """Time ``subject`` and ``baseline`` alternately: S, B, S, B, ...
 
     The first ``warmup`` pairs are run and checked but not counted; then ``repeat`` pairs
@@ -650,6 +665,15 @@ def alternate(subject: Side, baseline: Side, *, warmup: int, repeat: int, number
     subject throughput / baseline throughput). Every result is checked outside the
     timed region and released before the other side runs, so both sides start from the
     same live memory. The cyclic garbage collector is off while timing (as timeit does).
+
+    ``sample_seconds``, if given, replaces ``number`` for calls of milliseconds: a timed
+    pair becomes a block of ``c`` single-call rounds S, B, S, B, ..., and each side's
+    sample is the median of its ``c`` calls, each timed alone and checked and released
+    untimed. ``c`` is the same for both sides, calibrated on the warm-ups so that the
+    slower side's ``c`` calls last about ``sample_seconds``. A single call of a few
+    milliseconds on a shared machine is at the mercy of one preemption or one slow page
+    fault; the median of tens of calls interleaved with the other side's is not, and a
+    burst of noise that outlasts half a block hits both sides of it alike.
 
     ``probe()``, if given, runs untimed just before every sample and its dict is stored
     with that sample's memory record -- e.g. memory an allocator keeps resident for reuse,
@@ -661,13 +685,14 @@ def alternate(subject: Side, baseline: Side, *, warmup: int, repeat: int, number
     working set that out-of-core work must bound (file pages are not counted).
     """
     return alternate_many(subject, [baseline], warmup=warmup, repeat=repeat, number=number,
-                          track_rss=track_rss, probe=probe, sample_anon=sample_anon)[0]
+                          track_rss=track_rss, probe=probe, sample_anon=sample_anon,
+                          sample_seconds=sample_seconds)[0]
 
 
 def alternate_many(subject: Side, baselines: Sequence[Side], *, warmup: int, repeat: int,
                    number: int = 1, track_rss: bool = True,
                    probe: Optional[Callable[[], dict]] = None,
-                   sample_anon: bool = False) -> list:
+                   sample_anon: bool = False, sample_seconds: Optional[float] = None) -> list:
     """:func:`alternate` with several baselines: S, B1, B2, ..., S, B1, B2, ...
 
     Returns one :class:`Comparison` per baseline; they share the subject's samples
@@ -676,44 +701,56 @@ def alternate_many(subject: Side, baselines: Sequence[Side], *, warmup: int, rep
     exactly :func:`alternate`.
     """
     peak = PeakRss() if track_rss else None
-    comps = [Comparison(subject.name, b.name, warmup, repeat, number,
+    calibrate = sample_seconds is not None
+    calls = 1 if calibrate else number
+    comps = [Comparison(subject.name, b.name, warmup, repeat, calls,
                         rss_method=(peak.method if peak else "not tracked")
                         + ("; RssAnon sampled every 5 ms by RssSampler" if sample_anon else ""))
              for b in baselines]
     sides = [subject, *baselines]
+    fastest_warmup = [math.inf] * len(sides)  # per side; the first call may pay one-off costs
     gc.collect()
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         for i in range(warmup + repeat):
             timed = i >= warmup
-            round_times = []
-            for k, side in enumerate(sides):
-                t, out, rss = _one_sample(side, number, peak, probe, sample_anon)
-                msg = None
-                if side.check is not None:
-                    try:
-                        msg = side.check(out)
-                    except Exception as exc:  # a crash in a check is a failed check
-                        msg = f"check raised {type(exc).__name__}: {exc}"
-                del out
-                targets = comps if k == 0 else [comps[k - 1]]
-                for comp in targets:
-                    if msg:
-                        comp.failures.append({"side": side.name, "iteration": i,
-                                              "warmup": not timed, "message": msg})
-                    if timed:
-                        if k == 0:
-                            comp.subject_times.append(t)
-                            comp.subject_rss.append(rss)
-                        else:
-                            comp.baseline_times.append(t)
-                            comp.baseline_rss.append(rss)
-                round_times.append(t)
-            if timed:
+            rounds = 1
+            if calibrate and timed:
+                if i == warmup and warmup > 0:
+                    slowest = max(fastest_warmup)
+                    comps[0].number = max(1, min(1000, math.ceil(sample_seconds / max(slowest, 1e-6))))
+                    for comp in comps:
+                        comp.number = comps[0].number
+                rounds = comps[0].number
+            call_times: list = [[] for _ in sides]
+            worst_rss: list = [None] * len(sides)
+            for _ in range(rounds):
+                for k, side in enumerate(sides):
+                    t, msg, rss = _one_sample(side, 1 if calibrate else number, peak, probe,
+                                              sample_anon)
+                    call_times[k].append(t)
+                    if not timed:
+                        fastest_warmup[k] = min(fastest_warmup[k], t)
+                    if worst_rss[k] is None or (rss.get("peak_delta") or 0) > \
+                            (worst_rss[k].get("peak_delta") or 0):
+                        worst_rss[k] = rss
+                    targets = comps if k == 0 else [comps[k - 1]]
+                    for comp in targets:
+                        if msg:
+                            comp.failures.append({"side": side.name, "iteration": i,
+                                                  "warmup": not timed, "message": msg})
+            if not timed:
+                continue
+            round_times = [statistics.median(ts) for ts in call_times]
+            for comp in comps:
+                comp.subject_times.append(round_times[0])
+                comp.subject_rss.append(worst_rss[0])
+            for comp, b_t, b_rss in zip(comps, round_times[1:], worst_rss[1:]):
+                comp.baseline_times.append(b_t)
+                comp.baseline_rss.append(b_rss)
                 s_t = round_times[0]
-                for comp, b_t in zip(comps, round_times[1:]):
-                    comp.ratios.append(b_t / s_t if s_t > 0 else math.inf)
+                comp.ratios.append(b_t / s_t if s_t > 0 else math.inf)
     finally:
         if was_enabled:
             gc.enable()
