@@ -349,23 +349,37 @@ def _pycauset_to_npy(src: str, dst: str, chunk_bytes: int) -> None:
         if rows == 1:  # a vector or a single row: chunks of columns
             step = max(64, chunk_bytes // item // 64 * 64)
             first_chunk = min(step, cols)
-            raw = np.empty((first_chunk + 7) // 8 if dtype is _dtypes.bit else first_chunk * item, dtype=np.uint8)
+            pool = np.empty(((first_chunk + 7) // 8 if dtype is _dtypes.bit else first_chunk * item)
+                            + _PAGE, dtype=np.uint8)
             for c0 in range(0, cols, step):
                 n = min(step, cols - c0)
                 nbytes = (n + 7) // 8 if dtype is _dtypes.bit else n * item
                 first = c0 // 8 if dtype is _dtypes.bit else c0 * item
-                _read_into(f, raw[:nbytes], info["payload_offset"] + first, src)
-                values = _decode_rows(raw[:nbytes].reshape(1, nbytes), dtype, n)
+                raw = _page_matched(pool, offset + c0 * item, nbytes)
+                _read_into(f, raw, info["payload_offset"] + first, src)
+                values = _decode_rows(raw.reshape(1, nbytes), dtype, n)
                 out.write(values.ctypes.data, values.nbytes, offset + c0 * item)
         else:
             step = max(1, chunk_bytes // max(1, stride))
-            raw = np.empty((min(step, rows), stride), dtype=np.uint8)
+            pool = np.empty(min(step, rows) * stride + _PAGE, dtype=np.uint8)
             for r0 in range(0, rows, step):
                 k = min(step, rows - r0)
-                _read_into(f, raw[:k], info["payload_offset"] + r0 * stride, src)
-                values = _decode_rows(raw[:k], dtype, cols)
+                raw = _page_matched(pool, offset + r0 * cols * item, k * stride).reshape(k, stride)
+                _read_into(f, raw, info["payload_offset"] + r0 * stride, src)
+                values = _decode_rows(raw, dtype, cols)
                 out.write(values.ctypes.data, values.nbytes, offset + r0 * cols * item)
     out.commit()
+
+
+_PAGE = 4096
+
+
+def _page_matched(pool: np.ndarray, file_offset: int, nbytes: int) -> np.ndarray:
+    """``nbytes`` of ``pool`` (which has a page of slack) that start at the same offset
+    within a page as ``file_offset``: a chunk placed so can be written by direct I/O
+    (AtomicFile), which a chunk at any other place cannot."""
+    shift = (file_offset - pool.ctypes.data) % _PAGE
+    return pool[shift:shift + nbytes]
 
 
 def _decode_rows(raw: np.ndarray, dtype: _dtypes.DType, cols: int) -> np.ndarray:

@@ -69,8 +69,10 @@ void FileWriter::write_block(const StridedRef& src, std::uint64_t row0, std::uin
       std::max<std::int64_t>(1, std::int64_t(kStagingBytes / std::max<std::uint64_t>(seg_padded, 1)));
   const std::size_t staging_bytes =
       std::size_t(std::min<std::int64_t>(rows_per_chunk, src.rows)) * (full_rows ? h.row_stride : seg_padded);
-  auto staging = RamBuffer::allocate(staging_bytes, false);
-  if (bit) std::memset(staging->data(), 0, staging_bytes);  // padding bits of each row must be zero
+  // A page of slack lets each chunk of whole rows be staged at the same offset
+  // within a page as its place in the file, so the file can take it by direct I/O.
+  constexpr std::uint64_t kPage = 4096;
+  auto staging = RamBuffer::allocate(staging_bytes + kPage, false);
   for (std::int64_t r = 0; r < src.rows; r += rows_per_chunk) {
     std::int64_t n = std::min(rows_per_chunk, src.rows - r);
     StridedRef part = src;
@@ -78,15 +80,18 @@ void FileWriter::write_block(const StridedRef& src, std::uint64_t row0, std::uin
     if (src.dtype == DType::bit) part.bit_offset += r * src.s0;
     else part.data += r * src.s0;
     const std::uint64_t stride = full_rows ? h.row_stride : seg_padded;
-    StridedRef dst{staging->data(), h.dtype, n, src.cols, std::int64_t(bit ? stride * 8 : stride),
+    const std::uint64_t at = h.payload_offset + (row0 + std::uint64_t(r)) * h.row_stride + col_byte;
+    const std::uint64_t base = reinterpret_cast<std::uintptr_t>(staging->data());
+    std::byte* stage = staging->data() + (full_rows ? (at % kPage + kPage - base % kPage) % kPage : 0);
+    if (bit) std::memset(stage, 0, std::size_t(n * stride));  // padding bits of each row must be zero
+    StridedRef dst{stage, h.dtype, n, src.cols, std::int64_t(bit ? stride * 8 : stride),
                    bit ? 1 : std::int64_t(dtype_info(h.dtype).itemsize()), 0};
     convert(part, dst);
-    const std::uint64_t at = h.payload_offset + (row0 + std::uint64_t(r)) * h.row_stride + col_byte;
     if (full_rows) {
-      file_.write(staging->data(), std::size_t(n * h.row_stride), at);
+      file_.write(stage, std::size_t(n * h.row_stride), at);
     } else {
       for (std::int64_t i = 0; i < n; ++i)
-        file_.write(staging->data() + i * seg_padded, std::size_t(seg), at + std::uint64_t(i) * h.row_stride);
+        file_.write(stage + i * seg_padded, std::size_t(seg), at + std::uint64_t(i) * h.row_stride);
     }
   }
 }

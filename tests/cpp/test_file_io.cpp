@@ -1,14 +1,19 @@
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "pycauset/array/file_io.hpp"
+#include "pycauset/storage/atomic_file.hpp"
+#include "pycauset/storage/buffer.hpp"
 #include "pycauset/storage/governor.hpp"
 
 using namespace pycauset;
@@ -39,7 +44,66 @@ Array filled(index_t rows, index_t cols, DType d) {
   return a;
 }
 
+bool supports_direct_io(const fs::path& dir) {
+  auto probe = (dir / "probe").string();
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_DIRECT, 0600);
+  if (fd >= 0) ::close(fd);
+  fs::remove(probe);
+  return fd >= 0;
+}
+
+std::vector<char> read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 }  // namespace
+
+TEST(AtomicFile, LargeWritesGoDirectWhereMemoryAndOffsetShareAPagePlace) {
+  TempDir dir;
+  const std::size_t n = (std::size_t(6) << 20) + 123;  // odd length: a buffered tail
+  auto buf = RamBuffer::allocate(n + 8192, false);
+  auto* bytes = reinterpret_cast<unsigned char*>(buf->data());
+  for (std::size_t i = 0; i < n + 8192; ++i) bytes[i] = static_cast<unsigned char>(i * 131 + (i >> 12));
+  auto path = (dir.path / "direct.bin").string();
+  std::uint64_t direct = 0;
+  {
+    AtomicFile f(path);
+    f.write(buf->data(), 100, 0);               // small: through the page cache
+    f.write(buf->data() + 100, n, 100);          // same place in a page: head, direct body, tail
+    f.write(buf->data() + 5, n, 100 + n);        // different place: all through the cache
+    direct = f.direct_bytes();
+    f.commit();
+  }
+  auto got = read_all(path);
+  ASSERT_EQ(got.size(), 100 + 2 * n);
+  EXPECT_EQ(std::memcmp(got.data(), bytes, 100 + n), 0);
+  EXPECT_EQ(std::memcmp(got.data() + 100 + n, bytes + 5, n), 0);
+  if (supports_direct_io(dir.path)) {
+    // Everything of the second write but its unaligned head and tail.
+    EXPECT_EQ(direct, (n - (4096 - 100)) / 4096 * 4096);
+  } else {
+    EXPECT_EQ(direct, 0u);
+  }
+}
+
+TEST(FileIO, SaveOfUnalignedRowsIsExact) {
+  // 1023 float64 columns: chunk boundaries fall inside pages, so the writer
+  // stages each chunk at its file position's place in a page.
+  TempDir dir;
+  const index_t rows = 5000, cols = 1023;
+  std::array<index_t, 2> shape{rows, cols};
+  Array a = Array::empty(shape, DType::float32, true);
+  for (index_t i = 0; i < rows; ++i)
+    for (index_t j = 0; j < cols; j += 97) a.set(i, j, Scalar::of_int(i * 3 + j));
+  auto path = (dir.path / "u.pycauset").string();
+  FileWriter w(path, DType::float64, 2, std::uint64_t(rows), std::uint64_t(cols));
+  w.write_block(a.ref(), 0, 0);
+  w.commit("{}", 0);
+  LoadedFile f = load_file(path, MapMode::read_only);
+  for (index_t i = 0; i < rows; i += 7)
+    for (index_t j = 0; j < cols; j += 97) ASSERT_EQ(f.array.get(i, j).c.real(), double(i * 3 + j));
+}
 
 TEST(FileIO, SaveLoadRoundTripAllModes) {
   TempDir dir;
