@@ -471,7 +471,9 @@ def _normalize_key(key: Any, ndim: int) -> tuple:
 def _slice(handle: Any, axis: int, s: slice) -> Any:
     start, stop, step = s.indices(handle.shape[axis])
     count = len(range(start, stop, step))
-    return handle.slice(axis, start if count else 0, step, count)
+    # With fewer than two elements the step is never used, and a huge one
+    # (s[::2**63], which NumPy accepts) would not fit the core's int64.
+    return handle.slice(axis, start if count else 0, step if count > 1 else 1, count)
 
 
 def _numpy_args(arr: np.ndarray) -> tuple:

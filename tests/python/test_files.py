@@ -125,6 +125,21 @@ def test_save_over_the_file_being_read(tmp_path, rng):
     assert sorted(os.listdir(tmp_path)) == ["a.pycauset"]
 
 
+@pytest.mark.parametrize("mode", ["r", "c"])
+def test_large_save_over_the_file_being_read(mode, tmp_path, rng):
+    """As above, with a payload large enough (12 MiB) for direct-I/O writes, whose
+    source pages are the old file's own mapping."""
+    x = rng.random((1536, 1024))
+    path = tmp_path / "a.pycauset"
+    pc.save(pc.matrix(x), path)
+    a = pc.load(path, mode=mode)
+    pc.save(a, path)
+    pc.save(a * 2.0, tmp_path / "b.pycauset")
+    assert_same(pc.to_numpy(pc.load(path), allow_huge=True), x)
+    assert_same(pc.to_numpy(pc.load(tmp_path / "b.pycauset"), allow_huge=True), x * 2.0)
+    assert sorted(os.listdir(tmp_path)) == ["a.pycauset", "b.pycauset"]
+
+
 # ---- properties ----------------------------------------------------------------
 
 

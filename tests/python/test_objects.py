@@ -652,6 +652,17 @@ def test_assignment_from_numpy_view_of_the_same_object(rng):
     assert_same(_np(v), expected)
 
 
+@pytest.mark.parametrize("step", [2**63, -(2**63), 2**64 + 1])
+def test_huge_slice_steps_take_at_most_one_element(step, rng):
+    A, a = _pair((3, 4), np.float64, rng)
+    for key in [(slice(None), slice(None, None, step)), (slice(None, None, step), 1)]:
+        assert_same(_np(A[key]), np.ascontiguousarray(a[key]))
+    v = pc.vector(np.arange(5.0))
+    assert_same(_np(v[::step]), np.arange(5.0)[::step])
+    empty = pc.zeros((0, 3), dtype="bit")
+    assert empty[:, ::step].shape == np.zeros((0, 3), bool)[:, ::step].shape
+
+
 @given(st.data())
 def test_property_slicing_and_assignment(data):
     rows = data.draw(st.integers(0, 7))
