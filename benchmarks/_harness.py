@@ -567,6 +567,8 @@ class Comparison:
     subject_times: list = field(default_factory=list)
     baseline_times: list = field(default_factory=list)
     ratios: list = field(default_factory=list)  # baseline time / subject time, per pair
+    subject_calls: list = field(default_factory=list)   # with sample_seconds: each pair's
+    baseline_calls: list = field(default_factory=list)  # single-call times, per side
     subject_rss: list = field(default_factory=list)
     baseline_rss: list = field(default_factory=list)
     failures: list = field(default_factory=list)
@@ -594,8 +596,10 @@ class Comparison:
             "warmup": self.warmup,
             "repeat": self.repeat,
             "calls_per_sample": self.number,
-            "subject_seconds": summarize(self.subject_times) | {"all": self.subject_times},
-            "baseline_seconds": summarize(self.baseline_times) | {"all": self.baseline_times},
+            "subject_seconds": summarize(self.subject_times) | {"all": self.subject_times}
+            | ({"calls": self.subject_calls} if self.subject_calls else {}),
+            "baseline_seconds": summarize(self.baseline_times) | {"all": self.baseline_times}
+            | ({"calls": self.baseline_calls} if self.baseline_calls else {}),
             "ratio": summarize(self.ratios) | {"all": self.ratios},
             "subject_rss": rss_summary(self.subject_rss),
             "baseline_rss": rss_summary(self.baseline_rss),
@@ -746,9 +750,14 @@ def alternate_many(subject: Side, baselines: Sequence[Side], *, warmup: int, rep
             for comp in comps:
                 comp.subject_times.append(round_times[0])
                 comp.subject_rss.append(worst_rss[0])
-            for comp, b_t, b_rss in zip(comps, round_times[1:], worst_rss[1:]):
+                if calibrate:
+                    comp.subject_calls.append(call_times[0])
+            for comp, b_t, b_rss, b_calls in zip(comps, round_times[1:], worst_rss[1:],
+                                                 call_times[1:]):
                 comp.baseline_times.append(b_t)
                 comp.baseline_rss.append(b_rss)
+                if calibrate:
+                    comp.baseline_calls.append(b_calls)
                 s_t = round_times[0]
                 comp.ratios.append(b_t / s_t if s_t > 0 else math.inf)
     finally:
