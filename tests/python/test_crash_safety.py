@@ -155,3 +155,32 @@ def test_sigkill_during_convert_file_leaves_the_old_or_the_new_file(direction, t
     assert os.listdir(out) == [target.name]
     for p in (*srcs, target):  # 64 MiB: do not leave it in pytest's kept tmp dirs
         os.unlink(p)
+
+
+FULL_DISK = """
+import resource, signal, sys
+import numpy as np, pycauset as pc
+target = sys.argv[1]
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (10 << 20, 10 << 20))
+big = pc.matrix(np.ones((2048, 1024)))  # 16 MiB: past the limit, written by direct I/O
+try:
+    pc.save(big, target)
+except ValueError as err:
+    print("ValueError:", err)
+"""
+
+
+def test_a_write_that_fails_midway_keeps_the_old_file(tmp_path):
+    # A file-size limit stands in for a full disk: the direct-I/O write of the
+    # payload fails partway, the save raises, and the old file is untouched.
+    target = tmp_path / "x.pycauset"
+    old = np.arange(12.0).reshape(3, 4)
+    pc.save(pc.matrix(old), target)
+    r = subprocess.run([sys.executable, "-c", FULL_DISK, str(target)], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("ValueError: cannot write"), r.stdout + r.stderr
+    assert "File too large" in r.stdout
+    assert os.listdir(tmp_path) == [target.name]
+    assert_same(pc.to_numpy(pc.load(target)), old)
