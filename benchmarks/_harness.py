@@ -512,6 +512,21 @@ def page_cache_resident(path: str | Path) -> Optional[int]:
         os.close(fd)
 
 
+def memory_backed_stop(fs: dict, path: str | Path, consequence: str, gated: bool,
+                       allow_tmpfs: bool) -> bool:
+    """Whether a file benchmark must stop because ``path`` (described by ``fs``, from
+    :func:`filesystem_info`) is memory-backed: it prints the error and returns True for a
+    gated run unless ``allow_tmpfs``; otherwise it only warns and returns False."""
+    if not fs["memory_backed"]:
+        return False
+    msg = f"{path} is on {fs['fstype']} (memory-backed): {consequence}"
+    if gated and not allow_tmpfs:
+        print(f"error: {msg}; pass --dir on a real disk (or --allow-tmpfs)", file=sys.stderr)
+        return True
+    log(f"warning: {msg}")
+    return False
+
+
 def filesystem_info(path: str | Path) -> dict:
     """Filesystem of ``path``: type, device, mount point and options (from
     /proc/self/mountinfo, longest matching mount point), free and total bytes."""

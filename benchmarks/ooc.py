@@ -1422,13 +1422,9 @@ def parent_main(args: argparse.Namespace, argv: list) -> int:
         print(f"error: cannot create {cache}: {exc}", file=sys.stderr)
         return 2
     fs = H.filesystem_info(cache)
-    if fs["memory_backed"]:
-        msg = (f"{cache} is on {fs['fstype']} (memory-backed): files there are RAM, the "
-               "out-of-core comparison means nothing")
-        if gated and not args.allow_tmpfs:
-            print(f"error: {msg}; pass --dir on a real disk (or --allow-tmpfs)", file=sys.stderr)
-            return 2
-        H.log(f"warning: {msg}")
+    if H.memory_backed_stop(fs, cache, "files there are RAM, the out-of-core comparison "
+                            "means nothing", gated, args.allow_tmpfs):
+        return 2
     n, budget = args.n, args.budget
     if 8 * n * n < MIN_INPUT_OVER_BUDGET * budget:
         print(f"error: an N={n} float64 matrix is {fmt_bytes(8 * n * n)}, less than "

@@ -710,13 +710,9 @@ def main(argv: Optional[list] = None) -> int:
 
     base = _pick_base_dir(args.dir)
     fs = H.filesystem_info(base)
-    if fs["memory_backed"]:
-        msg = (f"{base} is on {fs['fstype']} (memory-backed): file I/O there never reaches "
-               "a disk, so the numbers mean nothing for storage")
-        if gated and not args.allow_tmpfs:
-            print(f"error: {msg}; pass --dir on a real disk (or --allow-tmpfs)", file=sys.stderr)
-            return 2
-        H.log(f"warning: {msg}")
+    if H.memory_backed_stop(fs, base, "file I/O there never reaches a disk, so the numbers "
+                            "mean nothing for storage", gated, args.allow_tmpfs):
+        return 2
 
     import numpy as np
 

@@ -38,6 +38,9 @@ void bind_storage(nb::module_& m) {
         f.write(reinterpret_cast<const std::byte*>(data.c_str()), data.size(), offset);
       }, nb::arg("data"), nb::arg("offset"))
       .def("commit", &AtomicFile::commit, nb::call_guard<nb::gil_scoped_release>())
+      .def_static("direct_placement", &AtomicFile::direct_placement, nb::arg("address"),
+                  nb::arg("file_offset"))
+      .def_ro_static("direct_alignment", &AtomicFile::kDirectAlignment)
       .def_prop_ro("temp_path", &AtomicFile::temp_path);
 
   m.def("memory_limit", &memory_limit);

@@ -371,14 +371,13 @@ def _pycauset_to_npy(src: str, dst: str, chunk_bytes: int) -> None:
     out.commit()
 
 
-_PAGE = 4096
+_PAGE = _core.AtomicFile.direct_alignment  # slack a staging buffer needs for _page_matched
 
 
 def _page_matched(pool: np.ndarray, file_offset: int, nbytes: int) -> np.ndarray:
-    """``nbytes`` of ``pool`` (which has a page of slack) that start at the same offset
-    within a page as ``file_offset``: a chunk placed so can be written by direct I/O
-    (AtomicFile), which a chunk at any other place cannot."""
-    shift = (file_offset - pool.ctypes.data) % _PAGE
+    """``nbytes`` of ``pool`` (which has ``_PAGE`` bytes of slack) placed so that
+    AtomicFile can write them to ``file_offset`` by direct I/O."""
+    shift = _core.AtomicFile.direct_placement(pool.ctypes.data, file_offset)
     return pool[shift:shift + nbytes]
 
 

@@ -71,8 +71,7 @@ void FileWriter::write_block(const StridedRef& src, std::uint64_t row0, std::uin
       std::size_t(std::min<std::int64_t>(rows_per_chunk, src.rows)) * (full_rows ? h.row_stride : seg_padded);
   // A page of slack lets each chunk of whole rows be staged at the same offset
   // within a page as its place in the file, so the file can take it by direct I/O.
-  constexpr std::uint64_t kPage = 4096;
-  auto staging = RamBuffer::allocate(staging_bytes + kPage, false);
+  auto staging = RamBuffer::allocate(staging_bytes + AtomicFile::kDirectAlignment, false);
   for (std::int64_t r = 0; r < src.rows; r += rows_per_chunk) {
     std::int64_t n = std::min(rows_per_chunk, src.rows - r);
     StridedRef part = src;
@@ -81,8 +80,8 @@ void FileWriter::write_block(const StridedRef& src, std::uint64_t row0, std::uin
     else part.data += r * src.s0;
     const std::uint64_t stride = full_rows ? h.row_stride : seg_padded;
     const std::uint64_t at = h.payload_offset + (row0 + std::uint64_t(r)) * h.row_stride + col_byte;
-    const std::uint64_t base = reinterpret_cast<std::uintptr_t>(staging->data());
-    std::byte* stage = staging->data() + (full_rows ? (at % kPage + kPage - base % kPage) % kPage : 0);
+    std::byte* stage = staging->data();
+    if (full_rows) stage += AtomicFile::direct_placement(reinterpret_cast<std::uintptr_t>(stage), at);
     if (bit) std::memset(stage, 0, std::size_t(n * stride));  // padding bits of each row must be zero
     StridedRef dst{stage, h.dtype, n, src.cols, std::int64_t(bit ? stride * 8 : stride),
                    bit ? 1 : std::int64_t(dtype_info(h.dtype).itemsize()), 0};

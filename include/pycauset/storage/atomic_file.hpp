@@ -29,6 +29,15 @@ class AtomicFile {
   void write(const std::byte* data, std::size_t n, std::uint64_t offset);
   /// Bytes written so far with direct I/O (for tests and benchmarks).
   std::uint64_t direct_bytes() const { return direct_bytes_; }
+
+  /// Direct I/O needs memory and file offset at the same place within a page of this size.
+  static constexpr std::size_t kDirectAlignment = 4096;
+  /// How far past `address` (less than kDirectAlignment) a chunk bound for
+  /// `file_offset` must start so that write() can take it by direct I/O; a
+  /// staging buffer with kDirectAlignment bytes of slack always has room.
+  static std::size_t direct_placement(std::uintptr_t address, std::uint64_t file_offset) {
+    return std::size_t((file_offset - address) % kDirectAlignment);
+  }
   /// Sets the file's length (a hole reads as zeros).
   void resize(std::uint64_t length);
   /// fsync, rename over the target, fsync the directory.
