@@ -182,6 +182,19 @@ class _ArrayBase:
         """A contiguous, independent copy in RAM with the same dtype."""
         return _ArrayBase._wrap(self._h.copy(), dict(self._properties))
 
+    # copy.copy, copy.deepcopy and pickle: the rules and the logic are in _pickle.py.
+    def __copy__(self) -> "_ArrayBase":
+        from . import _pickle
+        return _pickle.copy_of(self)
+
+    def __deepcopy__(self, memo: dict) -> "_ArrayBase":
+        from . import _pickle
+        return _pickle.deepcopy_of(self, memo)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        from . import _pickle
+        return _pickle.reduce(self, protocol)
+
     def astype(self, dtype: _dtypes.DTypeLike, copy: bool = True) -> "_ArrayBase":
         """A copy converted to ``dtype`` (NumPy's ``unsafe`` casting, as ``ndarray.astype``).
 
