@@ -163,7 +163,7 @@ def _values(h: Any, protocol: int) -> Tuple[str, Any]:
     if src is None:
         src = _raw(h.copy())
     if protocol >= 5:
-        return order, pickle.PickleBuffer(src)
+        return order, pickle.PickleBuffer(src)  # type: ignore[arg-type]  # ndarray is a buffer
     return order, src.tobytes()
 
 
@@ -282,11 +282,10 @@ def _file_reference(h: Any) -> Tuple[Optional[dict], str]:
             return None, (f"its file '{h.storage_path}' was removed or replaced since it was "
                           "loaded, so pickling copies its values")
     try:
-        st = os.stat(path)
-        identity = _file_identity(path)
+        identity: Optional[dict] = _file_identity(path)
     except OSError:
-        st, identity = None, None
-    if identity is None or (inode is not None and st.st_ino != inode):
+        identity = None
+    if identity is None or (inode is not None and identity["inode"] != inode):
         return None, (f"its file '{path}' was removed or replaced since it was loaded, so "
                       "pickling copies its values")
     if mode == "c" and _private_pages_written(h.storage_address, h.storage_nbytes):

@@ -23,7 +23,7 @@ import pytest
 import pycauset as pc
 from conftest import NP_DTYPES, DTYPE_IDS, TOKEN_OF, assert_same, random_array
 
-PROTOCOLS = [2, 3, 4, 5]
+PROTOCOLS = [0, 1, 2, 3, 4, 5]
 
 
 def _np(obj) -> np.ndarray:
@@ -412,8 +412,6 @@ def test_spill_backed_object_by_value_up_to_the_export_cap(spill_env):
 
 
 def test_pickle_of_another_format_version_is_refused():
-    from pycauset import _pickle
-
     fn, args = pc.vector([1.0, 2.0]).__reduce_ex__(4)
     with pytest.raises(pickle.UnpicklingError, match="format 99"):
         fn(99, *args[1:])
