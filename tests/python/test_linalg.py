@@ -478,7 +478,7 @@ def test_marked_triangular_inv_and_solve(name, n, lower, rng):
     a = triangular(n, name, lower, rng)
     tri = reference(only_triangle(a, lower), name)
     mark = "lower_triangular" if lower else "upper_triangular"
-    A = pc.matrix(a)
+    A = pc.matrix(only_triangle(a, lower))
     A.properties["structure"] = mark
     kappa = cond(tri)
     got = la.inv(A)
@@ -580,7 +580,7 @@ def test_diagonal_identity():
 
 def test_transposed_marked_matrix_flips_triangle(rng):
     a = triangular(20, "float64", False, rng)
-    A = pc.matrix(a)
+    A = pc.matrix(np.triu(a))
     A.properties["structure"] = "upper_triangular"
     At = A.T
     assert At.properties["structure"] == "lower_triangular"
@@ -608,11 +608,9 @@ def test_non_square_and_non_2d_raise_like_numpy(func):
 
 @pytest.mark.parametrize("func", [la.inv, la.det, la.eigh, la.eig, la.norm])
 def test_type_errors(func):
-    for bad in ([[1.0, 0.0], [0.0, 1.0]], 3.0, "abc", None):
-        with pytest.raises(TypeError, match="pycauset Matrix or Vector or a numpy.ndarray"):
+    for bad in (3.0, "abc", None):
+        with pytest.raises(TypeError, match="pycauset Matrix or Vector, a numpy.ndarray or a list"):
             func(bad)
-    with pytest.raises(TypeError):
-        la.solve(pc.matrix(np.eye(2)), [1.0, 2.0])
 
 
 def test_stacked_ndarray_is_rejected():
