@@ -51,6 +51,8 @@ def _address(handle: Any) -> int:
 
 def note_write(handle: Any) -> int:
     """Count a write to the storage behind ``handle``; returns the new count (0: unwatched)."""
+    if not _writes:  # nothing marked yet: the common case costs one test
+        return 0
     addr = _address(handle)
     if addr in _writes:
         _writes[addr] += 1
@@ -236,6 +238,12 @@ class Properties(MutableMapping):
     # ---- write hooks (called by _array) ------------------------------------------
     def wrote_element(self, i: int, j: int) -> None:
         """After ``obj[i, j] = v`` through the owner: keep the mark if (i, j) is consistent."""
+        if self._data["structure"] == "dense" and self._h is None:
+            if _writes:
+                owner = self._owner()
+                if owner is not None:
+                    note_write(owner._h)
+            return
         h = self._handle()
         current = self.is_current()
         count = note_write(h)
