@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <pthread.h>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -47,10 +48,16 @@ struct BackgroundRegistry {
   std::condition_variable idle;
   int running = 0;
 };
-inline BackgroundRegistry& background_registry() {
-  static auto* registry = new BackgroundRegistry;
-  return *registry;
+inline BackgroundRegistry*& background_registry_slot() {
+  static BackgroundRegistry* registry = [] {
+    // A forked child has none of the parent's workers: give it a fresh count
+    // (and an unlocked mutex), or its exit would wait for them forever.
+    pthread_atfork(nullptr, nullptr, [] { background_registry_slot() = new BackgroundRegistry; });
+    return new BackgroundRegistry;
+  }();
+  return registry;
 }
+inline BackgroundRegistry& background_registry() { return *background_registry_slot(); }
 
 /// Blocks until no worker runs (abandoned ones included).
 inline void wait_for_background() {
