@@ -112,33 +112,33 @@ template <class T> std::function<Array()> inv_impl(const Array& a, DType dtype) 
   const index_t n = require_square(a);
   Array x = a.astype(dtype);  // row-major A is column-major M = A^T, and inv(M) = inv(A)^T
   return [x, n, dtype]() mutable -> Array {
-  using L = Lapack<T>;
-  if (n == 0) return x;
-  T* p = data_of<T>(x);
-  std::vector<lp_int> ipiv(static_cast<std::size_t>(n));
-  lp_int info = L::getrf(n, n, p, n, ipiv.data());
-  check_arguments(info, "getrf");
-  if (info > 0) singular();
-  // inv(M) = U^-1 L^-1 P^T, getri's algorithm (2n^3 flops in all with getrf).
-  // getri applies L^-1 in a loop of narrow GEMMs that hardly scales past one
-  // thread, so do it as one level-3 call: move L out, invert U in place,
-  // solve X L = U^-1 with a single right-side trsm, then undo the pivoting
-  // on the (contiguous) columns.
-  Array l_copy = workspace(n * n, dtype);
-  T* l = data_of<T>(l_copy);
-  for (index_t j = 0; j < n; ++j) {
-    T* column = p + j * n;
-    std::copy(column + j + 1, column + n, l + j * n + j + 1);
-    std::fill(column + j + 1, column + n, T(0));
-  }
-  info = L::trtri('U', 'N', n, p, n);
-  check_arguments(info, "trtri");
-  if (info > 0) singular();
-  L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasUnit, n, n, l, n, p, n);
-  // X P^T = X P_n ... P_1 swaps columns, n first; columns are contiguous here,
-  // i.e. the rows of the row-major view.
-  apply_pivots_reversed(p, n, n, ipiv);
-  return x;
+    using L = Lapack<T>;
+    if (n == 0) return x;
+    T* p = data_of<T>(x);
+    std::vector<lp_int> ipiv(static_cast<std::size_t>(n));
+    lp_int info = L::getrf(n, n, p, n, ipiv.data());
+    check_arguments(info, "getrf");
+    if (info > 0) singular();
+    // inv(M) = U^-1 L^-1 P^T, getri's algorithm (2n^3 flops in all with getrf).
+    // getri applies L^-1 in a loop of narrow GEMMs that hardly scales past one
+    // thread, so do it as one level-3 call: move L out, invert U in place,
+    // solve X L = U^-1 with a single right-side trsm, then undo the pivoting
+    // on the (contiguous) columns.
+    Array l_copy = workspace(n * n, dtype);
+    T* l = data_of<T>(l_copy);
+    for (index_t j = 0; j < n; ++j) {
+      T* column = p + j * n;
+      std::copy(column + j + 1, column + n, l + j * n + j + 1);
+      std::fill(column + j + 1, column + n, T(0));
+    }
+    info = L::trtri('U', 'N', n, p, n);
+    check_arguments(info, "trtri");
+    if (info > 0) singular();
+    L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasUnit, n, n, l, n, p, n);
+    // X P^T = X P_n ... P_1 swaps columns, n first; columns are contiguous here,
+    // i.e. the rows of the row-major view.
+    apply_pivots_reversed(p, n, n, ipiv);
+    return x;
   };
 }
 
@@ -147,23 +147,23 @@ std::function<Array()> inv_triangular_impl(const Array& a, DType dtype, bool low
   const index_t n = require_square(a);
   Array x = a.astype(dtype);
   return [x, n, lower, unit]() mutable -> Array {
-  using L = Lapack<T>;
-  if (n == 0) return x;
-  T* p = data_of<T>(x);
-  // The row-major upper triangle is the column-major lower one.
-  const lp_int info = L::trtri(lower ? 'U' : 'L', unit ? 'U' : 'N', n, p, n);
-  check_arguments(info, "trtri");
-  if (info > 0) singular();
-  // trtri leaves the other triangle (still holding a's values) alone.
-  for (index_t i = 0; i < n; ++i) {
-    T* row = p + i * n;
-    if (lower)
-      std::fill(row + i + 1, row + n, T(0));
-    else
-      std::fill(row, row + i, T(0));
-    if (unit) row[i] = T(1);
-  }
-  return x;
+    using L = Lapack<T>;
+    if (n == 0) return x;
+    T* p = data_of<T>(x);
+    // The row-major upper triangle is the column-major lower one.
+    const lp_int info = L::trtri(lower ? 'U' : 'L', unit ? 'U' : 'N', n, p, n);
+    check_arguments(info, "trtri");
+    if (info > 0) singular();
+    // trtri leaves the other triangle (still holding a's values) alone.
+    for (index_t i = 0; i < n; ++i) {
+      T* row = p + i * n;
+      if (lower)
+        std::fill(row + i + 1, row + n, T(0));
+      else
+        std::fill(row, row + i, T(0));
+      if (unit) row[i] = T(1);
+    }
+    return x;
   };
 }
 
@@ -176,27 +176,27 @@ template <class T> std::function<Array()> solve_impl(const Array& a, const Array
   Array lu = n == 0 ? x : a.astype(dtype);  // column-major A^T = P L U
   const bool vector_rhs = b.ndim() == 1;
   return [x, lu, n, vector_rhs]() mutable -> Array {
-  using L = Lapack<T>;
-  if (n == 0) return x;
-  T* f = data_of<T>(lu);
-  std::vector<lp_int> ipiv(static_cast<std::size_t>(n));
-  lp_int info = L::getrf(n, n, f, n, ipiv.data());
-  check_arguments(info, "getrf");
-  if (info > 0) singular();
-  if (vector_rhs) {  // a vector is its own column-major layout: solve (A^T)^T x = b
-    check_arguments(L::getrs('T', n, 1, f, n, ipiv.data(), data_of<T>(x), n), "getrs");
+    using L = Lapack<T>;
+    if (n == 0) return x;
+    T* f = data_of<T>(lu);
+    std::vector<lp_int> ipiv(static_cast<std::size_t>(n));
+    lp_int info = L::getrf(n, n, f, n, ipiv.data());
+    check_arguments(info, "getrf");
+    if (info > 0) singular();
+    if (vector_rhs) {  // a vector is its own column-major layout: solve (A^T)^T x = b
+      check_arguments(L::getrs('T', n, 1, f, n, ipiv.data(), data_of<T>(x), n), "getrs");
+      return x;
+    }
+    const index_t k = x.shape(1);
+    if (k == 0) return x;
+    // Read row-major, the factors are A = U^T L^T P^T: U^T is the lower triangle,
+    // L^T the unit upper one. So X = P (L^T)^-1 (U^T)^-1 B, all on row-major
+    // data in place, without transposing B or X.
+    T* xp = data_of<T>(x);
+    L::trsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, k, f, n, xp, k);
+    L::trsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasUnit, n, k, f, n, xp, k);
+    apply_pivots_reversed(xp, n, k, ipiv);
     return x;
-  }
-  const index_t k = x.shape(1);
-  if (k == 0) return x;
-  // Read row-major, the factors are A = U^T L^T P^T: U^T is the lower triangle,
-  // L^T the unit upper one. So X = P (L^T)^-1 (U^T)^-1 B, all on row-major
-  // data in place, without transposing B or X.
-  T* xp = data_of<T>(x);
-  L::trsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, k, f, n, xp, k);
-  L::trsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasUnit, n, k, f, n, xp, k);
-  apply_pivots_reversed(xp, n, k, ipiv);
-  return x;
   };
 }
 
@@ -225,31 +225,31 @@ std::function<Array()> solve_triangular_impl(const Array& a, const Array& b, DTy
   }
   const bool vector_rhs = b.ndim() == 1;
   return [x, m, n, row_major, lda, lower, unit, vector_rhs]() mutable -> Array {
-  using L = Lapack<T>;
-  if (n == 0) return x;
-  const T* p = data_of<T>(m);
-  if (!unit)
-    for (index_t i = 0; i < n; ++i)
-      if (p[i * lda + i] == T(0)) singular();
-  const CBLAS_DIAG diag = unit ? CblasUnit : CblasNonUnit;
-  if (vector_rhs) {
-    // trtrs is column-major: row-major storage is A^T there (the other
-    // triangle, solved transposed).
-    const bool column_major_lower = row_major ? !lower : lower;
-    const lp_int info = L::trtrs(column_major_lower ? 'L' : 'U', row_major ? 'T' : 'N',
-                                 unit ? 'U' : 'N', n, 1, p, lda, data_of<T>(x), n);
-    check_arguments(info, "trtrs");
-    if (info > 0) singular();
+    using L = Lapack<T>;
+    if (n == 0) return x;
+    const T* p = data_of<T>(m);
+    if (!unit)
+      for (index_t i = 0; i < n; ++i)
+        if (p[i * lda + i] == T(0)) singular();
+    const CBLAS_DIAG diag = unit ? CblasUnit : CblasNonUnit;
+    if (vector_rhs) {
+      // trtrs is column-major: row-major storage is A^T there (the other
+      // triangle, solved transposed).
+      const bool column_major_lower = row_major ? !lower : lower;
+      const lp_int info = L::trtrs(column_major_lower ? 'L' : 'U', row_major ? 'T' : 'N',
+                                   unit ? 'U' : 'N', n, 1, p, lda, data_of<T>(x), n);
+      check_arguments(info, "trtrs");
+      if (info > 0) singular();
+      return x;
+    }
+    const index_t k = x.shape(1);
+    if (k == 0) return x;
+    // CBLAS row-major trsm: storage read row-major is A itself, or A^T when a
+    // is a column-major view.
+    const bool storage_lower = row_major ? lower : !lower;
+    L::trsm(CblasRowMajor, CblasLeft, storage_lower ? CblasLower : CblasUpper,
+            row_major ? CblasNoTrans : CblasTrans, diag, n, k, p, lda, data_of<T>(x), k);
     return x;
-  }
-  const index_t k = x.shape(1);
-  if (k == 0) return x;
-  // CBLAS row-major trsm: storage read row-major is A itself, or A^T when a
-  // is a column-major view.
-  const bool storage_lower = row_major ? lower : !lower;
-  L::trsm(CblasRowMajor, CblasLeft, storage_lower ? CblasLower : CblasUpper,
-          row_major ? CblasNoTrans : CblasTrans, diag, n, k, p, lda, data_of<T>(x), k);
-  return x;
   };
 }
 
@@ -273,8 +273,8 @@ template <class T> std::function<Scalar()> det_impl(const Array& a, DType dtype)
   const index_t n = require_square(a);
   Array lu = a.astype(dtype);
   return [lu, n]() mutable -> Scalar {
-  auto result = [](std::complex<double> v) {
-    return is_complex<T> ? Scalar::of_complex(v) : Scalar::of_float(v.real());
+    auto result = [](std::complex<double> v) {
+      return is_complex<T> ? Scalar::of_complex(v) : Scalar::of_float(v.real());
   };
   if (n == 0) return result(1.0);
   int perm_sign = 1;
@@ -303,8 +303,8 @@ template <class T> std::function<SlogdetResult()> slogdet_impl(const Array& a, D
   const index_t n = require_square(a);
   Array lu = a.astype(dtype);
   return [lu, n]() mutable -> SlogdetResult {
-  auto sign_of = [](std::complex<double> v) {
-    return is_complex<T> ? Scalar::of_complex(v) : Scalar::of_float(v.real());
+    auto sign_of = [](std::complex<double> v) {
+      return is_complex<T> ? Scalar::of_complex(v) : Scalar::of_float(v.real());
   };
   if (n == 0) return {sign_of(1.0), 0.0};
   int perm_sign = 1;
@@ -335,30 +335,30 @@ std::function<EighResult()> eigh_impl(const Array& a, DType dtype, bool lower, b
   // matrix (and triangle) numpy.linalg.eigh hands it.
   Array x = a.transpose().astype(dtype);
   return [x, n, dtype, lower, vectors]() mutable -> EighResult {
-  using L = Lapack<T>;
-  using R = typename L::real_type;
-  const DType rdtype = real_dtype(dtype);
-  Array w = vector_of(n, rdtype);
-  if (n == 0) return {w, vectors ? std::optional<Array>(x) : std::nullopt};
-  T* p = data_of<T>(x);
-  const char jobz = vectors ? 'V' : 'N', uplo = lower ? 'L' : 'U';
-  T size{};
-  R rsize{};
-  lp_int isize = 0;
-  check_arguments(L::heevd(jobz, uplo, n, p, n, data_of<R>(w), &size, -1, &rsize, -1, &isize, -1),
-                  "syevd/heevd");
-  const lp_int lwork = query_size(size), lrwork = is_complex<T> ? query_size(rsize) : 1;
-  const lp_int liwork = std::max<lp_int>(isize, 1);
-  Array work = workspace(lwork, dtype);
-  Array rwork = workspace(lrwork, rdtype);
-  Array iwork = workspace(liwork, DType::int64);
-  const lp_int info = L::heevd(jobz, uplo, n, p, n, data_of<R>(w), data_of<T>(work), lwork,
-                               data_of<R>(rwork), lrwork, data_of<lp_int>(iwork), liwork);
-  check_arguments(info, "syevd/heevd");
-  if (info > 0) throw LinAlgError("Eigenvalues did not converge");
-  if (!vectors) return {w, std::nullopt};
-  transpose_in_place(p, n);  // eigenvectors: column-major -> row-major
-  return {w, x};
+    using L = Lapack<T>;
+    using R = typename L::real_type;
+    const DType rdtype = real_dtype(dtype);
+    Array w = vector_of(n, rdtype);
+    if (n == 0) return {w, vectors ? std::optional<Array>(x) : std::nullopt};
+    T* p = data_of<T>(x);
+    const char jobz = vectors ? 'V' : 'N', uplo = lower ? 'L' : 'U';
+    T size{};
+    R rsize{};
+    lp_int isize = 0;
+    check_arguments(L::heevd(jobz, uplo, n, p, n, data_of<R>(w), &size, -1, &rsize, -1, &isize, -1),
+                    "syevd/heevd");
+    const lp_int lwork = query_size(size), lrwork = is_complex<T> ? query_size(rsize) : 1;
+    const lp_int liwork = std::max<lp_int>(isize, 1);
+    Array work = workspace(lwork, dtype);
+    Array rwork = workspace(lrwork, rdtype);
+    Array iwork = workspace(liwork, DType::int64);
+    const lp_int info = L::heevd(jobz, uplo, n, p, n, data_of<R>(w), data_of<T>(work), lwork,
+                                 data_of<R>(rwork), lrwork, data_of<lp_int>(iwork), liwork);
+    check_arguments(info, "syevd/heevd");
+    if (info > 0) throw LinAlgError("Eigenvalues did not converge");
+    if (!vectors) return {w, std::nullopt};
+    transpose_in_place(p, n);  // eigenvectors: column-major -> row-major
+    return {w, x};
   };
 }
 
@@ -377,75 +377,75 @@ template <class T> std::function<EigResult()> eig_impl(const Array& a, DType dty
   // geev rejects non-finite input as an illegal argument; NumPy checks first.
   if (!all_finite(data_of<T>(x), n * n)) throw LinAlgError("Array must not contain infs or NaNs");
   return [x, n, dtype, vectors]() mutable -> EigResult {
-  T* p = data_of<T>(x);
-  const char jobvr = vectors ? 'V' : 'N';
-  const lp_int ldvr = vectors ? std::max<index_t>(n, 1) : 1;
-  std::optional<Array> vr;
-  if (vectors) vr = matrix_of(n, n, dtype);
-  T vr_dummy{};
-  T* vp = vectors ? data_of<T>(*vr) : &vr_dummy;
-  if constexpr (is_complex<T>) {
-    using R = typename T::value_type;
-    Array w = vector_of(n, dtype);
-    if (n == 0) return {w, vr};
-    Array rwork = workspace(2 * n, real_dtype(dtype));
-    T size{};
-    check_arguments(detail::geev(jobvr, n, p, n, data_of<T>(w), vp, ldvr, &size, -1, data_of<R>(rwork)),
-                    "geev");
-    const lp_int lwork = query_size(size);
-    Array work = workspace(lwork, dtype);
-    const lp_int info =
-        detail::geev(jobvr, n, p, n, data_of<T>(w), vp, ldvr, data_of<T>(work), lwork, data_of<R>(rwork));
-    check_arguments(info, "geev");
-    if (info > 0) throw LinAlgError("Eigenvalues did not converge");
-    if (vectors) transpose_in_place(vp, n);
-    return {w, vr};
-  } else {
-    Array wr = vector_of(n, dtype), wi = vector_of(n, dtype);
-    if (n == 0) return {wr, vr};
-    T size{};
-    check_arguments(detail::geev(jobvr, n, p, n, data_of<T>(wr), data_of<T>(wi), vp, ldvr, &size, -1),
-                    "geev");
-    const lp_int lwork = query_size(size);
-    Array work = workspace(lwork, dtype);
-    const lp_int info = detail::geev(jobvr, n, p, n, data_of<T>(wr), data_of<T>(wi), vp, ldvr,
-                                     data_of<T>(work), lwork);
-    check_arguments(info, "geev");
-    if (info > 0) throw LinAlgError("Eigenvalues did not converge");
-    const T* re = data_of<T>(wr);
-    const T* im = data_of<T>(wi);
-    if (std::all_of(im, im + n, [](T v) { return v == T(0); })) {  // all real: stay real
+    T* p = data_of<T>(x);
+    const char jobvr = vectors ? 'V' : 'N';
+    const lp_int ldvr = vectors ? std::max<index_t>(n, 1) : 1;
+    std::optional<Array> vr;
+    if (vectors) vr = matrix_of(n, n, dtype);
+    T vr_dummy{};
+    T* vp = vectors ? data_of<T>(*vr) : &vr_dummy;
+    if constexpr (is_complex<T>) {
+      using R = typename T::value_type;
+      Array w = vector_of(n, dtype);
+      if (n == 0) return {w, vr};
+      Array rwork = workspace(2 * n, real_dtype(dtype));
+      T size{};
+      check_arguments(detail::geev(jobvr, n, p, n, data_of<T>(w), vp, ldvr, &size, -1, data_of<R>(rwork)),
+                      "geev");
+      const lp_int lwork = query_size(size);
+      Array work = workspace(lwork, dtype);
+      const lp_int info =
+          detail::geev(jobvr, n, p, n, data_of<T>(w), vp, ldvr, data_of<T>(work), lwork, data_of<R>(rwork));
+      check_arguments(info, "geev");
+      if (info > 0) throw LinAlgError("Eigenvalues did not converge");
       if (vectors) transpose_in_place(vp, n);
-      return {wr, vr};
-    }
-    using C = std::complex<T>;
-    const DType cdtype = complex_dtype(dtype);
-    Array w = vector_of(n, cdtype);
-    C* wc = data_of<C>(w);
-    for (index_t j = 0; j < n; ++j) wc[j] = {re[j], im[j]};
-    if (!vectors) return {w, std::nullopt};
-    // geev stores a conjugate pair's vector as columns j (real part) and
-    // j + 1 (imaginary part); expand to complex columns, row-major.
-    Array v = matrix_of(n, n, cdtype);
-    C* out = data_of<C>(v);
-    const T* in = vp;
-    for (index_t r0 = 0; r0 < n; r0 += 64) {  // blocks of 64 rows stay in cache
-      const index_t r1 = std::min(r0 + 64, n);
-      for (index_t j = 0; j < n; ++j) {
-        if (im[j] != T(0) && j + 1 < n) {
-          for (index_t i = r0; i < r1; ++i) {
-            const T vre = in[i + j * n], vim = in[i + (j + 1) * n];
-            out[i * n + j] = {vre, vim};
-            out[i * n + j + 1] = {vre, -vim};
+      return {w, vr};
+    } else {
+      Array wr = vector_of(n, dtype), wi = vector_of(n, dtype);
+      if (n == 0) return {wr, vr};
+      T size{};
+      check_arguments(detail::geev(jobvr, n, p, n, data_of<T>(wr), data_of<T>(wi), vp, ldvr, &size, -1),
+                      "geev");
+      const lp_int lwork = query_size(size);
+      Array work = workspace(lwork, dtype);
+      const lp_int info = detail::geev(jobvr, n, p, n, data_of<T>(wr), data_of<T>(wi), vp, ldvr,
+                                       data_of<T>(work), lwork);
+      check_arguments(info, "geev");
+      if (info > 0) throw LinAlgError("Eigenvalues did not converge");
+      const T* re = data_of<T>(wr);
+      const T* im = data_of<T>(wi);
+      if (std::all_of(im, im + n, [](T v) { return v == T(0); })) {  // all real: stay real
+        if (vectors) transpose_in_place(vp, n);
+        return {wr, vr};
+      }
+      using C = std::complex<T>;
+      const DType cdtype = complex_dtype(dtype);
+      Array w = vector_of(n, cdtype);
+      C* wc = data_of<C>(w);
+      for (index_t j = 0; j < n; ++j) wc[j] = {re[j], im[j]};
+      if (!vectors) return {w, std::nullopt};
+      // geev stores a conjugate pair's vector as columns j (real part) and
+      // j + 1 (imaginary part); expand to complex columns, row-major.
+      Array v = matrix_of(n, n, cdtype);
+      C* out = data_of<C>(v);
+      const T* in = vp;
+      for (index_t r0 = 0; r0 < n; r0 += 64) {  // blocks of 64 rows stay in cache
+        const index_t r1 = std::min(r0 + 64, n);
+        for (index_t j = 0; j < n; ++j) {
+          if (im[j] != T(0) && j + 1 < n) {
+            for (index_t i = r0; i < r1; ++i) {
+              const T vre = in[i + j * n], vim = in[i + (j + 1) * n];
+              out[i * n + j] = {vre, vim};
+              out[i * n + j + 1] = {vre, -vim};
+            }
+            ++j;
+          } else {
+            for (index_t i = r0; i < r1; ++i) out[i * n + j] = in[i + j * n];
           }
-          ++j;
-        } else {
-          for (index_t i = r0; i < r1; ++i) out[i * n + j] = in[i + j * n];
         }
       }
+      return {w, v};
     }
-    return {w, v};
-  }
   };
 }
 
@@ -454,25 +454,25 @@ template <class T> std::function<Array()> svdvals_impl(const Array& a, DType dty
   const index_t rows = a.shape(0), cols = a.shape(1), k = std::min(rows, cols);
   Array x = k == 0 ? a : a.astype(dtype);  // column-major A^T: the same singular values
   return [x, rows, cols, k, dtype]() mutable -> Array {
-  using L = Lapack<T>;
-  using R = typename L::real_type;
-  const DType rdtype = real_dtype(dtype);
-  Array s = vector_of(k, rdtype);
-  if (k == 0) return s;
-  T* p = data_of<T>(x);
-  Array iwork = workspace(8 * k, DType::int64);
-  Array rwork = workspace(is_complex<T> ? 7 * k : 1, rdtype);
-  T size{};
-  check_arguments(L::gesdd_values(cols, rows, p, cols, data_of<R>(s), &size, -1, data_of<R>(rwork),
-                                  data_of<lp_int>(iwork)),
-                  "gesdd");
-  const lp_int lwork = query_size(size);
-  Array work = workspace(lwork, dtype);
-  const lp_int info = L::gesdd_values(cols, rows, p, cols, data_of<R>(s), data_of<T>(work), lwork,
-                                      data_of<R>(rwork), data_of<lp_int>(iwork));
-  check_arguments(info, "gesdd");
-  if (info > 0) throw LinAlgError("SVD did not converge");
-  return s;
+    using L = Lapack<T>;
+    using R = typename L::real_type;
+    const DType rdtype = real_dtype(dtype);
+    Array s = vector_of(k, rdtype);
+    if (k == 0) return s;
+    T* p = data_of<T>(x);
+    Array iwork = workspace(8 * k, DType::int64);
+    Array rwork = workspace(is_complex<T> ? 7 * k : 1, rdtype);
+    T size{};
+    check_arguments(L::gesdd_values(cols, rows, p, cols, data_of<R>(s), &size, -1, data_of<R>(rwork),
+                                    data_of<lp_int>(iwork)),
+                    "gesdd");
+    const lp_int lwork = query_size(size);
+    Array work = workspace(lwork, dtype);
+    const lp_int info = L::gesdd_values(cols, rows, p, cols, data_of<R>(s), data_of<T>(work), lwork,
+                                        data_of<R>(rwork), data_of<lp_int>(iwork));
+    check_arguments(info, "gesdd");
+    if (info > 0) throw LinAlgError("SVD did not converge");
+    return s;
   };
 }
 
@@ -760,7 +760,9 @@ Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal
 Array solve(const Array& a, const Array& b, DType dtype) {
   if (route_out_of_core(a, dtype, ram_needed(a, &b, dtype, 1, true)) && b.shape(0) == a.shape(0))
     return ooc::solve(a, b, dtype);
-  auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return solve_impl<T>(a, b, dtype); });
+  auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
+    return solve_impl<T>(a, b, dtype);
+  });
   const double n = double(a.shape(0));
   return run(2 * n * n * n / 3 + 2 * n * double(b.size()), std::move(work));
 }
@@ -781,7 +783,9 @@ Scalar det(const Array& a, DType dtype) {
 }
 
 SlogdetResult slogdet(const Array& a, DType dtype) {
-  auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return slogdet_impl<T>(a, dtype); });
+  auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
+    return slogdet_impl<T>(a, dtype);
+  });
   return run(2 * cube(a.shape(0)) / 3, std::move(work));
 }
 
@@ -793,7 +797,9 @@ EighResult eigh(const Array& a, DType dtype, bool lower, bool vectors) {
 }
 
 EigResult eig(const Array& a, DType dtype, bool vectors) {
-  auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return eig_impl<T>(a, dtype, vectors); });
+  auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
+    return eig_impl<T>(a, dtype, vectors);
+  });
   return run((vectors ? 25 : 10) * cube(a.shape(0)), std::move(work));
 }
 
@@ -806,7 +812,9 @@ double mnk(const Array& a) {
 }  // namespace
 
 Array svdvals(const Array& a, DType dtype) {
-  auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return svdvals_impl<T>(a, dtype); });
+  auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
+    return svdvals_impl<T>(a, dtype);
+  });
   return run(4 * mnk(a), std::move(work));
 }
 
@@ -830,7 +838,9 @@ QrResult qr(const Array& a, DType dtype, QrMode mode) {
     require_fits("qr", m * std::max(n, qc) + (mode == QrMode::r ? 0 : m * qc) + k * n + 64 * (m + n), dtype,
                  ooc::bytes_outside_ram(a));
   }
-  auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return qr_impl<T>(a, dtype, mode); });
+  auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
+    return qr_impl<T>(a, dtype, mode);
+  });
   return run(4 * mnk(a), std::move(work));
 }
 
@@ -846,8 +856,9 @@ LstsqResult lstsq(const Array& a, const Array& b, DType dtype, double rcond) {
   if (a.ndim() == 2) {
     const double m = double(a.shape(0)), n = double(a.shape(1)), k = std::min(m, n);
     const double nrhs = b.ndim() == 1 ? 1.0 : double(b.shape(1));
-    require_fits("lstsq", m * n + 2 * std::max({m, n, 1.0}) * std::max(nrhs, 1.0) + 4 * k * k + 64 * (m + n),
-                 dtype, ooc::bytes_outside_ram(a) + ooc::bytes_outside_ram(b));
+    const double rhs = std::max({m, n, 1.0}) * std::max(nrhs, 1.0);
+    require_fits("lstsq", m * n + 2 * rhs + 4 * k * k + 64 * (m + n), dtype,
+                 ooc::bytes_outside_ram(a) + ooc::bytes_outside_ram(b));
   }
   auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return lstsq_impl<T>(a, b, dtype, rcond);
@@ -862,7 +873,9 @@ Array pinv(const Array& a, DType dtype, double rcond) {
     require_fits("pinv", 2 * m * n + m * k + k * n + 4 * k * k + 8 * std::max(m, n), dtype,
                  ooc::bytes_outside_ram(a));
   }
-  auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return pinv_impl<T>(a, dtype, rcond); });
+  auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
+    return pinv_impl<T>(a, dtype, rcond);
+  });
   return run(22 * mnk(a), std::move(work));
 }
 
