@@ -25,7 +25,8 @@ again (it is re-checked) after such writes.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Iterator, MutableMapping, Optional
+from collections.abc import Iterator, MutableMapping
+from typing import Any, Optional
 
 import numpy as np
 

@@ -53,7 +53,7 @@ True
 
 from __future__ import annotations
 
-import atexit
+import atexit as _atexit
 import math
 import operator
 from typing import Any, NamedTuple, Optional, Union
@@ -98,7 +98,7 @@ _la = _core.linalg
 # finishes (see the module doc); the interpreter waits for such calls at exit,
 # before the spill directory is removed (registered after _storage's cleanup,
 # so it runs first).
-atexit.register(_la.wait_background)
+_atexit.register(_la.wait_background)
 
 #: What a matrix or vector argument may be.
 ArrayLike = Union[Matrix, Vector, np.ndarray, list, tuple]
@@ -196,7 +196,7 @@ def _triangle(a: _ArrayBase) -> Optional[bool]:
     """True/False (lower/upper) when ``a`` is marked triangular (or diagonal), else None."""
     if a.ndim != 2:
         return None
-    return _TRIANGULAR.get(a.properties.get("structure"))
+    return _TRIANGULAR.get(a.properties["structure"])
 
 
 def _wrap(handle: Any, properties: Optional[dict] = None) -> Any:
@@ -604,7 +604,7 @@ def _matrix_operand(a: Any, func: str) -> _ArrayBase:
 
 
 def _eps(dtype: _dtypes.DType) -> float:
-    return float(np.finfo(_real(dtype).numpy).eps)
+    return float(np.finfo(np.float32 if _real(dtype).name == "float32" else np.float64).eps)
 
 
 def svd(
