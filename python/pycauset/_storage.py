@@ -120,7 +120,7 @@ def memory_info() -> dict:
 
 def _metadata(obj: _ArrayBase, extra: Optional[dict] = None) -> bytes:
     try:
-        props = json.loads(json.dumps(obj.properties))
+        props = json.loads(json.dumps(dict(obj.properties)))
     except (TypeError, ValueError) as err:
         raise TypeError(f"object properties must be JSON-serialisable to be saved: {err}") from None
     meta = {

@@ -354,7 +354,8 @@ def test_fuzz_mutated_files(fuzz_bases, base, ops, mode):
         expected = _pcfile.decode_payload(data, h)
         assert obj.shape == expected.shape
         assert obj.dtype.name == _pcfile.DTYPE_CODES[h["dtype"]]
-        assert obj.properties["structure"] == _pcfile.STRUCTURES[h["structure"]]
+        # The header's mark, unless the data does not satisfy it (then checked down to dense).
+        assert obj.properties["structure"] in (_pcfile.STRUCTURES[h["structure"]], "dense")
         assert_same(pc.to_numpy(obj, allow_huge=True), expected)
         del obj
         gc.collect()
