@@ -3,6 +3,7 @@ on-disk layout read back with plain NumPy + struct + zlib (an independent reader
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -316,14 +317,15 @@ def test_save_over_an_existing_file_replaces_it(tmp_path, rng):
 
 def test_save_into_a_missing_directory_raises_and_creates_nothing(tmp_path):
     target = tmp_path / "missing" / "deeper" / "a.pycauset"
-    with pytest.raises(ValueError, match="missing"):
+    with pytest.raises(FileNotFoundError, match="missing") as info:
         pc.save(pc.matrix(np.eye(2)), target)
+    assert info.value.errno == errno.ENOENT and info.value.filename == str(target)
     assert os.listdir(tmp_path) == []
 
 
 def test_save_onto_a_directory_raises(tmp_path):
     (tmp_path / "d.pycauset").mkdir()
-    with pytest.raises(ValueError, match="directory"):
+    with pytest.raises(IsADirectoryError, match="directory"):
         pc.save(pc.matrix(np.eye(2)), tmp_path / "d.pycauset")
     assert os.listdir(tmp_path) == ["d.pycauset"]
     assert os.listdir(tmp_path / "d.pycauset") == []

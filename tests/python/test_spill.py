@@ -128,7 +128,8 @@ def test_zeros_over_budget_is_spill_backed(shape, dtype, spill_env):
     _check_spill_path(s.path, spill_env, os.getpid())
     st = os.stat(s.path)
     assert st.st_size >= a.nbytes
-    assert st.st_blocks * 512 < MiB  # sparse: zeros cost nothing
+    # The blocks are reserved up front (fallocate), so writing cannot run out of space.
+    assert st.st_blocks * 512 >= a.nbytes
     np_dtype = a.dtype.numpy
     if len(shape) == 2:
         assert_same(pc.to_numpy(a[:50, -70:]), np.zeros((50, 70), np_dtype))
@@ -142,30 +143,29 @@ def test_zeros_over_budget_is_spill_backed(shape, dtype, spill_env):
         assert_same(pc.to_numpy(a[-4:]), np.array([0, 0, 7, 0], np_dtype))
 
 
-def test_huge_zeros_is_created_instantly_as_a_sparse_file(tmp_path):
-    """The issue's example: 60000 x 60000 float64 (27 GiB) under a 2 GiB budget."""
+def test_zeros_larger_than_the_disk_is_refused_before_any_file_exists(tmp_path):
+    """pc.zeros((10**6, 10**6)) (8 TB) once filled a disk and died with SIGBUS. A
+    spill file's blocks are reserved when it is created, so a size the disk (less
+    the reserve) cannot hold is a MemoryError at once, and no spill file is made."""
     gc.collect()
     pc.set_backing_dir(tmp_path)
     pc.set_memory_limit("2 GiB")
-    a = pc.zeros((60000, 60000))
-    assert a.storage.kind == "spill"
-    assert a.nbytes == 60000 * 60000 * 8
-    a[0, :5] = [1, 2, 3, 4, 5]
-    a[59999, 59999] = -1
-    assert_same(pc.to_numpy(a[0, :7]), np.array([1, 2, 3, 4, 5, 0, 0], float))
-    assert a[59999, 59999] == -1 and a[30000, 30000] == 0
-    st = os.stat(a.storage.path)
-    assert st.st_size >= a.nbytes and st.st_blocks * 512 < 16 * MiB
-    info = pc.memory_info()
-    assert info["spill_in_use"] >= a.nbytes
-    with pytest.raises(pc.ExportGuardError, match="allow_huge=True"):
-        np.asarray(a)
-    with pytest.raises(pc.ExportGuardError):
-        pc.to_numpy(a)
-    path = a.storage.path
-    del a
-    gc.collect()
-    assert not os.path.exists(path)
+    st = os.statvfs(tmp_path)
+    free = st.f_bavail * st.f_frsize
+    n = int((free // 8) ** 0.5) + 1000  # n * n float64 > the free space
+    files_before = pc.memory_info()["spill_files"]
+    with pytest.raises(MemoryError) as info:
+        pc.zeros((n, n))
+    msg = str(info.value)
+    assert "cannot spill" in msg and str(tmp_path) in msg and "free" in msg, msg
+    assert "pc.set_disk_reserve" in msg and "pc.set_backing_dir" in msg, msg
+    spill_dir = pc.memory_info()["spill_dir"]
+    assert [e for e in os.listdir(spill_dir) if e.startswith("spill-")] == []
+    assert pc.memory_info()["spill_files"] == files_before
+    # A moderate zeros object still spills at once and reads as zeros.
+    pc.set_memory_limit("8 MiB")
+    a = pc.zeros((60000, 100))
+    assert a.storage.kind == "spill" and a[59999, 99] == 0
 
 
 @pytest.mark.parametrize("layout", ["C", "F", "sliced"])
@@ -228,7 +228,10 @@ def test_memory_info_reports_spill(spill_env):
     assert info["backing_dir"] == str(spill_env)
     assert info["spill_dir"] == os.path.dirname(a.storage.path) == os.path.dirname(b.storage.path)
     assert set(info) == {"limit", "ram_in_use", "ram_cached", "spill_in_use", "spill_files",
-                         "backing_dir", "spill_dir"}
+                         "backing_dir", "spill_dir", "disk_free", "disk_reserve"}
+    st = os.statvfs(spill_env)
+    assert 0 < info["disk_free"] <= st.f_blocks * st.f_frsize
+    assert info["disk_reserve"] == pc.get_disk_reserve(spill_env) > 0
     del a
     gc.collect()
     info = pc.memory_info()
