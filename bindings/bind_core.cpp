@@ -68,6 +68,10 @@ void bind_core(nb::module_& m) {
       PyErr_SetString(PyExc_OverflowError, e.what());
     } catch (const MemoryError& e) {
       PyErr_SetString(PyExc_MemoryError, e.what());
+    } catch (const OsError& e) {
+      // OSError(errno, text, filename) constructs the errno's subclass (FileNotFoundError, ...).
+      nb::object err = nb::handle(PyExc_OSError)(e.code, e.what(), e.filename);
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(err.ptr())), err.ptr());
     } catch (const ValueError& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
     }

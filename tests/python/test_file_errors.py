@@ -138,8 +138,8 @@ def test_directory_and_missing_file(tmp_path):
     d = tmp_path / "adir.pycauset"
     d.mkdir()
     for mode in MODES:
-        _expect_error(d, mode, error=ValueError)
-        _expect_error(tmp_path / "missing.pycauset", mode, error=ValueError)
+        _expect_error(d, mode, error=IsADirectoryError)
+        _expect_error(tmp_path / "missing.pycauset", mode, error=FileNotFoundError)
     assert os.listdir(tmp_path) == ["adir.pycauset"]  # nothing created
 
 
