@@ -233,6 +233,9 @@ void sum_impl(const StridedRef& a, int axis, const StridedRef& out, std::int64_t
                 std::int64_t bit = a.bit_offset + r * a.s0 + j * a.s1;
                 run[std::size_t(j)] += I((std::to_integer<unsigned>(a.data[bit >> 3]) >> (bit & 7)) & 1u);
               }
+            } else if (a.s1 == std::int64_t(sizeof(S))) {  // contiguous rows: vectorisable
+              const S* q = reinterpret_cast<const S*>(a.data + r * a.s0);
+              for (std::int64_t j = 0; j < cols; ++j) run[std::size_t(j)] += to_inner<I>(q[j]);
             } else {
               const std::byte* p = a.data + r * a.s0;
               for (std::int64_t j = 0; j < cols; ++j) {
