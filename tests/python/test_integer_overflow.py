@@ -484,7 +484,7 @@ def test_spilled_int64_products_that_leave_128_bits(tiny_budget):
 @st.composite
 def extreme_array(draw, d: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
     lo, hi = limits(d)
-    element = st.one_of(st.sampled_from(specials(d)), st.integers(lo, hi))
+    element = st.one_of(st.sampled_from(specials(d)), st.sampled_from(specials(d)), st.integers(lo, hi))
     flat = draw(st.lists(element, min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
     return np.array(flat, dtype=object).reshape(shape).astype(d)
 
