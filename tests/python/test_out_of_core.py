@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -469,3 +470,54 @@ def test_integer_and_bit_products_of_files_past_the_budget(budget, tmp_path):
     K = C @ C
     assert K.storage.kind == "spill"
     assert np.array_equal(pc.to_numpy(K[:200, :]), (causal.astype(np.int64) @ causal)[:200, :])
+
+
+# ---- threads under contention ------------------------------------------------------------------
+
+
+def _thread_ticks() -> dict:
+    """CPU time (utime + stime, clock ticks) and name of every thread of this process."""
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        out[int(tid)] = (name, int(fields[11]) + int(fields[12]))
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_out_of_core_work_runs_on_pycauset_threads_not_blas_threads(tmp_path):
+    """Under contention OpenBLAS's threads busy-wait on each other (a preempted share stalls the
+    call while the others spin), so the tiled routines run BLAS single-threaded and split the
+    large updates over pycauset's pool, whose idle threads sleep. Mechanism check: with two
+    threads, every CPU tick of an out-of-core inverse is spent by the calling thread, the pool
+    ("pycauset-pool") or the I/O threads, none by BLAS's own worker threads."""
+    pc.set_num_threads(2)
+    n = 1000
+    a = well_conditioned(n)
+    A = pc.matrix(a)
+    w = pc.matrix(big((400, 400)))
+    pc.to_numpy(w @ w)  # in RAM: BLAS runs its two threads, so they exist
+    time.sleep(0.5)  # past OpenBLAS's spin-before-sleep of idle workers
+    pc.set_backing_dir(tmp_path)
+    old = pc.get_memory_limit()
+    pc.set_memory_limit(4 * MiB)
+    try:
+        before = _thread_ticks()
+        X = pc.linalg.inv(A)
+        after = _thread_ticks()
+    finally:
+        pc.set_memory_limit(old)
+    assert spilled(X)
+    main = os.getpid()
+    spent = {tid: ticks - before.get(tid, (name, 0))[1] for tid, (name, ticks) in after.items()}
+    foreign = sum(t for tid, t in spent.items() if tid != main and not after[tid][0].startswith("pycauset-"))
+    total = sum(spent.values())
+    assert total >= 5, "the inverse was too quick to measure"
+    assert foreign <= max(2, total // 20), (foreign, total, {after[t][0]: s for t, s in spent.items() if s})
+    assert rel_err(pc.to_numpy(X), np.linalg.inv(a)) < 1e-10
