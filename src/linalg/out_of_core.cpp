@@ -271,6 +271,40 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
 
 // ---------------------------------------------------------------- LU
 
+// Panels at most this wide are factored by getrf itself (on one thread).
+constexpr index_t kLuLeaf = 128;
+
+/// getrf of the m x w column-major panel a (ld lda), the same result (ipiv
+/// 1-based, relative to a; info as getrf), computed recursively as LAPACK's
+/// getrf2 does: factor the left half of the columns, update the right half,
+/// factor it. The update, a matrix product and most of the work, runs on the
+/// pool by row blocks (see over_rows); getrf itself only sees panels of at most
+/// kLuLeaf columns.
+template <class T> lp_int panel_lu(index_t m, index_t w, T* a, index_t lda, lp_int* ipiv) {
+  using L = Lapack<T>;
+  const index_t k = std::min(m, w);
+  if (w <= kLuLeaf || k <= kLuLeaf) return L::getrf(m, w, a, lda, ipiv);
+  const index_t n1 = k / 2, n2 = w - n1;
+  lp_int info = panel_lu<T>(m, n1, a, lda, ipiv);
+  if (info < 0) return info;
+  T* a12 = a + n1 * lda;
+  L::laswp(n2, a12, lda, 1, n1, ipiv);
+  over_rows(n2, double(n1) * double(n1), [&](index_t c0, index_t c1) {  // A12 := L11^-1 A12, by columns
+    L::trsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasUnit, n1, c1 - c0, a, lda, a12 + c0 * lda,
+            lda);
+  });
+  over_rows(m - n1, 2.0 * double(n1) * double(n2), [&](index_t i0, index_t i1) {  // A22 -= A21 A12
+    L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, n2, n1, T(-1), a + n1 + i0, lda, a12, lda, T(1),
+            a12 + n1 + i0, lda);
+  });
+  const lp_int info2 = panel_lu<T>(m - n1, n2, a12 + n1, lda, ipiv + n1);
+  if (info2 < 0) return info2;
+  if (info == 0 && info2 > 0) info = info2 + lp_int(n1);
+  for (index_t i = n1; i < k; ++i) ipiv[i] += lp_int(n1);
+  L::laswp(n1, a, lda, lp_int(n1 + 1), lp_int(k), ipiv);
+  return info;
+}
+
 /// Flop-like work units of the panel updates, for progress.
 double pair_work(index_t n, index_t w1, index_t w2) { return 2.0 * double(n) * double(w1) * double(w2); }
 
@@ -356,7 +390,7 @@ void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, b
       }
       progress.advance(pair_work(n, wp, w));
     }
-    lp_int info = L::getrf(n - j0, w, pj + j0, n, ipiv.data() + j0);
+    lp_int info = panel_lu<T>(n - j0, w, pj + j0, n, ipiv.data() + j0);
     check_arguments(info, "getrf");
     if (info > 0) singular();
     for (index_t i = 0; i < w; ++i) ipiv[std::size_t(j0 + i)] += j0;
