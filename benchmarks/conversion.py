@@ -7,6 +7,8 @@ Run from the repository root::
     python -m benchmarks.conversion --scaling  # add the 1 MiB .. 1 GiB throughput sweep
     python -m benchmarks.conversion --cold     # informational: pycauset without its
                                                # freed-mapping cache (first-use imports)
+    python -m benchmarks.conversion --independent   # single calls, results freed between
+                                                    # calls, no calibration (see below)
 
 Definition (shared/spec/numpy-interop.md, "Benchmark gates", and benchmarks.md):
 
@@ -47,6 +49,18 @@ Definition (shared/spec/numpy-interop.md, "Benchmark gates", and benchmarks.md):
   see benchmarks/_harness.py) and the bytes pycauset keeps mapped for reuse; the gate
   loop frees and re-imports the same size, which is exactly what that cache serves, so
   ``--cold`` reports the first-use case separately.
+
+Independent mode (``--independent``): the plainest harness anyone would write, to check
+that the gate does not depend on ours. In a pinned child (as above), for import and
+export_copy of every regime: ``--warmup`` + ``--repeat`` pairs of single calls,
+pycauset then NumPy, each call timed alone (``perf_counter``), its result checked untimed
+without allocating (dtype, shape, flags and a BLAKE2 digest of its bytes against the
+baseline's) and freed before the next call. No calibration, no memory tracking, no
+garbage collection while timing. Per side and call it also records the thread CPU time
+(``thread_time``, which excludes time the CPU spent on other processes: the figure to read
+on a busy machine), the minor page faults (fresh pages vs reused heap pages) and the
+result's address modulo 4096. Same criteria as the gate (wall-clock ratios); exit status 1
+on FAIL (never with ``--quick``).
 
 The parent process imports neither NumPy nor pycauset; it starts the children, gathers
 their JSON, prints the tables and writes benchmarks/results/conversion-<timestamp>.json.
@@ -414,6 +428,162 @@ def child_main(args: argparse.Namespace) -> int:
     return 0
 
 
+# =========================================================================== independent mode
+
+
+def _digest(a: Any) -> bytes:
+    """BLAKE2 digest of an array's bytes in C order (allocates nothing for contiguous data)."""
+    import hashlib
+
+    import numpy as np
+
+    return hashlib.blake2b(memoryview(np.ascontiguousarray(a)).cast("B")).digest()
+
+
+def _independent_check(out: Any, want: tuple, export: bool) -> Optional[str]:
+    """Exact, allocation-free check of one result against (dtype, shape, digest)."""
+    import numpy as np
+
+    dtype, shape, digest = want
+    if hasattr(out, "_h"):  # an imported pycauset object: read it through a view
+        if out.storage.kind != "ram":
+            return f"storage {out.storage.kind}, expected ram"
+        import pycauset as pc
+
+        out = pc.to_numpy(out, copy=False)
+    elif not isinstance(out, np.ndarray):
+        return f"expected ndarray, got {type(out).__name__}"
+    elif export and not (out.flags.writeable and out.flags.owndata and out.flags.c_contiguous):
+        return f"copy=True export flags wrong: {dict(out.flags)}"
+    if out.dtype != dtype or out.shape != shape:
+        return f"{out.dtype} {out.shape} != {dtype} {shape}"
+    return None if _digest(out) == digest else "values differ from the baseline's (digest)"
+
+
+def _independent_case(pc_call: Any, np_call: Any, want: tuple, export: bool,
+                      args: argparse.Namespace) -> dict:
+    import gc
+    import resource
+    import time
+
+    def one(call: Any) -> tuple:
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        c0 = time.thread_time_ns()
+        t0 = time.perf_counter_ns()
+        out = call()
+        t1 = time.perf_counter_ns()
+        c1 = time.thread_time_ns()
+        f1 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        addr = out.ctypes.data % 4096 if hasattr(out, "ctypes") else None
+        msg = _independent_check(out, want, export)
+        del out
+        return (t1 - t0) / 1e9, (c1 - c0) / 1e9, f1 - f0, addr, msg
+
+    rec: dict = {"pycauset": [], "numpy": [], "failures": []}
+    gc.collect()
+    gc.disable()
+    try:
+        for i in range(args.warmup + args.repeat):
+            for side, call in (("pycauset", pc_call), ("numpy", np_call)):
+                wall, cpu, faults, addr, msg = one(call)
+                if msg:
+                    rec["failures"].append({"side": side, "iteration": i, "message": msg})
+                if i >= args.warmup:
+                    rec[side].append({"wall_s": wall, "cpu_s": cpu, "minor_faults": faults,
+                                      "addr_mod_4096": addr})
+    finally:
+        gc.enable()
+    ratio = [n["wall_s"] / p["wall_s"] for p, n in zip(rec["pycauset"], rec["numpy"])]
+    cpu_ratio = [n["cpu_s"] / p["cpu_s"] for p, n in zip(rec["pycauset"], rec["numpy"])
+                 if p["cpu_s"] > 0]
+    rec["ratio"] = H.summarize(ratio) | {"all": ratio}
+    rec["cpu_ratio"] = H.summarize(cpu_ratio) | {"all": cpu_ratio}
+    rec["pass"] = (not rec["failures"] and rec["ratio"]["median"] >= GATE_MEDIAN
+                   and rec["ratio"]["min"] >= GATE_MIN)
+    return rec
+
+
+def child_independent(args: argparse.Namespace) -> int:
+    import statistics
+
+    import numpy as np
+
+    import pycauset as pc
+
+    pc.set_num_threads(1)
+    meta = H.machine_metadata({"run": "independent", "pycauset_threads_set": 1})
+    regimes = REGIMES_QUICK if args.quick else REGIMES_FULL
+    if args.regime:
+        regimes = [r for r in regimes if any(t.lower() in r[0].lower() for t in args.regime)]
+    rng = np.random.default_rng(SEED)
+    rows = []
+    for name, kind, shape, dtype, _cast in regimes:
+        if kind == "bits":
+            continue  # different calls on the two sides (packbits); the gate covers them
+        arr = _make_data(shape, dtype, rng)
+        want = (arr.dtype, arr.shape, _digest(arr))
+        factory = pc.matrix if kind == "matrix" else pc.vector
+        H.log(f"[independent] {name}: import")
+        imp = _independent_case(lambda: factory(arr), lambda: np.array(arr, copy=True), want,
+                                False, args)
+        obj = factory(arr)
+        H.log(f"[independent] {name}: export copy=True")
+        exp = _independent_case(lambda: pc.to_numpy(obj), lambda: arr.copy(), want, True, args)
+        del obj, arr
+        for case, rec in (("import", imp), ("export_copy", exp)):
+            med = {s: {k: statistics.median(r[k] for r in rec[s]) for k in ("wall_s", "cpu_s",
+                                                                             "minor_faults")}
+                   for s in ("pycauset", "numpy")}
+            rows.append({"regime": name, "case": case, "payload_bytes": int(np.prod(shape)) *
+                         np.dtype(dtype).itemsize, "median": med, **rec})
+    with open(args._out, "w") as f:
+        json.dump({"mode": "independent", "metadata": meta, "rows": rows}, f,
+                  default=H._json_default)
+    return 0
+
+
+def independent_main(args: argparse.Namespace, argv: list) -> int:
+    ts = H.utc_timestamp()
+    with tempfile.TemporaryDirectory(prefix="pycauset-bench-") as tmp:
+        out = Path(tmp) / "independent.json"
+        env = H.pinned_env()
+        H.log(f"== independent run: child interpreter, thread env {H.thread_env_snapshot(env)}")
+        rc = H.run_child(MODULE, [*argv, "--_child", "independent", "--_out", str(out)], env)
+        if rc != 0 or not out.is_file():
+            print(f"independent run failed with exit status {rc}", file=sys.stderr)
+            return 2
+        run = json.loads(out.read_text())
+    gated = not args.quick
+    table = []
+    for r in run["rows"]:
+        m = r["median"]
+        word = ("PASS" if r["pass"] else "FAIL") if gated else ("ok" if r["pass"] else "below")
+        table.append([r["regime"], r["case"], H.fmt_ms(m["pycauset"]["wall_s"]),
+                      H.fmt_ms(m["numpy"]["wall_s"]),
+                      f"{r['ratio']['median']:.3f} ({r['ratio']['min']:.3f}-{r['ratio']['max']:.3f})",
+                      f"{r['cpu_ratio']['median']:.3f}" if r["cpu_ratio"]["median"] else "-",
+                      f"{m['pycauset']['minor_faults']:g} / {m['numpy']['minor_faults']:g}",
+                      word + ("" if not r["failures"] else " (check failed)")])
+    meta = run["metadata"]
+    print("# Conversion, independent harness — " + ("gate" if gated else "quick (not gated)"))
+    print(f"single calls alternating pycauset, NumPy; results checked (digest, untimed) and "
+          f"freed between calls; {args.repeat} timed pairs after {args.warmup} warm-ups; 1 "
+          f"thread; criteria median >= {GATE_MEDIAN}, min >= {GATE_MIN} (wall ratio). "
+          f"CPU {meta['cpu']['model']}, loadavg {meta.get('loadavg')}")
+    print()
+    print(H.markdown_table(["regime", "case", "pycauset", "NumPy", "ratio med (min-max)",
+                            "CPU-time ratio med", "faults/call pc / np", "verdict"], table))
+    failed = [f"{r['regime']} {r['case']}" for r in run["rows"] if not r["pass"]]
+    overall = ("PASS" if not failed else "FAIL") if gated else "NOT GATED (quick)"
+    path = H.write_json(NAME + "-independent" + ("-quick" if args.quick else ""),
+                        {"benchmark": NAME, "mode": "independent", "argv": argv,
+                         "warmup": args.warmup, "repeat": args.repeat, "overall": overall,
+                         "run": run}, ts)
+    print(f"\noverall: {overall}" + (f" ({', '.join(failed)})" if failed else ""))
+    print(f"results: {path.relative_to(H.REPO_ROOT)}")
+    return 1 if gated and failed else 0
+
+
 # =========================================================================== parent side
 
 
@@ -651,7 +821,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="informational, never gates: before every pycauset call (untimed) drop "
                         "the freed mappings pycauset keeps for reuse, so its imports fault in "
                         "fresh pages as a first conversion would (NumPy's allocator is untouched)")
-    p.add_argument("--_child", choices=("pinned", "native"), help=argparse.SUPPRESS)
+    p.add_argument("--independent", action="store_true",
+                   help="the plain harness: single calls alternating, results freed between "
+                        "calls, no calibration (import and export_copy; see the module doc)")
+    p.add_argument("--_child", choices=("pinned", "native", "independent"), help=argparse.SUPPRESS)
     p.add_argument("--_out", help=argparse.SUPPRESS)
     return p
 
@@ -662,8 +835,12 @@ def main(argv: Optional[list] = None) -> int:
     H.default_counts(args)
     if args.sample_ms is None:
         args.sample_ms = 5.0 if args.quick else 50.0
+    if args._child == "independent":
+        return child_independent(args)
     if args._child:
         return child_main(args)
+    if args.independent:
+        return independent_main(args, argv)
     return parent_main(args, argv)
 
 

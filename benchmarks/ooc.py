@@ -7,6 +7,7 @@ Run from the repository root::
     python -m benchmarks.ooc --budget "4 GiB" --n 30000 --dir /mnt/ssd   # a bigger machine
     python -m benchmarks.ooc --workload inv --scaling off --repeat 3
     python -m benchmarks.ooc --sides numpy        # the NumPy baseline alone (calibration)
+    python -m benchmarks.ooc --contention         # inv beside a CPU hog vs 1 thread (see below)
 
 Definition (shared/spec/numpy-interop.md "Out-of-core gate"; benchmarks.md "Out-of-core on
 a machine with more RAM than the test size" and "Scaling"):
@@ -93,6 +94,13 @@ a machine with more RAM than the test size" and "Scaling"):
 * In-RAM reference (informational): NumPy's DGEMM and np.linalg.inv GFLOP/s measured in
   the same run, so the baseline's efficiency can be read off.
 
+Contention mode (``--contention``, not part of the gate; ``--contention --quick`` is a
+single round at N = 1,700, about 35 s on 2 CPUs, so ``--quick`` alone does not run it):
+pycauset's inverse at N = 2,000, M = 16 MiB with 1 thread and with every CPU, alone and
+beside ``python -c "while True: pass"`` pinned to the first CPU; reports each time and its
+slowdown against 1 thread alone, PASS when beside the hog every CPU takes at most 1.5 x
+the 1-thread time.
+
 The parent process imports neither NumPy nor pycauset. It prints the tables and writes
 benchmarks/results/ooc-<timestamp>.json (and .md). Exit status: 0 pass (or quick), 1 a
 gated workload failed, 2 the run could not be made.
@@ -132,6 +140,9 @@ DEFAULT_BUDGET = 1 * GIB
 DEFAULT_N = 13_000
 QUICK_BUDGET = 16 * MIB
 QUICK_N = 1_700
+CONTENTION_N = 2_000               # --contention: the size of the report that found the collapse
+CONTENTION_BUDGET = 16 * MIB
+GRACEFUL = 1.5                     # beside a hog, all threads may take <= 1.5 x the 1-thread time
 
 MIN_INPUT_OVER_BUDGET = 1.25       # each input file >= 1.25 M
 ANON_LIMIT_FACTOR = 1.15           # peak RssAnon delta <= 1.15 M
@@ -1068,7 +1079,7 @@ def _pycauset_side(args: argparse.Namespace, workload: str, rec: dict) -> None:
 
     import pycauset as pc
 
-    threads = os.cpu_count() or 1
+    threads = args.threads or os.cpu_count() or 1
     pc.set_num_threads(threads)
     rec["pycauset_threads"] = pc.get_num_threads()
     rec["pycauset_blas"] = pc.blas_info()
@@ -1632,6 +1643,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-tmpfs", action="store_true",
                    help="run a full run on a memory-backed filesystem anyway")
     p.add_argument("--keep", action="store_true", help="keep the run directory")
+    p.add_argument("--contention", action="store_true",
+                   help="instead of the gate: pycauset's out-of-core inverse with 1 thread and "
+                        "with every CPU, each alone and beside a CPU hog pinned to one CPU; "
+                        f"reports the slowdowns (default N={CONTENTION_N}, M=16 MiB; with "
+                        f"--quick N={QUICK_N}, one round)")
     p.add_argument("--inv-steps", type=int, default=None, help=argparse.SUPPRESS)
     # internal: child processes
     p.add_argument("--child", choices=CHILD_KINDS, help=argparse.SUPPRESS)
@@ -1642,7 +1658,136 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gen-sizes", help=argparse.SUPPRESS)
     p.add_argument("--samples-out", help=argparse.SUPPRESS)
     p.add_argument("--compare-with", help=argparse.SUPPRESS)
+    p.add_argument("--threads", type=int, default=None, help=argparse.SUPPRESS)
     return p
+
+
+# =========================================================================== contention mode
+
+
+def _start_hog(cpu: int) -> subprocess.Popen:
+    """A busy Python loop pinned to one CPU: another program wanting that core."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    os.sched_setaffinity(hog.pid, {cpu})
+    return hog
+
+
+def _stop_hog(hog: subprocess.Popen) -> None:
+    hog.kill()
+    hog.wait()
+
+
+def contention_main(args: argparse.Namespace, argv: list) -> int:
+    """``--contention``: does the out-of-core inverse degrade gracefully when another process
+    takes a core? Four configurations, each in its own child interpreter (cold files, checked
+    result, as in the gate): 1 thread and every CPU of the affinity mask (``native``), alone
+    (``alone``) and beside a CPU hog pinned to the first CPU. Rounds run the configurations
+    in alternating order. Reported: each configuration's time and its slowdown against the
+    1-thread run alone of the same round; PASS when, beside the hog, ``native`` takes at most
+    GRACEFUL x the 1-thread time (median over rounds) and every result checks. OpenBLAS's
+    threads busy-wait on each other, which made ``native`` 5-10x slower than 1 thread here
+    before the tiled routines stopped using them."""
+    ts = H.utc_timestamp()
+    cache = Path(args.dir)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"error: cannot create {cache}: {exc}", file=sys.stderr)
+        return 2
+    n, budget = args.n, args.budget
+    if 8 * n * n < MIN_INPUT_OVER_BUDGET * budget:
+        print(f"error: an N={n} float64 matrix is {fmt_bytes(8 * n * n)}, less than "
+              f"{MIN_INPUT_OVER_BUDGET} x the budget {fmt_bytes(budget)}", file=sys.stderr)
+        return 2
+    cpus = sorted(os.sched_getaffinity(0))
+    native = len(cpus)
+    rounds = 1 if args.quick else max(args.repeat, 3)
+    run_dir = cache / f"run-{ts}-{os.getpid()}"
+    run_dir.mkdir(parents=True)
+    runner = Runner(args, cache, run_dir)
+    configs = [("alone", 1), ("alone", native), ("hog", 1), ("hog", native)]
+    runs: dict = {c: [] for c in configs}
+    calib: dict = {}
+    try:
+        if args.regen or not inputs_ready(cache, n, args.seed):
+            H.log(f"== generating inputs for N = {n}")
+            gen = runner.run("gen", ["--gen-sizes", str(n)] + (["--regen"] if args.regen else []))
+            if gen.get("error"):
+                print(f"error: input generation failed: {gen['error']}", file=sys.stderr)
+                return 2
+        if not args.quick:
+            calib = runner.run("calib")
+        for r in range(args.warmup + rounds):
+            for where, threads in (configs if r % 2 == 0 else configs[::-1]):
+                H.log(f"== inv N={n} M={fmt_bytes(budget)} round {r + 1}: {threads} thread(s), "
+                      f"{'beside a CPU hog on CPU ' + str(cpus[0]) if where == 'hog' else 'alone'}")
+                hog = _start_hog(cpus[0]) if where == "hog" else None
+                try:
+                    rec = runner.run("inv-pycauset", ["--threads", str(threads)])
+                finally:
+                    if hog is not None:
+                        _stop_hog(hog)
+                _log_side(rec)
+                if r >= args.warmup:
+                    runs[(where, threads)].append(rec)
+    finally:
+        if not args.keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+    def secs(rec: dict) -> Optional[float]:
+        ok = not rec.get("error") and (rec.get("check") or {}).get("ok")
+        return rec.get("seconds") if ok else None
+
+    problems = [f"{w}/{t} thread(s): {rec.get('error') or (rec.get('check') or {}).get('message')}"
+                for (w, t), recs in runs.items() for rec in recs if secs(rec) is None]
+    base = [secs(rec) for rec in runs[("alone", 1)]]
+    rows, summary = [], {}
+    for (where, threads), recs in runs.items():
+        ts_ = [secs(rec) for rec in recs]
+        slow = [t / b for t, b in zip(ts_, base) if t and b]
+        good = [t for t in ts_ if t]
+        key = f"{where}-{threads}"
+        summary[key] = {"seconds": ts_, "slowdown_vs_1_thread_alone": slow,
+                        "peak_anon_delta": [rec.get("peak_anon_delta") for rec in recs]}
+        rows.append([where, str(threads),
+                     f"{statistics.median(good):.3f}" if good else "-",
+                     f"{min(good):.3f}" if good else "-", f"{max(good):.3f}" if good else "-",
+                     f"{statistics.median(slow):.2f}" if slow else "-",
+                     fmt_bytes(max((rec.get("peak_anon_delta") or 0) for rec in recs))])
+    hog1 = [secs(rec) for rec in runs[("hog", 1)]]
+    hogn = [secs(rec) for rec in runs[("hog", native)]]
+    beside = [a / b for a, b in zip(hogn, hog1) if a and b]
+    verdict = bool(beside) and not problems and statistics.median(beside) <= GRACEFUL
+    table = H.markdown_table(["machine", "threads", "median s", "min s", "max s",
+                        "slowdown vs 1 thread alone", "peak anon"], rows)
+    lines = ["# Out-of-core inverse under CPU contention", "",
+             (header_text(calib, cache) if calib else
+              f"(quick: no calibration child) CPUs in the affinity mask: {cpus}, loadavg "
+              f"{(H._read('/proc/loadavg') or '').strip()}"), "",
+             f"pycauset inv of an N={n} float64 file, memory budget {fmt_bytes(budget)}, files "
+             f"evicted before every run; {rounds} round(s) after {args.warmup} warm-up round(s), "
+             f"configurations alternating in order; hog = `python -c \"while True: pass\"` "
+             f"pinned to CPU {cpus[0]}.", "", table, "",
+             f"beside the hog, {native} threads / 1 thread, per round: "
+             + (", ".join(f"{x:.2f}" for x in beside) + f" (median {statistics.median(beside):.2f})"
+                if beside else "n/a"), ""]
+    if native < 2:
+        lines.append("only one CPU in the affinity mask: 'native' is 1 thread, nothing to compare")
+    lines += [f"  - {p}" for p in problems]
+    word = ("PASS" if verdict else "FAIL") if not args.quick else ("ok" if verdict else "below")
+    lines.append(f"{word:>5}  contention: {native} threads beside a hog <= {GRACEFUL} x 1 thread")
+    text = "\n".join(lines)
+    print(text)
+    payload = {"benchmark": NAME, "mode": "contention-quick" if args.quick else "contention",
+               "argv": argv, "n": n, "budget": budget, "cpus": cpus, "rounds": rounds,
+               "graceful_limit": GRACEFUL, "ratio_native_over_1_beside_hog": beside,
+               "pass": verdict, "summary": summary, "calibration": calib,
+               "runs": {f"{w}-{t}": recs for (w, t), recs in runs.items()}}
+    name = NAME + "-contention" + ("-quick" if args.quick else "")
+    path = H.write_json(name, payload, ts)
+    H.write_text(name, text + "\n", ts)
+    H.log(f"results written to {path}")
+    return 0 if verdict or args.quick else 1
 
 
 def main(argv: Optional[list] = None) -> int:
@@ -1651,7 +1796,9 @@ def main(argv: Optional[list] = None) -> int:
     if args.budget is None:
         args.budget = QUICK_BUDGET if args.quick else DEFAULT_BUDGET
     if args.n is None:
-        args.n = QUICK_N if args.quick else DEFAULT_N
+        args.n = QUICK_N if args.quick else CONTENTION_N if args.contention else DEFAULT_N
+    if args.contention and "--budget" not in " ".join(argv):
+        args.budget = CONTENTION_BUDGET
     if args.child_timeout is None:
         args.child_timeout = 600.0 if args.quick else 3600.0
     if args.repeat < 1 or args.warmup < 0 or args.n < 2 or args.budget < MIB:
@@ -1659,6 +1806,8 @@ def main(argv: Optional[list] = None) -> int:
     args.dir = str(_pick_dir(args.dir).resolve())
     if args.child:
         return child_main(args)
+    if args.contention:
+        return contention_main(args, argv)
     return parent_main(args, argv)
 
 

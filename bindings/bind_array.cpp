@@ -168,6 +168,20 @@ void bind_array(nb::module_& m) {
         convert(a.ref(), numpy_ref(address, dst_dtype, shape, strides));
       }, nb::arg("address"), nb::arg("dst_dtype"), nb::arg("shape"), nb::arg("strides"),
          nb::call_guard<nb::gil_scoped_release>())
+      .def("export_to", [](const Array& a, nb::ndarray<nb::numpy, nb::device::cpu> out,
+                           const std::string& dst_dtype) {
+        // As export_into, with the address, shape and strides read from the array itself
+        // (ndarray.ctypes.data alone costs ~10 us a call).
+        const std::size_t nd = out.ndim();
+        if (nd < 1 || nd > 2) throw ValueError("export_to: need a 1-D or 2-D array");
+        const auto item = index_t(out.itemsize());
+        std::vector<index_t> shape(nd), strides(nd);
+        for (std::size_t k = 0; k < nd; ++k) {
+          shape[k] = index_t(out.shape(k));
+          strides[k] = index_t(out.stride(k)) * item;
+        }
+        convert(a.ref(), numpy_ref(reinterpret_cast<std::uintptr_t>(out.data()), dst_dtype, shape, strides));
+      }, nb::arg("out"), nb::arg("dst_dtype"), nb::call_guard<nb::gil_scoped_release>())
       .def("numpy_view", [](const Array& a, nb::object owner) {
         std::size_t shape[2];
         std::int64_t strides[2];

@@ -145,11 +145,31 @@ def _view(obj: Any) -> np.ndarray:
     return obj._h.numpy_view(obj)
 
 
+#: handle dtype token -> NumPy dtype, and NumPy dtype -> kernel token (a lookup each
+#: costs a few microseconds, which small exports notice)
+_NUMPY_OF: dict = {}
+_KERNEL_OF: dict = {}
+
+
+def _numpy_dtype(obj: Any) -> np.dtype:
+    """The NumPy dtype obj exports as (cached per dtype)."""
+    token = obj._h.dtype
+    np_dtype = _NUMPY_OF.get(token)
+    if np_dtype is None:
+        np_dtype = _NUMPY_OF[token] = _dtypes.dtype(token).numpy
+    return np_dtype
+
+
 def _copy(obj: Any, np_dtype: np.dtype) -> np.ndarray:
     """A fresh, writeable, C-ordered ndarray holding obj's values as np_dtype."""
     h = obj._h
+    kernel = _KERNEL_OF.get(np_dtype)
+    if kernel is None:
+        kernel = _KERNEL_OF[np_dtype] = _dtypes.kernel_name(np_dtype)
+    # np.empty: the destination comes from NumPy's own allocator, exactly as arr.copy()'s does
+    # (same heap reuse, same page faults); the core copies into it with the GIL released.
     out = np.empty(h.shape, dtype=np_dtype)
-    h.export_into(out.ctypes.data, _dtypes.kernel_name(np_dtype), out.shape, out.strides)
+    h.export_to(out, kernel)
     return out
 
 
@@ -208,7 +228,7 @@ def to_numpy(obj: Any, copy: bool = True, allow_huge: bool = False) -> np.ndarra
     if not hasattr(obj, "_h"):
         raise TypeError(f"to_numpy expects a pycauset Matrix or Vector, got {type(obj).__name__}")
     obj = obj._materialized()
-    np_dtype = obj.dtype.numpy
+    np_dtype = _numpy_dtype(obj)
     blocker = None if copy else _view_blocker(obj)
     _guard(obj, np_dtype, allow_huge, will_copy=copy or blocker is not None, implicit=False)
     if not copy:

@@ -22,8 +22,11 @@ def set_num_threads(n: int) -> None:
     """Use ``n`` threads in pycauset's kernels and in the bundled OpenBLAS.
 
     One knob for both keeps the machine from being oversubscribed; inside
-    pycauset's own parallel regions BLAS runs single-threaded. threadpoolctl sees
-    and can limit the bundled OpenBLAS as well.
+    pycauset's own parallel regions BLAS runs single-threaded. The out-of-core
+    routines run BLAS on one thread throughout and spread their work over
+    pycauset's ``n`` threads instead, whose idle threads sleep rather than spin,
+    so they slow down gracefully when other programs take cores. threadpoolctl
+    sees and can limit the bundled OpenBLAS as well.
 
     Examples
     --------

@@ -1,5 +1,6 @@
 #include "pycauset/core/threads.hpp"
 
+#include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -63,7 +64,11 @@ class Pool {
 
  private:
   void start() {
-    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { loop(); });
+    for (int i = 1; i < threads_; ++i)
+      workers_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "pycauset-pool");  // visible in /proc/<pid>/task/*/comm
+        loop();
+      });
   }
   void stop() {
     {

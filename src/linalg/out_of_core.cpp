@@ -13,6 +13,7 @@
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
 #include "pycauset/core/threads.hpp"
+#include "pycauset/linalg/blas.hpp"
 #include "pycauset/linalg/lapack.hpp"
 #include "pycauset/storage/buffer.hpp"
 #include "pycauset/storage/governor.hpp"
@@ -76,6 +77,32 @@ template <class T> index_t panel_width(index_t rows, index_t cols, int count) {
 }
 
 index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
+
+// Threads in the out-of-core routines. BLAS runs single-threaded for the whole
+// routine (a blas::SingleThreadScope at each entry) and the large updates are
+// split into row blocks on pycauset's pool instead. OpenBLAS's own threads
+// hand out static shares of a call and busy-wait on each other: when another
+// process takes a core, the thread left waiting spins through the other's
+// time slices, and a run that took 0.45 s alone took 5-90 s beside a busy
+// process. Row blocks handed out one at a time from the pool, whose idle
+// threads sleep on a condition variable, let whichever thread runs take the
+// next block, so a preempted thread delays at most its current block.
+constexpr double kParallelFlops = 4e6;  // below this a BLAS call runs in the caller alone
+constexpr index_t kMinRowBlock = 64;
+
+/// fn(r0, r1) over row blocks covering [0, m) of an update costing
+/// `flops_per_row` per row: in parallel on the pool when it is worth it.
+template <class F> void over_rows(index_t m, double flops_per_row, F&& fn) {
+  const int threads = num_threads();
+  if (threads == 1 || m < 2 * kMinRowBlock || double(m) * flops_per_row < kParallelFlops) {
+    if (m > 0) fn(index_t(0), m);
+    return;
+  }
+  // About four blocks per thread, each a multiple of 16 rows (whole cache lines of a column).
+  index_t block = std::max<index_t>(kMinRowBlock, ceil_div(m, 4 * index_t(threads)));
+  block = ceil_div(block, 16) * 16;
+  parallel_for_dynamic(m, block, [&](std::int64_t r0, std::int64_t r1) { fn(index_t(r0), index_t(r1)); });
+}
 
 Array new_matrix(index_t rows, index_t cols, DType dtype, bool zero = false) {
   const index_t shape[2] = {rows, cols};
@@ -224,8 +251,10 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
     const bool last = blk + 1 == blocks;
     for (index_t c0 = 0; c0 < n; c0 += last ? chunk : n) {
       const index_t c1 = last ? std::min(n, c0 + chunk) : n;
-      L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, c1 - c0, kk, T(1), ak, kk, bk + c0, n, beta,
-              ci + c0, n);
+      over_rows(rows, 2.0 * double(c1 - c0) * double(kk), [&](index_t i0, index_t i1) {
+        L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i1 - i0, c1 - c0, kk, T(1), ak + i0 * kk, kk, bk + c0,
+                n, beta, ci + i0 * n + c0, n);
+      });
       progress.advance(2.0 * double(rows) * double(c1 - c0) * double(kk));
       if (last)
         writes.push_back(io.submit([&C, r0, rows, c0, c1, ci, n] {
@@ -241,6 +270,40 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
 }
 
 // ---------------------------------------------------------------- LU
+
+// Panels at most this wide are factored by getrf itself (on one thread).
+constexpr index_t kLuLeaf = 128;
+
+/// getrf of the m x w column-major panel a (ld lda), the same result (ipiv
+/// 1-based, relative to a; info as getrf), computed recursively as LAPACK's
+/// getrf2 does: factor the left half of the columns, update the right half,
+/// factor it. The update, a matrix product and most of the work, runs on the
+/// pool by row blocks (see over_rows); getrf itself only sees panels of at most
+/// kLuLeaf columns.
+template <class T> lp_int panel_lu(index_t m, index_t w, T* a, index_t lda, lp_int* ipiv) {
+  using L = Lapack<T>;
+  const index_t k = std::min(m, w);
+  if (w <= kLuLeaf || k <= kLuLeaf) return L::getrf(m, w, a, lda, ipiv);
+  const index_t n1 = k / 2, n2 = w - n1;
+  lp_int info = panel_lu<T>(m, n1, a, lda, ipiv);
+  if (info < 0) return info;
+  T* a12 = a + n1 * lda;
+  L::laswp(n2, a12, lda, 1, n1, ipiv);
+  over_rows(n2, double(n1) * double(n1), [&](index_t c0, index_t c1) {  // A12 := L11^-1 A12, by columns
+    L::trsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasUnit, n1, c1 - c0, a, lda, a12 + c0 * lda,
+            lda);
+  });
+  over_rows(m - n1, 2.0 * double(n1) * double(n2), [&](index_t i0, index_t i1) {  // A22 -= A21 A12
+    L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, n2, n1, T(-1), a + n1 + i0, lda, a12, lda, T(1),
+            a12 + n1 + i0, lda);
+  });
+  const lp_int info2 = panel_lu<T>(m - n1, n2, a12 + n1, lda, ipiv + n1);
+  if (info2 < 0) return info2;
+  if (info == 0 && info2 > 0) info = info2 + lp_int(n1);
+  for (index_t i = n1; i < k; ++i) ipiv[i] += lp_int(n1);
+  L::laswp(n1, a, lda, lp_int(n1 + 1), lp_int(k), ipiv);
+  return info;
+}
 
 /// Flop-like work units of the panel updates, for progress.
 double pair_work(index_t n, index_t w1, index_t w2) { return 2.0 * double(n) * double(w1) * double(w2); }
@@ -307,19 +370,27 @@ void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, b
       const index_t p0 = pn.start(p), wp = pn.width(p), p1 = p0 + wp;
       interchange_rows(q, n, wp, p1, j0, ipiv);
       // U[p, j] = L_pp^-1 G[p, j]; the rows below lose L[:, p] U[p, j].
-      L::trsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasUnit, wp, w, q + p0, n, pj + p0, n);
-      if (n > p1)
-        L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n - p1, w, wp, T(-1), q + p1, n, pj + p0, n, T(1),
-                pj + p1, n);
+      over_rows(w, double(wp) * double(wp), [&](index_t c0, index_t c1) {  // columns of U[p, j]
+        L::trsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasUnit, wp, c1 - c0, q + p0, n,
+                pj + c0 * n + p0, n);
+      });
+      over_rows(n - p1, 2.0 * double(w) * double(wp), [&](index_t i0, index_t i1) {
+        L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, w, wp, T(-1), q + p1 + i0, n, pj + p0, n, T(1),
+                pj + p1 + i0, n);
+      });
       if (invert_u) {  // accumulate U^-1[0:j0, 0:j0] U[0:j0, j] in place, block row by block row
-        if (p0 > 0)
-          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, p0, w, wp, T(1), q, n, pj + p0, n, T(1), pj, n);
-        L::trmm(CblasColMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, wp, w, T(1), q + p0, n,
-                pj + p0, n);
+        over_rows(p0, 2.0 * double(w) * double(wp), [&](index_t i0, index_t i1) {
+          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, w, wp, T(1), q + i0, n, pj + p0, n, T(1),
+                  pj + i0, n);
+        });
+        over_rows(w, double(wp) * double(wp), [&](index_t c0, index_t c1) {  // columns
+          L::trmm(CblasColMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, wp, c1 - c0, T(1), q + p0, n,
+                  pj + c0 * n + p0, n);
+        });
       }
       progress.advance(pair_work(n, wp, w));
     }
-    lp_int info = L::getrf(n - j0, w, pj + j0, n, ipiv.data() + j0);
+    lp_int info = panel_lu<T>(n - j0, w, pj + j0, n, ipiv.data() + j0);
     check_arguments(info, "getrf");
     if (info > 0) singular();
     for (index_t i = 0; i < w; ++i) ipiv[std::size_t(j0 + i)] += j0;
@@ -328,8 +399,10 @@ void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, b
       check_arguments(info, "trtri");
       if (info > 0) singular();
       // U^-1[0:j0, j] = -(U^-1 U)[0:j0, j] U_jj^-1
-      if (j0 > 0)
-        L::trmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, j0, w, T(-1), pj + j0, n, pj, n);
+      over_rows(j0, double(w) * double(w), [&](index_t i0, index_t i1) {
+        L::trmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, i1 - i0, w, T(-1), pj + j0, n,
+                pj + i0, n);
+      });
     }
     progress.advance(pair_work(n, w, w));
     written[s] = writer.submit([&lu, j0, w, pj] { lu.write_rows(j0, j0 + w, bytes(pj)); }).share();
@@ -418,10 +491,15 @@ void invert_from_factors(const RowStore& lu, const RowStore& out, index_t n, DTy
         xq = R[rs].p;
       }
       const index_t q0 = pn.start(q), wq = pn.width(q);
-      L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, w, wq, T(-1), xq, n, f + q0, n, T(1), x, n);
+      over_rows(n, 2.0 * double(w) * double(wq), [&](index_t i0, index_t i1) {
+        L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, w, wq, T(-1), xq + i0, n, f + q0, n, T(1),
+                x + i0, n);
+      });
       progress.advance(pair_work(n, wq, w));
     }
-    L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasUnit, n, w, f + j0, n, x, n);
+    over_rows(n, double(w) * double(w), [&](index_t i0, index_t i1) {
+      L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasUnit, i1 - i0, w, f + j0, n, x + i0, n);
+    });
     progress.advance(pair_work(n, w, w));
     fw[s] = io.submit([&out, where, j0, w, n, x] {
       for (index_t c = 0; c < w; ++c) {
@@ -496,14 +574,20 @@ void sweep(const RowStore& factor_store, index_t n, DType dtype, bool upper, CBL
     T* f = F[s].p;
     T* zj = z + j0 * k;
     if (upper) {  // Z[:, j] = (Z[:, j] - Z[:, 0:j0] U[0:j0, j]) U_jj^-1
-      if (j0 > 0) L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, k, w, j0, T(-1), z, k, f, n, T(1), zj, k);
-      L::trsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, diag, k, w, f + j0, n, zj, k);
+      over_rows(k, 2.0 * double(w) * double(j0) + double(w) * double(w), [&](index_t i0, index_t i1) {
+        if (j0 > 0)
+          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, w, j0, T(-1), z + i0, k, f, n, T(1), zj + i0,
+                  k);
+        L::trsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, diag, i1 - i0, w, f + j0, n, zj + i0, k);
+      });
     } else {  // Z[:, j] = (Z[:, j] - Z[:, j1:n] L[j1:n, j]) L_jj^-1
       if (ipiv) apply_later_interchanges(f, j0, w, n, *pf, *ipiv);
-      if (n > j1)
-        L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, k, w, n - j1, T(-1), z + j1 * k, k, f + j1, n, T(1),
-                zj, k);
-      L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, diag, k, w, f + j0, n, zj, k);
+      over_rows(k, 2.0 * double(w) * double(n - j1) + double(w) * double(w), [&](index_t i0, index_t i1) {
+        if (n > j1)
+          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, w, n - j1, T(-1), z + j1 * k + i0, k, f + j1,
+                  n, T(1), zj + i0, k);
+        L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, diag, i1 - i0, w, f + j0, n, zj + i0, k);
+      });
     }
     progress.advance(pair_work(k, n, w));
   }
@@ -642,22 +726,34 @@ Array inv_triangular_impl(const Array& a, DType dtype, bool lower_a, bool unit) 
       const index_t p = needed(u), p0 = pn.start(p), wp = pn.width(p), p1 = p0 + wp;
       T* q = Q[qs].p;
       if (upper) {
-        if (p0 > 0)
-          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, p0, w, wp, T(1), q, n, pj + p0, n, T(1), pj, n);
-      } else if (n > p1) {
-        L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n - p1, w, wp, T(1), q + p1, n, pj + p0, n, T(1),
-                pj + p1, n);
+        over_rows(p0, 2.0 * double(w) * double(wp), [&](index_t i0, index_t i1) {
+          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, w, wp, T(1), q + i0, n, pj + p0, n, T(1),
+                  pj + i0, n);
+        });
+      } else {
+        over_rows(n - p1, 2.0 * double(w) * double(wp), [&](index_t i0, index_t i1) {
+          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, w, wp, T(1), q + p1 + i0, n, pj + p0, n, T(1),
+                  pj + p1 + i0, n);
+        });
       }
-      L::trmm(CblasColMajor, CblasLeft, uplo, CblasNoTrans, diag, wp, w, T(1), q + p0, n, pj + p0, n);
+      over_rows(w, double(wp) * double(wp), [&](index_t c0, index_t c1) {  // columns
+        L::trmm(CblasColMajor, CblasLeft, uplo, CblasNoTrans, diag, wp, c1 - c0, T(1), q + p0, n, pj + c0 * n + p0,
+                n);
+      });
       progress.advance(pair_work(n, wp, w) / 2);
     }
     const lp_int info = L::trtri(upper ? 'U' : 'L', unit ? 'U' : 'N', w, pj + j0, n);
     check_arguments(info, "trtri");
     if (info > 0) singular();
-    if (upper && j0 > 0)
-      L::trmm(CblasColMajor, CblasRight, uplo, CblasNoTrans, diag, j0, w, T(-1), pj + j0, n, pj, n);
-    if (!upper && n > j1)
-      L::trmm(CblasColMajor, CblasRight, uplo, CblasNoTrans, diag, n - j1, w, T(-1), pj + j0, n, pj + j1, n);
+    if (upper)
+      over_rows(j0, double(w) * double(w), [&](index_t i0, index_t i1) {
+        L::trmm(CblasColMajor, CblasRight, uplo, CblasNoTrans, diag, i1 - i0, w, T(-1), pj + j0, n, pj + i0, n);
+      });
+    else
+      over_rows(n - j1, double(w) * double(w), [&](index_t i0, index_t i1) {
+        L::trmm(CblasColMajor, CblasRight, uplo, CblasNoTrans, diag, i1 - i0, w, T(-1), pj + j0, n, pj + j1 + i0,
+                n);
+      });
     // Clear the other triangle (it held the input's), write a unit diagonal.
     for (index_t c = 0; c < w; ++c) {
       T* col = pj + c * n;
@@ -692,24 +788,29 @@ std::size_t bytes_outside_ram(const Array& a) {
 }
 
 Array matmul(const Array& a, const Array& b, DType dtype) {
+  const blas::SingleThreadScope single;  // see over_rows
   return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return matmul_impl<T>(a, b, dtype); });
 }
 
 Array inv(const Array& a, DType dtype) {
+  const blas::SingleThreadScope single;  // see over_rows
   return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return inv_impl<T>(a, dtype); });
 }
 
 Array solve(const Array& a, const Array& b, DType dtype) {
+  const blas::SingleThreadScope single;  // see over_rows
   return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return solve_impl<T>(a, b, dtype); });
 }
 
 Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal) {
+  const blas::SingleThreadScope single;  // see over_rows
   return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return inv_triangular_impl<T>(a, dtype, lower, unit_diagonal);
   });
 }
 
 Array solve_triangular(const Array& a, const Array& b, DType dtype, bool lower, bool unit_diagonal) {
+  const blas::SingleThreadScope single;  // see over_rows
   return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return solve_triangular_impl<T>(a, b, dtype, lower, unit_diagonal);
   });

@@ -1,6 +1,7 @@
 #include "pycauset/storage/tile_io.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -104,7 +105,11 @@ void FileRegion::drop(std::uint64_t offset, std::size_t n) const {
   ::posix_fadvise(fd_, off_t(offset), off_t(n), POSIX_FADV_DONTNEED);
 }
 
-IoThread::IoThread() : thread_([this] { run(); }) {}
+IoThread::IoThread()
+    : thread_([this] {
+        pthread_setname_np(pthread_self(), "pycauset-io");
+        run();
+      }) {}
 
 IoThread::~IoThread() {
   {

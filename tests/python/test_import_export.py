@@ -510,3 +510,17 @@ def test_zero_size_exports(token):
         np_dtype = pc.dtype(token).numpy
         for out in (pc.to_numpy(obj), np.asarray(obj), np.array(obj)):
             assert out.shape == shape and out.dtype == np_dtype
+
+
+@pytest.mark.parametrize("shape, dtype", [((2048, 2048), np.float64), ((1 << 22,), np.float64),
+                                          ((1 << 23,), np.float32), ((300, 7), np.complex64)])
+def test_export_copy_comes_from_numpy_allocator(shape, dtype):
+    """The destination of a copy export is an ordinary NumPy-owned array (np.empty), so it
+    gets the same allocator, heap reuse and page faults as ``arr.copy()``; pycauset's own
+    mappings never leak out as the base of a copy."""
+    a = np.arange(int(np.prod(shape)), dtype=dtype).reshape(shape)
+    obj = pc.matrix(a) if a.ndim == 2 else pc.vector(a)
+    out = pc.to_numpy(obj)
+    assert out.base is None and out.flags.owndata and out.flags.writeable
+    assert out.flags.c_contiguous and out.dtype == a.dtype
+    np.testing.assert_array_equal(out, a)

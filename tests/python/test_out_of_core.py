@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -469,3 +470,88 @@ def test_integer_and_bit_products_of_files_past_the_budget(budget, tmp_path):
     K = C @ C
     assert K.storage.kind == "spill"
     assert np.array_equal(pc.to_numpy(K[:200, :]), (causal.astype(np.int64) @ causal)[:200, :])
+
+
+# ---- threads under contention ------------------------------------------------------------------
+
+
+def _thread_ticks() -> dict:
+    """CPU time (utime + stime, clock ticks) and name of every thread of this process."""
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        out[int(tid)] = (name, int(fields[11]) + int(fields[12]))
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_out_of_core_work_runs_on_pycauset_threads_not_blas_threads(tmp_path):
+    """Under contention OpenBLAS's threads busy-wait on each other (a preempted share stalls the
+    call while the others spin), so the tiled routines run BLAS single-threaded and split the
+    large updates over pycauset's pool, whose idle threads sleep. Mechanism check: with two
+    threads, every CPU tick of an out-of-core inverse is spent by the calling thread, the pool
+    ("pycauset-pool") or the I/O threads, none by BLAS's own worker threads."""
+    pc.set_num_threads(2)
+    n = 1000
+    a = well_conditioned(n)
+    pc.save(pc.matrix(a), tmp_path / "a.pycauset")
+    A = pc.load(tmp_path / "a.pycauset")  # file-backed: the whole budget is left for panels
+    w = pc.matrix(big((400, 400)))
+    pc.to_numpy(w @ w)  # in RAM: BLAS runs its two threads, so they exist
+    time.sleep(0.5)  # past OpenBLAS's spin-before-sleep of idle workers
+    pc.set_backing_dir(tmp_path)
+    old = pc.get_memory_limit()
+    pc.set_memory_limit(4 * MiB)
+    try:
+        before = _thread_ticks()
+        X = pc.linalg.inv(A)
+        after = _thread_ticks()
+    finally:
+        pc.set_memory_limit(old)
+    assert spilled(X)
+    main = os.getpid()
+    spent = {tid: ticks - before.get(tid, (name, 0))[1] for tid, (name, ticks) in after.items()}
+    foreign = sum(t for tid, t in spent.items() if tid != main and not after[tid][0].startswith("pycauset-"))
+    total = sum(spent.values())
+    assert total >= 5, "the inverse was too quick to measure"
+    assert foreign <= max(2, total // 20), (foreign, total, {after[t][0]: s for t, s in spent.items() if s})
+    assert rel_err(pc.to_numpy(X), np.linalg.inv(a)) < 1e-10
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_inv_and_solve_with_wide_panels(tmp_path, threads):
+    """An 8 MiB budget at N = 1400 gives panels of about 170 columns, wider than what getrf
+    factors directly (128): the panel LU recurses, with its updates on the pool."""
+    pc.set_num_threads(threads)
+    n = 1400
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((n, n)) / np.sqrt(n) + 2 * np.eye(n)[rng.permutation(n)]
+    b = rng.standard_normal((n, 3))
+    pc.save(pc.matrix(a), tmp_path / "a.pycauset")
+    A, B = pc.load(tmp_path / "a.pycauset"), pc.matrix(b)  # A file-backed: the budget is for panels
+    pc.set_backing_dir(tmp_path)
+    old = pc.get_memory_limit()
+    pc.set_memory_limit(8 * MiB)
+    try:
+        X = pc.linalg.inv(A)
+        Y = pc.linalg.solve(A, B)
+        assert spilled(X)
+        x = pc.to_numpy(X, allow_huge=True)
+        y = pc.to_numpy(Y, allow_huge=True)
+        singular = a.copy()
+        # Row 956 of A is column 956 of the G = A^T that is factored: its pivot is an exact
+        # zero, in the second half of the panel of columns [860, 1032).
+        singular[956, :] = 0.0
+        pc.save(pc.matrix(singular), tmp_path / "s.pycauset")
+        with pytest.raises(pc.linalg.LinAlgError, match="Singular matrix"):
+            pc.linalg.inv(pc.load(tmp_path / "s.pycauset"))
+    finally:
+        pc.set_memory_limit(old)
+    assert rel_err(x, np.linalg.inv(a)) < 1e-12
+    assert rel_err(y, np.linalg.solve(a, b)) < 1e-12

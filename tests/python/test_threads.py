@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pytest
 import threadpoolctl
@@ -152,3 +155,39 @@ def test_long_bit_vectors_pack_identically_with_two_threads(rng):
         assert_same(pc.to_numpy(v.astype("uint8")), b.astype(np.uint8))
         w.fill(True)
         assert pc.to_numpy(w).all()
+
+
+def _thread_ticks() -> dict:
+    """CPU time (utime + stime, clock ticks) and name of every thread of this process."""
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        out[int(tid)] = (name, int(fields[11]) + int(fields[12]))
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_idle_pool_threads_sleep_instead_of_spinning():
+    """Idle workers of pycauset's pool block on a condition variable: beside a busy
+    process a spinning worker would take CPU time from the threads doing the work."""
+    pc.set_num_threads(2)
+    a = RNG_IDLE.standard_normal((1024, 1024))
+    for _ in range(3):  # parallel copies: the workers exist and have just run
+        pc.to_numpy(pc.matrix(a))
+    time.sleep(0.2)
+    before = _thread_ticks()
+    time.sleep(1.0)
+    after = _thread_ticks()
+    pool = [tid for tid, (name, _) in after.items() if name == "pycauset-pool" and tid in before]
+    assert pool, "no pool worker found (threads are named 'pycauset-pool')"
+    spent = sum(after[t][1] - before[t][1] for t in pool)
+    assert spent <= 2, f"idle pool workers used {spent} clock ticks in 1 s"
+
+
+RNG_IDLE = np.random.default_rng(5)
