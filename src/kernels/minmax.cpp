@@ -1,0 +1,197 @@
+// Order and truth reductions (min, max, any, all) and elementwise power.
+#include "pycauset/kernels/minmax.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "pycauset/core/error.hpp"
+#include "pycauset/core/threads.hpp"
+
+namespace pycauset {
+namespace {
+
+template <class S> S load(const std::byte* p) {
+  S v;
+  std::memcpy(&v, p, sizeof(S));
+  return v;
+}
+
+template <class S> void store(std::byte* p, S v) { std::memcpy(p, &v, sizeof(S)); }
+
+template <class S> bool is_nan(S v) {
+  if constexpr (is_complex_v<S>) return std::isnan(double(v.real())) || std::isnan(double(v.imag()));
+  else if constexpr (std::is_integral_v<S>) return false;
+  else return std::isnan(double(v));
+}
+
+// a < b in NumPy's order (complex: lexicographic).
+template <class S> bool less(S a, S b) {
+  if constexpr (is_complex_v<S>) return a.real() < b.real() || (a.real() == b.real() && a.imag() < b.imag());
+  else return a < b;
+}
+
+// NaN-propagating pick of the better of two values.
+template <class S> S pick(S best, S v, bool is_max) {
+  if (is_nan(best)) return best;
+  if (is_nan(v)) return v;
+  return (is_max ? less(best, v) : less(v, best)) ? v : best;
+}
+
+template <class S> bool nonzero(S v) {
+  if constexpr (is_complex_v<S>) return v.real() != decltype(v.real())(0) || v.imag() != decltype(v.imag())(0);
+  else return v != S(0);
+}
+
+bool bit_at(const StridedRef& a, std::int64_t r, std::int64_t c) {
+  std::int64_t b = a.bit_offset + r * a.s0 + c * a.s1;
+  return (std::to_integer<unsigned>(a.data[b >> 3]) >> (b & 7)) & 1u;
+}
+
+// Runs of a reduction: `count` runs of `length` elements; element k of run r is
+// a[r, k] for axis 1 and a[k, r] for axis 0. A full reduction is handled as
+// rows runs combined afterwards.
+struct Runs {
+  std::int64_t count, length;
+  bool by_row;
+};
+
+Runs runs_of(const StridedRef& a, int axis) {
+  if (axis == 0) return {a.cols, a.rows, false};
+  return {a.rows, a.cols, true};  // axis 1 and the per-row stage of axis -1
+}
+
+void check_out(const StridedRef& a, int axis, const StridedRef& out) {
+  if (axis < -1 || axis > 1) throw ValueError("axis must be -1, 0 or 1");
+  const std::int64_t want = axis == -1 ? 1 : axis == 0 ? a.cols : a.rows;
+  if (out.cols != want || out.rows != 1) throw ValueError("reduction output has the wrong length");
+}
+
+template <class S> void minmax_impl(const StridedRef& a, int axis, bool is_max, const StridedRef& out) {
+  const Runs runs = runs_of(a, axis);
+  auto run = [&](std::int64_t r) {
+    const std::byte* p = runs.by_row ? a.data + r * a.s0 : a.data + r * a.s1;
+    const std::int64_t step = runs.by_row ? a.s1 : a.s0;
+    S best = load<S>(p);
+    for (std::int64_t k = 1; k < runs.length; ++k) {
+      best = pick(best, load<S>(p + k * step), is_max);
+      if constexpr (!std::is_integral_v<S>) {
+        if (is_nan(best)) break;
+      }
+    }
+    return best;
+  };
+  if (axis == -1) {
+    std::vector<S> part(std::size_t(runs.count));
+    parallel_for(runs.count, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(runs.length, 1)),
+                 [&](std::int64_t b, std::int64_t e) {
+                   for (std::int64_t r = b; r < e; ++r) part[std::size_t(r)] = run(r);
+                 });
+    S best = part[0];
+    for (std::size_t r = 1; r < part.size(); ++r) best = pick(best, part[r], is_max);
+    store(out.data, best);
+    return;
+  }
+  parallel_for(runs.count, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(runs.length, 1)),
+               [&](std::int64_t b, std::int64_t e) {
+                 for (std::int64_t r = b; r < e; ++r) store(out.data + r * out.s1, run(r));
+               });
+}
+
+template <class S> void any_all_impl(const StridedRef& a, int axis, bool is_all, const StridedRef& out) {
+  // Axis -1 is one run over every element; otherwise one run per output element.
+  auto element = [&](std::int64_t i, std::int64_t j) {
+    if constexpr (std::is_same_v<S, bit_tag>) return bit_at(a, i, j);
+    else return nonzero(load<S>(a.data + i * a.s0 + j * a.s1));
+  };
+  auto run = [&](std::int64_t r, bool by_row, std::int64_t length) {
+    for (std::int64_t k = 0; k < length; ++k) {
+      bool v = by_row ? element(r, k) : element(k, r);
+      if (v != is_all) return !is_all;  // any: found a true; all: found a false
+    }
+    return is_all;
+  };
+  auto put = [&](std::int64_t k, bool v) { out.data[k * out.s1] = std::byte(v ? 1 : 0); };
+  if (axis == -1) {
+    bool result = is_all;
+    for (std::int64_t r = 0; r < a.rows && result == is_all; ++r) result = run(r, true, a.cols);
+    put(0, result);
+    return;
+  }
+  const Runs runs = runs_of(a, axis);
+  parallel_for(runs.count, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(runs.length, 1)),
+               [&](std::int64_t b, std::int64_t e) {
+                 for (std::int64_t r = b; r < e; ++r) put(r, run(r, runs.by_row, runs.length));
+               });
+}
+
+template <class S> S int_power(S base, S exponent) {
+  using U = std::make_unsigned_t<S>;
+  U result = 1, b = U(base);
+  auto e = static_cast<std::make_unsigned_t<S>>(exponent);
+  while (e) {
+    if (e & 1u) result = U(result * b);
+    b = U(b * b);
+    e >>= 1;
+  }
+  return S(result);
+}
+
+}  // namespace
+
+void reduce_minmax(const StridedRef& a, int axis, bool is_max, const StridedRef& out) {
+  check_out(a, axis, out);
+  if (out.dtype != a.dtype) throw TypeError("min/max output must have the input's dtype");
+  if (a.dtype == DType::bit) throw TypeError("min/max of bit arrays: use reduce_any_all");
+  const std::int64_t length = axis == 0 ? a.rows : axis == 1 ? a.cols : a.rows * a.cols;
+  if (length == 0)
+    throw ValueError(std::string("zero-size array to reduction operation ") + (is_max ? "maximum" : "minimum") +
+                     " which has no identity");
+  visit_dtype(a.dtype, [&]<class S>(std::type_identity<S>) {
+    if constexpr (!std::is_same_v<S, bit_tag>) minmax_impl<S>(a, axis, is_max, out);
+  });
+}
+
+void reduce_any_all(const StridedRef& a, int axis, bool is_all, const StridedRef& out) {
+  check_out(a, axis, out);
+  if (out.dtype != DType::uint8) throw TypeError("any/all output must be uint8");
+  visit_dtype(a.dtype, [&]<class S>(std::type_identity<S>) { any_all_impl<S>(a, axis, is_all, out); });
+}
+
+void power(const StridedRef& base, const StridedRef& exponent, const StridedRef& out) {
+  if (base.dtype != out.dtype || exponent.dtype != out.dtype)
+    throw TypeError("power: base, exponent and output must share one dtype");
+  if (base.rows != out.rows || base.cols != out.cols || exponent.rows != out.rows || exponent.cols != out.cols)
+    throw ValueError("power: operand shapes differ");
+  if (out.dtype == DType::bit) throw TypeError("power is not defined for bit arrays");
+  visit_dtype(out.dtype, [&]<class S>(std::type_identity<S>) {
+    if constexpr (!std::is_same_v<S, bit_tag>) {
+      if constexpr (std::is_integral_v<S> && std::is_signed_v<S>) {
+        // Check first, so a bad exponent leaves out untouched.
+        for (std::int64_t i = 0; i < out.rows; ++i)
+          for (std::int64_t j = 0; j < out.cols; ++j)
+            if (load<S>(exponent.data + i * exponent.s0 + j * exponent.s1) < 0)
+              throw ValueError("Integers to negative integer powers are not allowed.");
+      }
+      parallel_for(out.rows, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(out.cols, 1)),
+                   [&](std::int64_t b, std::int64_t e) {
+                     for (std::int64_t i = b; i < e; ++i)
+                       for (std::int64_t j = 0; j < out.cols; ++j) {
+                         S x = load<S>(base.data + i * base.s0 + j * base.s1);
+                         S y = load<S>(exponent.data + i * exponent.s0 + j * exponent.s1);
+                         S r;
+                         if constexpr (std::is_integral_v<S>) r = int_power(x, y);
+                         else if constexpr (std::is_same_v<S, float16_t>) r = S(std::pow(float(x), float(y)));
+                         else r = std::pow(x, y);
+                         store(out.data + i * out.s0 + j * out.s1, r);
+                       }
+                   });
+    }
+  });
+}
+
+}  // namespace pycauset
