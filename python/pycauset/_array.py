@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator, List, Optional, SupportsIndex, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, SupportsIndex, Tuple, TypeVar, Union, overload
 
 import numpy as np
 
@@ -132,7 +132,7 @@ class _ArrayBase:
         return self._expr.result if self._hv is None else _dtypes.dtype(self._hv.dtype)
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> Tuple[int, ...]:
         """``(n,)`` for a vector, ``(rows, cols)`` for a matrix."""
         return self._expr.shape if self._hv is None else self._hv.shape
 
@@ -574,6 +574,29 @@ class Matrix(_ArrayBase):
 
     __slots__ = ()
 
+    if TYPE_CHECKING:  # precise types for type checkers; the behaviour is _ArrayBase's
+        @overload
+        def __getitem__(self, key: Tuple[SupportsIndex, SupportsIndex]) -> Scalar: ...
+        @overload
+        def __getitem__(self, key: SupportsIndex) -> "Vector": ...
+        @overload
+        def __getitem__(self, key: Tuple[SupportsIndex, slice]) -> "Vector": ...
+        @overload
+        def __getitem__(self, key: Tuple[slice, SupportsIndex]) -> "Vector": ...
+        @overload
+        def __getitem__(self, key: Union[slice, Tuple[slice, slice]]) -> "Matrix": ...
+        @overload
+        def __getitem__(self, key: Any) -> Any: ...
+        def __getitem__(self, key: Any) -> Any: ...
+
+        @overload
+        def __matmul__(self, other: "Matrix") -> "Matrix": ...
+        @overload
+        def __matmul__(self, other: "Vector") -> "Vector": ...
+        @overload
+        def __matmul__(self, other: Any) -> Any: ...
+        def __matmul__(self, other: Any) -> Any: ...
+
 
 class Vector(_ArrayBase):
     """A 1-D array of one dtype, in RAM or a mapped file.
@@ -589,6 +612,23 @@ class Vector(_ArrayBase):
     """
 
     __slots__ = ()
+
+    if TYPE_CHECKING:  # precise types for type checkers; the behaviour is _ArrayBase's
+        @overload
+        def __getitem__(self, key: SupportsIndex) -> Scalar: ...
+        @overload
+        def __getitem__(self, key: slice) -> "Vector": ...
+        @overload
+        def __getitem__(self, key: Any) -> Any: ...
+        def __getitem__(self, key: Any) -> Any: ...
+
+        @overload
+        def __matmul__(self, other: "Matrix") -> "Vector": ...
+        @overload
+        def __matmul__(self, other: "Vector") -> Scalar: ...
+        @overload
+        def __matmul__(self, other: Any) -> Any: ...
+        def __matmul__(self, other: Any) -> Any: ...
 
 
 ArrayLike = Union[_ArrayBase, np.ndarray, Any]
