@@ -364,7 +364,10 @@ class _ArrayBase:
 
     def __contains__(self, value: Any) -> bool:
         """``value in A``: whether any element equals ``value`` (as ``ndarray``)."""
-        return bool(_ops.reduce_any(self == value))
+        equal = self == value
+        if not isinstance(equal, _ArrayBase):  # an object neither side can compare elementwise
+            return bool(equal)
+        return bool(_ops.reduce_any(equal))
 
     # ---- NumPy habits: conversion, order and truth reductions, reshaping ------------
     def tolist(self) -> List[Any]:

@@ -175,6 +175,9 @@ def empty(shape: ShapeLike, dtype: _dtypes.DTypeLike = ...) -> Union[Matrix, Vec
 def empty(shape: ShapeLike, dtype: _dtypes.DTypeLike = None) -> Union[Matrix, Vector]:
     """A new object with unspecified values. An int or 1-tuple shape gives a Vector.
 
+    ``dtype=None`` (the default) means float64, as in NumPy. Shapes NumPy could not
+    allocate raise ValueError ("Maximum allowed dimension exceeded", "array is too big").
+
     Examples
     --------
     >>> import pycauset as pc
@@ -192,6 +195,8 @@ def zeros(shape: _MatrixShape, dtype: _dtypes.DTypeLike = ...) -> Matrix: ...
 def zeros(shape: ShapeLike, dtype: _dtypes.DTypeLike = ...) -> Union[Matrix, Vector]: ...
 def zeros(shape: ShapeLike, dtype: _dtypes.DTypeLike = None) -> Union[Matrix, Vector]:
     """A new object of zeros (instant for large sizes: fresh memory is zero).
+
+    Shape and dtype as :func:`empty` (``dtype=None`` means float64).
 
     Examples
     --------
@@ -236,7 +241,7 @@ def ones(shape: _MatrixShape, dtype: _dtypes.DTypeLike = ...) -> Matrix: ...
 @overload
 def ones(shape: ShapeLike, dtype: _dtypes.DTypeLike = ...) -> Union[Matrix, Vector]: ...
 def ones(shape: ShapeLike, dtype: _dtypes.DTypeLike = None) -> Union[Matrix, Vector]:
-    """A new object of ones.
+    """A new object of ones. Shape and dtype as :func:`empty` (``dtype=None`` means float64).
 
     Examples
     --------

@@ -198,7 +198,7 @@ def test_advanced_assignment_evaluates_pending_expressions_first():
     np.testing.assert_array_equal(np.asarray(lazy), np.full((2, 2), 2.0))
 
 
-@pytest.mark.parametrize("value", [5.0, 5, np.float32(5), 99, None, "x", 1 + 0j])
+@pytest.mark.parametrize("value", [5.0, 5, np.float32(5), 99, None, "x", 1 + 0j, object()])
 def test_contains_like_numpy(value):
     ref = np.arange(10.0).reshape(2, 5)
     assert (value in pc.matrix(ref)) == (value in ref)
