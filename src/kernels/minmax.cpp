@@ -72,34 +72,58 @@ void check_out(const StridedRef& a, int axis, const StridedRef& out) {
 }
 
 template <class S> void minmax_impl(const StridedRef& a, int axis, bool is_max, const StridedRef& out) {
-  const Runs runs = runs_of(a, axis);
-  auto run = [&](std::int64_t r) {
-    const std::byte* p = runs.by_row ? a.data + r * a.s0 : a.data + r * a.s1;
-    const std::int64_t step = runs.by_row ? a.s1 : a.s0;
-    S best = load<S>(p);
-    for (std::int64_t k = 1; k < runs.length; ++k) {
-      best = pick(best, load<S>(p + k * step), is_max);
+  auto elem = [&](std::int64_t i, std::int64_t j) { return load<S>(a.data + i * a.s0 + j * a.s1); };
+  // Best of row r over columns [c0, c1).
+  auto run = [&](std::int64_t r, std::int64_t c0, std::int64_t c1) {
+    S best = elem(r, c0);
+    for (std::int64_t j = c0 + 1; j < c1; ++j) {
+      best = pick(best, elem(r, j), is_max);
       if constexpr (!std::is_integral_v<S>) {
         if (is_nan(best)) break;
       }
     }
     return best;
   };
-  if (axis == -1) {
-    std::vector<S> part(std::size_t(runs.count));
-    parallel_for(runs.count, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(runs.length, 1)),
-                 [&](std::int64_t b, std::int64_t e) {
-                   for (std::int64_t r = b; r < e; ++r) part[std::size_t(r)] = run(r);
-                 });
-    S best = part[0];
-    for (std::size_t r = 1; r < part.size(); ++r) best = pick(best, part[r], is_max);
-    store(out.data, best);
+  if (axis == 0) {
+    // Row by row over blocks of columns, so a row-major matrix is read in order.
+    constexpr std::int64_t kBlock = 512;
+    parallel_for((a.cols + kBlock - 1) / kBlock, 1, [&](std::int64_t b, std::int64_t e) {
+      std::vector<S> best(static_cast<std::size_t>(kBlock));
+      for (std::int64_t blk = b; blk < e; ++blk) {
+        const std::int64_t c0 = blk * kBlock, n = std::min(kBlock, a.cols - c0);
+        for (std::int64_t j = 0; j < n; ++j) best[std::size_t(j)] = elem(0, c0 + j);
+        for (std::int64_t i = 1; i < a.rows; ++i)
+          for (std::int64_t j = 0; j < n; ++j) best[std::size_t(j)] = pick(best[std::size_t(j)], elem(i, c0 + j), is_max);
+        for (std::int64_t j = 0; j < n; ++j) store(out.data + (c0 + j) * out.s1, best[std::size_t(j)]);
+      }
+    });
     return;
   }
-  parallel_for(runs.count, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(runs.length, 1)),
-               [&](std::int64_t b, std::int64_t e) {
-                 for (std::int64_t r = b; r < e; ++r) store(out.data + r * out.s1, run(r));
-               });
+  if (axis == 1) {
+    parallel_for(a.rows, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(a.cols, 1)),
+                 [&](std::int64_t b, std::int64_t e) {
+                   for (std::int64_t r = b; r < e; ++r) store(out.data + r * out.s1, run(r, 0, a.cols));
+                 });
+    return;
+  }
+  // Everything: a fixed split into pieces (rows, or column chunks of a single row).
+  const bool one_row = a.rows == 1;
+  const std::int64_t span = one_row ? a.cols : a.rows;
+  const std::int64_t per = std::max<std::int64_t>(1, (span + 63) / 64);
+  const std::int64_t pieces = (span + per - 1) / per;
+  std::vector<S> part(static_cast<std::size_t>(pieces));
+  parallel_for(pieces, 1, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t p = b; p < e; ++p) {
+      const std::int64_t lo = p * per, hi = std::min(span, lo + per);
+      S best = one_row ? run(0, lo, hi) : run(lo, 0, a.cols);
+      if (!one_row)
+        for (std::int64_t r = lo + 1; r < hi; ++r) best = pick(best, run(r, 0, a.cols), is_max);
+      part[std::size_t(p)] = best;
+    }
+  });
+  S best = part[0];
+  for (std::size_t p = 1; p < part.size(); ++p) best = pick(best, part[p], is_max);
+  store(out.data, best);
 }
 
 template <class S> void any_all_impl(const StridedRef& a, int axis, bool is_all, const StridedRef& out) {
@@ -120,6 +144,24 @@ template <class S> void any_all_impl(const StridedRef& a, int axis, bool is_all,
     bool result = is_all;
     for (std::int64_t r = 0; r < a.rows && result == is_all; ++r) result = run(r, true, a.cols);
     put(0, result);
+    return;
+  }
+  if (axis == 0) {
+    // Row by row over blocks of columns, so a row-major matrix is read in order.
+    constexpr std::int64_t kBlock = 512;
+    parallel_for((a.cols + kBlock - 1) / kBlock, 1, [&](std::int64_t b, std::int64_t e) {
+      std::vector<unsigned char> acc(static_cast<std::size_t>(kBlock));
+      for (std::int64_t blk = b; blk < e; ++blk) {
+        const std::int64_t c0 = blk * kBlock, n = std::min(kBlock, a.cols - c0);
+        std::fill(acc.begin(), acc.end(), static_cast<unsigned char>(is_all));
+        for (std::int64_t i = 0; i < a.rows; ++i)
+          for (std::int64_t j = 0; j < n; ++j) {
+            bool v = element(i, c0 + j);
+            acc[std::size_t(j)] = static_cast<unsigned char>(is_all ? (acc[std::size_t(j)] & unsigned(v)) : (acc[std::size_t(j)] | unsigned(v)));
+          }
+        for (std::int64_t j = 0; j < n; ++j) put(c0 + j, acc[std::size_t(j)] != 0);
+      }
+    });
     return;
   }
   const Runs runs = runs_of(a, axis);
