@@ -35,11 +35,38 @@ template <class S> bool less(S a, S b) {
   else return a < b;
 }
 
-// NaN-propagating pick of the better of two values.
-template <class S> S pick(S best, S v, bool is_max) {
-  if (is_nan(best)) return best;
-  if (is_nan(v)) return v;
-  return (is_max ? less(best, v) : less(v, best)) ? v : best;
+// NaN-propagating pick of the better of two values (branch-free for real types,
+// so loops over it vectorise).
+template <bool Max, class S> S pick(S best, S v) {
+  if constexpr (is_complex_v<S>) {
+    if (is_nan(best)) return best;
+    if (is_nan(v)) return v;
+    return (Max ? less(best, v) : less(v, best)) ? v : best;
+  } else if constexpr (std::is_integral_v<S>) {
+    return (Max ? best < v : v < best) ? v : best;
+  } else {
+    S better = (Max ? best < v : v < best) ? v : best;
+    better = v != v ? v : better;
+    return best != best ? best : better;
+  }
+}
+
+// Best of n >= 1 contiguous values, in 8 independent lanes.
+template <bool Max, class S> S best_contiguous(const S* q, std::int64_t n) {
+  if (n < 16) {
+    S best = q[0];
+    for (std::int64_t i = 1; i < n; ++i) best = pick<Max>(best, q[i]);
+    return best;
+  }
+  S lane[8];
+  for (int k = 0; k < 8; ++k) lane[k] = q[k];
+  std::int64_t i = 8;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) lane[k] = pick<Max>(lane[k], q[i + k]);
+  for (; i < n; ++i) lane[0] = pick<Max>(lane[0], q[i]);
+  S best = lane[0];
+  for (int k = 1; k < 8; ++k) best = pick<Max>(best, lane[k]);
+  return best;
 }
 
 template <class S> bool nonzero(S v) {
@@ -71,17 +98,14 @@ void check_out(const StridedRef& a, int axis, const StridedRef& out) {
   if (out.cols != want || out.rows != 1) throw ValueError("reduction output has the wrong length");
 }
 
-template <class S> void minmax_impl(const StridedRef& a, int axis, bool is_max, const StridedRef& out) {
+template <bool Max, class S> void minmax_impl(const StridedRef& a, int axis, const StridedRef& out) {
   auto elem = [&](std::int64_t i, std::int64_t j) { return load<S>(a.data + i * a.s0 + j * a.s1); };
   // Best of row r over columns [c0, c1).
   auto run = [&](std::int64_t r, std::int64_t c0, std::int64_t c1) {
+    if (a.s1 == std::int64_t(sizeof(S)))
+      return best_contiguous<Max>(reinterpret_cast<const S*>(a.data + r * a.s0 + c0 * a.s1), c1 - c0);
     S best = elem(r, c0);
-    for (std::int64_t j = c0 + 1; j < c1; ++j) {
-      best = pick(best, elem(r, j), is_max);
-      if constexpr (!std::is_integral_v<S>) {
-        if (is_nan(best)) break;
-      }
-    }
+    for (std::int64_t j = c0 + 1; j < c1; ++j) best = pick<Max>(best, elem(r, j));
     return best;
   };
   if (axis == 0) {
@@ -93,7 +117,7 @@ template <class S> void minmax_impl(const StridedRef& a, int axis, bool is_max, 
         const std::int64_t c0 = blk * kBlock, n = std::min(kBlock, a.cols - c0);
         for (std::int64_t j = 0; j < n; ++j) best[std::size_t(j)] = elem(0, c0 + j);
         for (std::int64_t i = 1; i < a.rows; ++i)
-          for (std::int64_t j = 0; j < n; ++j) best[std::size_t(j)] = pick(best[std::size_t(j)], elem(i, c0 + j), is_max);
+          for (std::int64_t j = 0; j < n; ++j) best[std::size_t(j)] = pick<Max>(best[std::size_t(j)], elem(i, c0 + j));
         for (std::int64_t j = 0; j < n; ++j) store(out.data + (c0 + j) * out.s1, best[std::size_t(j)]);
       }
     });
@@ -117,12 +141,12 @@ template <class S> void minmax_impl(const StridedRef& a, int axis, bool is_max, 
       const std::int64_t lo = p * per, hi = std::min(span, lo + per);
       S best = one_row ? run(0, lo, hi) : run(lo, 0, a.cols);
       if (!one_row)
-        for (std::int64_t r = lo + 1; r < hi; ++r) best = pick(best, run(r, 0, a.cols), is_max);
+        for (std::int64_t r = lo + 1; r < hi; ++r) best = pick<Max>(best, run(r, 0, a.cols));
       part[std::size_t(p)] = best;
     }
   });
   S best = part[0];
-  for (std::size_t p = 1; p < part.size(); ++p) best = pick(best, part[p], is_max);
+  for (std::size_t p = 1; p < part.size(); ++p) best = pick<Max>(best, part[p]);
   store(out.data, best);
 }
 
@@ -194,7 +218,10 @@ void reduce_minmax(const StridedRef& a, int axis, bool is_max, const StridedRef&
     throw ValueError(std::string("zero-size array to reduction operation ") + (is_max ? "maximum" : "minimum") +
                      " which has no identity");
   visit_dtype(a.dtype, [&]<class S>(std::type_identity<S>) {
-    if constexpr (!std::is_same_v<S, bit_tag>) minmax_impl<S>(a, axis, is_max, out);
+    if constexpr (!std::is_same_v<S, bit_tag>) {
+      if (is_max) minmax_impl<true, S>(a, axis, out);
+      else minmax_impl<false, S>(a, axis, out);
+    }
   });
 }
 
