@@ -7,6 +7,7 @@
 #include <nanobind/stl/vector.h>
 
 #include <complex>
+#include <span>
 
 #include "pycauset/array/array.hpp"
 #include "pycauset/storage/mapped_file.hpp"
@@ -36,6 +37,10 @@ StridedRef numpy_ref(std::uintptr_t address, const std::string& dtype,
     r.rows = 1, r.cols = shape[0], r.s0 = 0, r.s1 = strides[0];
   }
   return r;
+}
+
+std::span<const index_t> index_span(std::uintptr_t address, std::size_t count) {
+  return {reinterpret_cast<const index_t*>(address), count};
 }
 
 }  // namespace
@@ -140,6 +145,29 @@ void bind_array(nb::module_& m) {
       .def("slice", &Array::slice, nb::arg("axis"), nb::arg("start"), nb::arg("step"), nb::arg("count"))
       .def("select", &Array::select, nb::arg("axis"), nb::arg("index"))
       .def("diagonal", &Array::diagonal)
+      // Integer-array indexing: indices arrive as the address and length of a
+      // contiguous int64 NumPy array the caller keeps alive.
+      .def("take", [](const Array& a, int axis, std::uintptr_t address, std::size_t count) {
+        nb::gil_scoped_release release;
+        return a.take(axis, index_span(address, count));
+      }, nb::arg("axis"), nb::arg("address"), nb::arg("count"))
+      .def("put", [](Array& a, int axis, std::uintptr_t address, std::size_t count, const Array& src) {
+        nb::gil_scoped_release release;
+        a.put(axis, index_span(address, count), src);
+      }, nb::arg("axis"), nb::arg("address"), nb::arg("count"), nb::arg("src"))
+      .def("reshape", [](const Array& a, const std::vector<index_t>& shape) {
+        nb::gil_scoped_release release;
+        return a.reshape(shape);
+      }, nb::arg("shape"))
+      .def("take_pairs", [](const Array& a, std::uintptr_t rows, std::uintptr_t cols, std::size_t count) {
+        nb::gil_scoped_release release;
+        return a.take_pairs(index_span(rows, count), index_span(cols, count));
+      }, nb::arg("rows"), nb::arg("cols"), nb::arg("count"))
+      .def("put_pairs", [](Array& a, std::uintptr_t rows, std::uintptr_t cols, std::size_t count,
+                           const Array& src) {
+        nb::gil_scoped_release release;
+        a.put_pairs(index_span(rows, count), index_span(cols, count), src);
+      }, nb::arg("rows"), nb::arg("cols"), nb::arg("count"), nb::arg("src"))
       .def("broadcast_to", &Array::broadcast_to, nb::arg("rows"), nb::arg("cols"))
       .def("copy", &Array::copy, nb::call_guard<nb::gil_scoped_release>())
       .def("astype", [](const Array& a, const std::string& dtype) {

@@ -8,6 +8,7 @@
 
 #include "pycauset/array/array.hpp"
 #include "pycauset/kernels/elementwise.hpp"
+#include "pycauset/kernels/minmax.hpp"
 #include "pycauset/kernels/reduce.hpp"
 #include "pycauset/linalg/matmul.hpp"
 
@@ -70,6 +71,24 @@ void bind_ops(nb::module_& m) {
     nb::gil_scoped_release release;
     reduce_sum(a.ref(), axis, o, divisor);
   }, nb::arg("a"), nb::arg("axis"), nb::arg("out"), nb::arg("divisor") = 1);
+
+  m.def("reduce_minmax", [](const Array& a, int axis, bool is_max, Array& out) {
+    StridedRef o = out.ref();
+    nb::gil_scoped_release release;
+    reduce_minmax(a.ref(), axis, is_max, o);
+  }, nb::arg("a"), nb::arg("axis"), nb::arg("is_max"), nb::arg("out"));
+
+  m.def("reduce_any_all", [](const Array& a, int axis, bool is_all, Array& out) {
+    StridedRef o = out.ref();
+    nb::gil_scoped_release release;
+    reduce_any_all(a.ref(), axis, is_all, o);
+  }, nb::arg("a"), nb::arg("axis"), nb::arg("is_all"), nb::arg("out"));
+
+  m.def("power", [](const Array& base, const Array& exponent, Array& out) {
+    StridedRef o = out.ref();
+    nb::gil_scoped_release release;
+    power(base.ref(), exponent.ref(), o);
+  }, nb::arg("base"), nb::arg("exponent"), nb::arg("out"));
 
   m.def("matmul", [](const Array& a, const Array& b, const std::string& result) {
     DType d = dtype_of(result);

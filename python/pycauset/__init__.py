@@ -79,3 +79,9 @@ __all__ = [
     "set_memory_limit", "get_memory_limit", "set_backing_dir", "get_backing_dir",
     "set_disk_reserve", "get_disk_reserve", "memory_info",
 ]
+
+# Keep the package namespace to its public names: drop what the imports above
+# bound only for internal use.
+for _name in ("annotations", "PackageNotFoundError"):
+    globals().pop(_name, None)
+del _name

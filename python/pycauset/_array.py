@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, SupportsIndex, Tuple, TypeVar, Union, overload
 
 import numpy as np
 
-from . import _dtypes, _export, _lazy, _ops, _properties
+from . import _dtypes, _export, _indexing, _lazy, _ops, _properties
 
 __all__ = ["Matrix", "Vector", "Storage"]
+
+#: What indexing one element returns: a NumPy scalar of the object's dtype.
+Scalar = Union[np.bool_, np.integer, np.floating, np.complexfloating]
+#: Values ``fill`` and element assignment accept.
+ScalarLike = Union[bool, int, float, complex, np.bool_, np.number]
+
+_Self = TypeVar("_Self", bound="_ArrayBase")
 
 # Objects above this many elements print summarised, like NumPy's threshold.
 _PRINT_THRESHOLD = 1000
@@ -102,12 +109,12 @@ class _ArrayBase:
     def _node(self) -> "_lazy.Node":
         return self._expr if self._hv is None else _lazy.operand(self._hv)
 
-    def _materialized(self) -> "_ArrayBase":
+    def _materialized(self: _Self) -> _Self:
         """This object with its values computed (a no-op unless it is a pending expression)."""
         self._h
         return self
 
-    def eval(self) -> "_ArrayBase":
+    def eval(self: _Self) -> _Self:
         """Compute a pending expression now (in one fused pass) and return self.
 
         Expressions also evaluate by themselves when values are needed; call this
@@ -127,7 +134,7 @@ class _ArrayBase:
         return self._expr.result if self._hv is None else _dtypes.dtype(self._hv.dtype)
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> Tuple[int, ...]:
         """``(n,)`` for a vector, ``(rows, cols)`` for a matrix."""
         return self._expr.shape if self._hv is None else self._hv.shape
 
@@ -174,9 +181,9 @@ class _ArrayBase:
         return _properties.of(self)
 
     @property
-    def T(self) -> "_ArrayBase":
+    def T(self: _Self) -> _Self:
         """Transposed view (no copy). A vector's transpose is itself, as in NumPy."""
-        return _ArrayBase._wrap(self._h.transpose(), _transposed_properties(self._properties))
+        return _ArrayBase._wrap(self._h.transpose(), _transposed_properties(self._properties))  # type: ignore[return-value]
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -192,9 +199,9 @@ class _ArrayBase:
         return bool(self._h.get(0, 0))
 
     # ---- copies --------------------------------------------------------------
-    def copy(self) -> "_ArrayBase":
+    def copy(self: _Self) -> _Self:
         """A contiguous, independent copy in RAM with the same dtype."""
-        return _ArrayBase._wrap(self._h.copy(), self.properties.derived())
+        return _ArrayBase._wrap(self._h.copy(), self.properties.derived())  # type: ignore[return-value]
 
     # copy.copy, copy.deepcopy and pickle: the rules and the logic are in _pickle.py.
     def __copy__(self) -> "_ArrayBase":
@@ -209,7 +216,7 @@ class _ArrayBase:
         from . import _pickle
         return _pickle.reduce(self, protocol)
 
-    def astype(self, dtype: _dtypes.DTypeLike, copy: bool = True) -> "_ArrayBase":
+    def astype(self: _Self, dtype: _dtypes.DTypeLike, copy: bool = True) -> _Self:
         """A copy converted to ``dtype`` (NumPy's ``unsafe`` casting, as ``ndarray.astype``).
 
         Complex to real keeps the real part; any dtype to ``bit`` is "nonzero".
@@ -218,9 +225,9 @@ class _ArrayBase:
         target = _dtypes.dtype(dtype)
         if not copy and target is self.dtype:
             return self
-        return _ArrayBase._wrap(self._h.astype(target.name), self.properties.derived())
+        return _ArrayBase._wrap(self._h.astype(target.name), self.properties.derived())  # type: ignore[return-value]
 
-    def fill(self, value: Any) -> None:
+    def fill(self, value: ScalarLike) -> None:
         """Set every element to ``value`` (in place, also through views).
 
         Raises OverflowError when an integer does not fit the dtype and TypeError
@@ -270,8 +277,10 @@ class _ArrayBase:
     def __neg__(self) -> Any: return _ops.unary("negative", self)
     def __pos__(self) -> Any: return _ops.unary("positive", self)
     def __abs__(self) -> Any: return _ops.unary("absolute", self)
-    def __matmul__(self, other: Any) -> Any: return _ops.matmul(self, other)
-    def __rmatmul__(self, other: Any) -> Any: return _ops.matmul(other, self)
+    def __matmul__(self, other: Any) -> Any: return _ops.matmul_operator(self, other)
+    def __rmatmul__(self, other: Any) -> Any: return _ops.matmul_operator(other, self)
+    def __pow__(self, other: Any) -> Any: return _ops.power(self, other)
+    def __rpow__(self, other: Any) -> Any: return _ops.power(other, self)
 
     # In place, as NumPy: the object (and every alias of it) changes; the result
     # must cast to this dtype under the same_kind rule.
@@ -295,19 +304,31 @@ class _ArrayBase:
     def __ior__(self, other: Any) -> Any: return self._inplace("logical_or", other)
     def __ixor__(self, other: Any) -> Any: return self._inplace("logical_xor", other)
 
-    def conj(self) -> "_ArrayBase":
+    def __ipow__(self, other: Any) -> Any:
+        result = _ops.power(self, other)
+        if result is NotImplemented:
+            return NotImplemented
+        if not np.can_cast(result.dtype.numpy, self.dtype.numpy, casting="same_kind"):
+            raise TypeError(
+                f"cannot store the {result.dtype.name} result of an in-place power in a "
+                f"{self.dtype.name} object (same_kind casting); use a = a ** b instead"
+            )
+        self[...] = result
+        return self
+
+    def conj(self: _Self) -> _Self:
         """Complex conjugate (lazy); real objects give their own values."""
         return _ops.unary("conjugate", self)
 
     conjugate = conj
 
     @property
-    def real(self) -> "_ArrayBase":
+    def real(self: _Self) -> _Self:
         """Real part (lazy)."""
         return _ops.unary("real", self)
 
     @property
-    def imag(self) -> "_ArrayBase":
+    def imag(self: _Self) -> _Self:
         """Imaginary part (lazy; zeros for real objects)."""
         return _ops.unary("imag", self)
 
@@ -348,12 +369,17 @@ class _ArrayBase:
         return ("view", _slice(_slice(h, 0, k0), 1, k1))
 
     def __getitem__(self, key: Any) -> Any:
+        if _indexing.is_advanced(key):
+            return _indexing.get_item(self, key)
         where = self._locate(key)
         if where[0] == "element":
             return self.dtype.numpy.type(self._h.get(where[1], where[2]))
         return _ArrayBase._wrap(where[1])
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        if _indexing.is_advanced(key):
+            _indexing.set_item(self, key, value)
+            return
         _lazy.before_write(self._h)  # pending expressions read the old values first
         where = self._locate(key)
         if where[0] == "element":
@@ -366,6 +392,152 @@ class _ArrayBase:
     def __iter__(self) -> Iterator[Any]:
         for i in range(len(self)):
             yield self[i]
+
+    def __contains__(self, value: Any) -> bool:
+        """``value in A``: whether any element equals ``value`` (as ``ndarray``)."""
+        equal = self == value
+        if not isinstance(equal, _ArrayBase):  # an object neither side can compare elementwise
+            return bool(equal)
+        return bool(_ops.reduce_any(equal))
+
+    # ---- NumPy habits: conversion, order and truth reductions, reshaping ------------
+    def tolist(self) -> List[Any]:
+        """The elements as a (nested) list of Python scalars, like ``ndarray.tolist``.
+
+        The list is built from an export, so the export rules of
+        :func:`pycauset.to_numpy` apply (a large file- or spill-backed object raises
+        :class:`pycauset.ExportGuardError`; take a slice first).
+
+        Examples
+        --------
+        >>> import pycauset as pc
+        >>> pc.matrix([[1, 2], [3, 4]], dtype="int8").tolist()
+        [[1, 2], [3, 4]]
+        """
+        return _export.to_numpy(self).tolist()
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """Smallest element, over everything or along ``axis`` (0 or 1), like ``ndarray.min``.
+
+        NaN propagates (a run holding a NaN gives NaN); complex values order by real,
+        then imaginary part; for bit objects this is ``all``. An empty reduction raises
+        ValueError, as in NumPy.
+
+        Examples
+        --------
+        >>> import pycauset as pc
+        >>> A = pc.matrix([[3, 1], [2, 5]])
+        >>> int(A.min()), A.min(axis=0).tolist()
+        (1, [2, 1])
+        """
+        return _ops.minmax(self, axis, keepdims, is_max=False)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """Largest element, over everything or along ``axis``; see :meth:`min`.
+
+        Examples
+        --------
+        >>> import pycauset as pc
+        >>> pc.matrix([[3, 1], [2, 5]]).max(axis=1).tolist()
+        [3, 5]
+        """
+        return _ops.minmax(self, axis, keepdims, is_max=True)
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """Whether any element is nonzero (NaN counts as nonzero), like ``ndarray.any``.
+
+        Gives a NumPy bool for ``axis=None``, else a bit Vector.
+
+        Examples
+        --------
+        >>> import pycauset as pc
+        >>> A = pc.matrix([[0, 1], [0, 0]])
+        >>> bool(A.any()), A.any(axis=0).tolist()
+        (True, [False, True])
+        """
+        return _ops.reduce_any(self, axis, keepdims)
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """Whether every element is nonzero, like ``ndarray.all``; see :meth:`any`.
+
+        Examples
+        --------
+        >>> import pycauset as pc
+        >>> bool(pc.ones((2, 2)).all())
+        True
+        """
+        return _ops.reduce_all(self, axis, keepdims)
+
+    def reshape(self, *shape: Any, order: str = "C") -> Any:
+        """The same elements in a new shape (row-major order), like ``ndarray.reshape``.
+
+        ``shape`` is an int or a tuple of one or two ints (one may be -1, inferred);
+        one extent gives a Vector, two a Matrix. The result is a view when the
+        object is contiguous and not ``bit`` (writes show through, as in NumPy),
+        otherwise a copy.
+
+        Examples
+        --------
+        >>> import pycauset as pc
+        >>> v = pc.vector([0, 1, 2, 3, 4, 5])
+        >>> v.reshape(2, -1).tolist()
+        [[0, 1, 2], [3, 4, 5]]
+        >>> v.reshape((3, 2)).reshape(-1).shape
+        (6,)
+        """
+        if order != "C":
+            raise ValueError("pycauset reshapes in row-major order only (order='C')")
+        return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def ravel(self) -> "Vector":
+        """The elements as a Vector in row-major order: a view when possible, like ``ndarray.ravel``."""
+        return _ops.reshape(self, -1)  # type: ignore[no-any-return]
+
+    def flatten(self) -> "Vector":
+        """A copy of the elements as a Vector in row-major order, like ``ndarray.flatten``.
+
+        Examples
+        --------
+        >>> import pycauset as pc
+        >>> pc.matrix([[1, 2], [3, 4]]).flatten().tolist()
+        [1, 2, 3, 4]
+        """
+        flat = _ops.reshape(self, -1)
+        return flat.copy() if flat._h.shares_storage(self._h) else flat  # type: ignore[no-any-return]
+
+    def diagonal(self, offset: int = 0) -> "Vector":
+        """A copy of the diagonal ``offset`` above (or, negative, below) the main one.
+
+        Like ``ndarray.diagonal`` for a 2-D object (NumPy returns a read-only view;
+        this is a copy). An offset beyond the matrix gives an empty Vector.
+
+        Examples
+        --------
+        >>> import pycauset as pc
+        >>> A = pc.matrix([[1, 2, 3], [4, 5, 6]])
+        >>> A.diagonal().tolist(), A.diagonal(1).tolist(), A.diagonal(-1).tolist()
+        ([1, 5], [2, 6], [4])
+        """
+        return _ops.diagonal(self, offset)  # type: ignore[no-any-return]
+
+    def dot(self, other: Any) -> Any:
+        """Matrix product (``np.dot`` rules for 1-D and 2-D operands); see :func:`pycauset.dot`."""
+        return _ops.dot(self, other)
+
+    def _only_element(self, kind: str) -> Any:
+        if self.size != 1:
+            raise TypeError(f"only objects with one element can be converted to Python scalars "
+                            f"({kind}() of a {type(self).__name__} of shape {self.shape})")
+        return self[(0,) * self.ndim]
+
+    def __float__(self) -> float:
+        return float(self._only_element("float"))
+
+    def __int__(self) -> int:
+        return int(self._only_element("int"))
+
+    def __complex__(self) -> complex:
+        return complex(self._only_element("complex"))
 
     # ---- printing -------------------------------------------------------------
     def _preview(self) -> np.ndarray:
@@ -436,6 +608,29 @@ class Matrix(_ArrayBase):
 
     __slots__ = ()
 
+    if TYPE_CHECKING:  # precise types for type checkers; the behaviour is _ArrayBase's
+        @overload
+        def __getitem__(self, key: Tuple[SupportsIndex, SupportsIndex]) -> Scalar: ...
+        @overload
+        def __getitem__(self, key: SupportsIndex) -> "Vector": ...
+        @overload
+        def __getitem__(self, key: Tuple[SupportsIndex, slice]) -> "Vector": ...
+        @overload
+        def __getitem__(self, key: Tuple[slice, SupportsIndex]) -> "Vector": ...
+        @overload
+        def __getitem__(self, key: Union[slice, Tuple[slice, slice]]) -> "Matrix": ...
+        @overload
+        def __getitem__(self, key: Any) -> Any: ...
+        def __getitem__(self, key: Any) -> Any: ...
+
+        @overload
+        def __matmul__(self, other: "Matrix") -> "Matrix": ...
+        @overload
+        def __matmul__(self, other: "Vector") -> "Vector": ...
+        @overload
+        def __matmul__(self, other: Any) -> Any: ...
+        def __matmul__(self, other: Any) -> Any: ...
+
 
 class Vector(_ArrayBase):
     """A 1-D array of one dtype, in RAM or a mapped file.
@@ -451,6 +646,23 @@ class Vector(_ArrayBase):
     """
 
     __slots__ = ()
+
+    if TYPE_CHECKING:  # precise types for type checkers; the behaviour is _ArrayBase's
+        @overload
+        def __getitem__(self, key: SupportsIndex) -> Scalar: ...
+        @overload
+        def __getitem__(self, key: slice) -> "Vector": ...
+        @overload
+        def __getitem__(self, key: Any) -> Any: ...
+        def __getitem__(self, key: Any) -> Any: ...
+
+        @overload
+        def __matmul__(self, other: "Matrix") -> "Vector": ...
+        @overload
+        def __matmul__(self, other: "Vector") -> Scalar: ...
+        @overload
+        def __matmul__(self, other: Any) -> Any: ...
+        def __matmul__(self, other: Any) -> Any: ...
 
 
 ArrayLike = Union[_ArrayBase, np.ndarray, Any]

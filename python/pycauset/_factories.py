@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import operator
-from typing import Any, Union
+from typing import Any, SupportsIndex, Tuple, Union, overload
 
 import numpy as np
 
 from . import _core, _dtypes
-from ._array import Matrix, Vector, _ArrayBase, _handle_from_numpy, _python_scalar
+from ._array import Matrix, ScalarLike, Vector, _ArrayBase, _handle_from_numpy, _python_scalar
 
 __all__ = ["matrix", "vector", "zeros", "ones", "empty", "full", "identity"]
 
-ShapeLike = Union[int, tuple]
+#: A shape: an int or 1-tuple (a Vector) or a 2-tuple (a Matrix).
+ShapeLike = Union[SupportsIndex, Tuple[SupportsIndex], Tuple[SupportsIndex, SupportsIndex]]
+_VectorShape = Union[SupportsIndex, Tuple[SupportsIndex]]
+_MatrixShape = Tuple[SupportsIndex, SupportsIndex]
+
+_INT64_MAX = 2**63 - 1
 
 
 def _from_data(data: Any, dtype: _dtypes.DTypeLike, rank: int, factory: str) -> _ArrayBase:
@@ -37,8 +42,34 @@ def _from_data(data: Any, dtype: _dtypes.DTypeLike, rank: int, factory: str) -> 
             f"({arr.ndim}-D){advice}"
         )
     _dtypes.from_numpy(arr.dtype if arr.dtype.isnative else arr.dtype.newbyteorder("="))
+    if not isinstance(data, np.ndarray) and target is not None:
+        arr = _python_ints_as(data, arr, target)
     _check_cast(arr.dtype, target)
     return _ArrayBase._wrap(_handle_from_numpy(arr, target))
+
+
+def _python_ints_as(data: Any, arr: np.ndarray, target: _dtypes.DType) -> np.ndarray:
+    """Integers parsed from Python data (lists, scalars) take the requested integer dtype
+    when every value fits, as NumPy's ``np.array([255], dtype="uint8")``; a value out of
+    range raises OverflowError, as in NumPy 2."""
+    if target.kind not in "iu" or arr.dtype == target.numpy:
+        return arr
+    if arr.dtype.kind in "iu":
+        info = np.iinfo(target.numpy)
+        if arr.size:
+            low, high = arr.min(), arr.max()
+            bad = low if low < info.min else high if high > info.max else None
+            if bad is not None:
+                raise OverflowError(f"Python integer {int(bad)} out of bounds for {target.name}")
+        return arr.astype(target.numpy)
+    if arr.dtype.kind in "fO":
+        # Python ints beyond int64 made NumPy choose float64 or object; parse them again
+        # straight into the target (NumPy raises OverflowError for values out of range).
+        leaves = np.asarray(data, dtype=object)
+        if leaves.size and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                               for v in leaves.flat):
+            return np.asarray(data, dtype=target.numpy)
+    return arr
 
 
 def _check_cast(src: np.dtype, target: Any) -> None:
@@ -99,7 +130,7 @@ def vector(data: Any, dtype: _dtypes.DTypeLike = None) -> Vector:
     return _from_data(data, dtype, 1, "vector")  # type: ignore[return-value]
 
 
-def _shape(shape: ShapeLike) -> tuple:
+def _shape(shape: ShapeLike, itemsize_bits: int = 8) -> tuple:
     try:
         dims = (operator.index(shape),)
     except TypeError:
@@ -113,11 +144,39 @@ def _shape(shape: ShapeLike) -> tuple:
         )
     if any(n < 0 for n in dims):
         raise ValueError(f"negative dimensions are not allowed: {dims}")
+    if any(n > _INT64_MAX for n in dims):
+        raise ValueError(f"Maximum allowed dimension exceeded: shape {dims} has an extent above 2**63 - 1")
+    size = 1
+    for n in dims:
+        size *= n
+    if size * itemsize_bits > _INT64_MAX * 8:
+        raise ValueError(
+            f"array is too big: shape {dims} of {(size * itemsize_bits + 7) // 8} bytes is larger "
+            "than the maximum possible size (2**63 - 1 bytes)"
+        )
     return dims
 
 
-def empty(shape: ShapeLike, dtype: _dtypes.DTypeLike = "float64") -> _ArrayBase:
+def _dtype_or_float64(dtype: _dtypes.DTypeLike) -> _dtypes.DType:
+    """dtype=None means float64, as in NumPy's factories."""
+    return _dtypes.float64 if dtype is None else _dtypes.dtype(dtype)
+
+
+def _new(shape: ShapeLike, d: _dtypes.DType, zero: bool) -> Any:
+    return _ArrayBase._wrap(_core.Array.empty(list(_shape(shape, d.bits)), d.name, zero))
+
+
+@overload
+def empty(shape: _VectorShape, dtype: _dtypes.DTypeLike = ...) -> Vector: ...
+@overload
+def empty(shape: _MatrixShape, dtype: _dtypes.DTypeLike = ...) -> Matrix: ...
+@overload
+def empty(shape: ShapeLike, dtype: _dtypes.DTypeLike = ...) -> Union[Matrix, Vector]: ...
+def empty(shape: ShapeLike, dtype: _dtypes.DTypeLike = None) -> Union[Matrix, Vector]:
     """A new object with unspecified values. An int or 1-tuple shape gives a Vector.
+
+    ``dtype=None`` (the default) means float64, as in NumPy. Shapes NumPy could not
+    allocate raise ValueError ("Maximum allowed dimension exceeded", "array is too big").
 
     Examples
     --------
@@ -125,12 +184,19 @@ def empty(shape: ShapeLike, dtype: _dtypes.DTypeLike = "float64") -> _ArrayBase:
     >>> pc.empty((2, 3), dtype="int32").shape
     (2, 3)
     """
-    d = _dtypes.dtype(dtype)
-    return _ArrayBase._wrap(_core.Array.empty(list(_shape(shape)), d.name, False))
+    return _new(shape, _dtype_or_float64(dtype), False)  # type: ignore[no-any-return]
 
 
-def zeros(shape: ShapeLike, dtype: _dtypes.DTypeLike = "float64") -> _ArrayBase:
+@overload
+def zeros(shape: _VectorShape, dtype: _dtypes.DTypeLike = ...) -> Vector: ...
+@overload
+def zeros(shape: _MatrixShape, dtype: _dtypes.DTypeLike = ...) -> Matrix: ...
+@overload
+def zeros(shape: ShapeLike, dtype: _dtypes.DTypeLike = ...) -> Union[Matrix, Vector]: ...
+def zeros(shape: ShapeLike, dtype: _dtypes.DTypeLike = None) -> Union[Matrix, Vector]:
     """A new object of zeros (instant for large sizes: fresh memory is zero).
+
+    Shape and dtype as :func:`empty` (``dtype=None`` means float64).
 
     Examples
     --------
@@ -140,11 +206,16 @@ def zeros(shape: ShapeLike, dtype: _dtypes.DTypeLike = "float64") -> _ArrayBase:
     >>> complex(B[1, 2])
     (3-1j)
     """
-    d = _dtypes.dtype(dtype)
-    return _ArrayBase._wrap(_core.Array.empty(list(_shape(shape)), d.name, True))
+    return _new(shape, _dtype_or_float64(dtype), True)  # type: ignore[no-any-return]
 
 
-def full(shape: ShapeLike, fill_value: Any, dtype: _dtypes.DTypeLike = None) -> _ArrayBase:
+@overload
+def full(shape: _VectorShape, fill_value: ScalarLike, dtype: _dtypes.DTypeLike = ...) -> Vector: ...
+@overload
+def full(shape: _MatrixShape, fill_value: ScalarLike, dtype: _dtypes.DTypeLike = ...) -> Matrix: ...
+@overload
+def full(shape: ShapeLike, fill_value: ScalarLike, dtype: _dtypes.DTypeLike = ...) -> Union[Matrix, Vector]: ...
+def full(shape: ShapeLike, fill_value: ScalarLike, dtype: _dtypes.DTypeLike = None) -> Union[Matrix, Vector]:
     """A new object with every element set to ``fill_value``.
 
     ``dtype`` defaults to NumPy's choice for the value: bool -> bit, int -> int64,
@@ -158,13 +229,19 @@ def full(shape: ShapeLike, fill_value: Any, dtype: _dtypes.DTypeLike = None) -> 
     """
     value = _python_scalar(fill_value)
     d = _dtypes.result_type_of_value(fill_value) if dtype is None else _dtypes.dtype(dtype)
-    out = _ArrayBase._wrap(_core.Array.empty(list(_shape(shape)), d.name, False))
+    out = _new(shape, d, False)
     out.fill(value)
-    return out
+    return out  # type: ignore[no-any-return]
 
 
-def ones(shape: ShapeLike, dtype: _dtypes.DTypeLike = "float64") -> _ArrayBase:
-    """A new object of ones.
+@overload
+def ones(shape: _VectorShape, dtype: _dtypes.DTypeLike = ...) -> Vector: ...
+@overload
+def ones(shape: _MatrixShape, dtype: _dtypes.DTypeLike = ...) -> Matrix: ...
+@overload
+def ones(shape: ShapeLike, dtype: _dtypes.DTypeLike = ...) -> Union[Matrix, Vector]: ...
+def ones(shape: ShapeLike, dtype: _dtypes.DTypeLike = None) -> Union[Matrix, Vector]:
+    """A new object of ones. Shape and dtype as :func:`empty` (``dtype=None`` means float64).
 
     Examples
     --------
@@ -172,10 +249,10 @@ def ones(shape: ShapeLike, dtype: _dtypes.DTypeLike = "float64") -> _ArrayBase:
     >>> int(pc.ones((2, 2), dtype="int8")[1, 1])
     1
     """
-    return full(shape, 1, dtype)
+    return full(shape, 1, _dtype_or_float64(dtype))
 
 
-def identity(n: int, dtype: _dtypes.DTypeLike = "float64") -> Matrix:
+def identity(n: SupportsIndex, dtype: _dtypes.DTypeLike = None) -> Matrix:
     """The n x n identity matrix (``properties["structure"] == "diagonal"``).
 
     Examples
@@ -185,7 +262,7 @@ def identity(n: int, dtype: _dtypes.DTypeLike = "float64") -> Matrix:
     1.0
     """
     n = operator.index(n)
-    out = zeros((n, n), dtype)
+    out = zeros((n, n), _dtype_or_float64(dtype))
     out._h.diagonal().fill(1)
     out._properties = {"structure": "diagonal"}
     return out  # type: ignore[return-value]

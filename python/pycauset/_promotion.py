@@ -28,7 +28,7 @@ _UFUNCS = {
     "equal": np.equal, "not_equal": np.not_equal, "less": np.less, "less_equal": np.less_equal,
     "greater": np.greater, "greater_equal": np.greater_equal,
     "logical_and": np.bitwise_and, "logical_or": np.bitwise_or, "logical_xor": np.bitwise_xor,
-    "invert": np.invert, "matmul": np.matmul,
+    "invert": np.invert, "matmul": np.matmul, "power": np.power,
 }
 
 Operand = Union[DType, type]

@@ -17,7 +17,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _core, _dtypes
-from ._array import _ArrayBase, _numpy_args, _prepare_numpy
+from ._array import Matrix, Vector, _ArrayBase, _numpy_args, _prepare_numpy
 
 __all__ = [
     "set_memory_limit", "get_memory_limit", "set_backing_dir", "get_backing_dir",
@@ -279,7 +279,7 @@ def _save_npy(obj: _ArrayBase, path: str, chunk_bytes: int = _CHUNK_BYTES) -> No
     out.commit()
 
 
-def load(path: PathLike, mode: str = "r") -> _ArrayBase:
+def load(path: PathLike, mode: str = "r") -> Union[Matrix, Vector]:
     """Open a ``.pycauset`` file as a memory-mapped Matrix or Vector (instant for any size).
 
     Parameters
@@ -325,7 +325,7 @@ def load(path: PathLike, mode: str = "r") -> _ArrayBase:
     props = _parse_metadata(name, meta_bytes).get("properties", {})
     props = dict(props)
     props["structure"] = _STRUCTURES[structure]
-    return _ArrayBase._wrap(handle, props)
+    return _ArrayBase._wrap(handle, props)  # type: ignore[return-value]
 
 
 def _is_npy(name: str) -> bool:

@@ -1021,3 +1021,9 @@ def _float_ord(ord: Any) -> float:
         return float(ord)
     except (TypeError, ValueError):
         raise ValueError(f"Invalid norm order {ord!r}") from None
+
+
+def __dir__() -> list:
+    """The public names (``__all__``): helpers this module imports (numpy, typing,
+    ...) are implementation details and stay out of ``dir()`` and tab completion."""
+    return sorted(set(__all__) | {n for n in globals() if n.startswith("__")})

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "../core/scalar_impl.hpp"
 #include "pycauset/storage/governor.hpp"
@@ -297,6 +298,136 @@ void Array::fill(const Scalar& v) {
 void Array::assign(const StridedRef& src) {
   require_writable();
   convert(src, ref());
+}
+
+}  // namespace pycauset
+
+// ---- integer-array indexing (gather / scatter) -----------------------------------
+
+namespace pycauset {
+namespace {
+
+// Copies one element between two arrays of the same dtype, at element
+// positions (bits for bit) from each buffer's start.
+void copy_element(DType dtype, const std::byte* src, index_t from, std::byte* dst, index_t to) {
+  if (dtype == DType::bit) {
+    unsigned bit = (std::to_integer<unsigned>(src[from >> 3]) >> (from & 7)) & 1u;
+    auto mask = std::byte(1u << (to & 7));
+    dst[to >> 3] = bit ? (dst[to >> 3] | mask) : (dst[to >> 3] & ~mask);
+    return;
+  }
+  auto item = index_t(dtype_info(dtype).itemsize());
+  std::memcpy(dst + to * item, src + from * item, std::size_t(item));
+}
+
+std::vector<index_t> checked(std::span<const index_t> indices, index_t n, int axis) {
+  std::vector<index_t> out(indices.size());
+  for (std::size_t k = 0; k < indices.size(); ++k) out[k] = normalize_index(indices[k], n, axis);
+  return out;
+}
+
+}  // namespace
+
+Array Array::take(int axis, std::span<const index_t> indices) const {
+  check_axis(axis);
+  std::vector<index_t> idx = checked(indices, shape_[axis], axis);
+  const auto k = index_t(idx.size());
+  std::array<index_t, 2> shape = shape_;
+  shape[axis] = k;
+  Array out = empty(std::span(shape.data(), std::size_t(ndim_)), dtype_);
+  if (ndim_ == 1) {
+    for (index_t e = 0; e < k; ++e)
+      copy_element(dtype_, buffer_->data(), offset_ + idx[std::size_t(e)] * strides_[0], out.buffer_->data(),
+                   out.offset_ + e * out.strides_[0]);
+    return out;
+  }
+  const int other = 1 - axis;
+  for (index_t e = 0; e < k; ++e) {
+    index_t src0 = offset_ + idx[std::size_t(e)] * strides_[axis];
+    index_t dst0 = out.offset_ + e * out.strides_[axis];
+    for (index_t m = 0; m < shape_[other]; ++m)
+      copy_element(dtype_, buffer_->data(), src0 + m * strides_[other], out.buffer_->data(),
+                   dst0 + m * out.strides_[other]);
+  }
+  return out;
+}
+
+void Array::put(int axis, std::span<const index_t> indices, const Array& src) {
+  require_writable();
+  check_axis(axis);
+  std::vector<index_t> idx = checked(indices, shape_[axis], axis);
+  std::array<index_t, 2> want = shape_;
+  want[axis] = index_t(idx.size());
+  if (src.dtype_ != dtype_ || src.ndim_ != ndim_ || src.shape_[0] != want[0] ||
+      (ndim_ == 2 && src.shape_[1] != want[1]))
+    throw ValueError("put: source must have the dtype and shape of the selection " + shape_str(ndim_, want));
+  const auto k = index_t(idx.size());
+  const int other = ndim_ == 2 ? 1 - axis : 0;
+  const index_t extent = ndim_ == 2 ? shape_[other] : 1;
+  for (index_t e = 0; e < k; ++e) {
+    index_t dst0 = offset_ + idx[std::size_t(e)] * strides_[axis];
+    index_t src0 = src.offset_ + e * src.strides_[axis];
+    for (index_t m = 0; m < extent; ++m)
+      copy_element(dtype_, src.buffer_->data(), src0 + m * (ndim_ == 2 ? src.strides_[other] : 0),
+                   buffer_->data(), dst0 + m * (ndim_ == 2 ? strides_[other] : 0));
+  }
+}
+
+Array Array::reshape(std::span<const index_t> shape) const {
+  if (shape.empty() || shape.size() > 2) throw ValueError("reshape needs 1 or 2 extents");
+  index_t n = 1;
+  for (index_t e : shape) {
+    if (e < 0) throw ValueError("reshape: negative extent");
+    n *= e;
+  }
+  const int nd = int(shape.size());
+  std::array<index_t, 2> want{shape[0], nd == 2 ? shape[1] : 0};
+  if (n != size())
+    throw ValueError("cannot reshape array of size " + std::to_string(size()) + " into shape " +
+                     shape_str(nd, want));
+  if (is_contiguous() && dtype_ != DType::bit) {
+    Array v = *this;
+    v.ndim_ = nd;
+    v.shape_ = want;
+    v.strides_ = nd == 2 ? std::array<index_t, 2>{want[1], 1} : std::array<index_t, 2>{1, 0};
+    return v;
+  }
+  Array out = empty(shape, dtype_);
+  auto pos = [](const Array& a, index_t i, index_t j) {
+    return a.ndim_ == 2 ? a.offset_ + i * a.strides_[0] + j * a.strides_[1] : a.offset_ + j * a.strides_[0];
+  };
+  const index_t scols = cols(), dcols = out.cols();
+  index_t si = 0, sj = 0, di = 0, dj = 0;
+  for (index_t k = 0; k < n; ++k) {
+    copy_element(dtype_, buffer_->data(), pos(*this, si, sj), out.buffer_->data(), pos(out, di, dj));
+    if (++sj == scols) sj = 0, ++si;
+    if (++dj == dcols) dj = 0, ++di;
+  }
+  return out;
+}
+
+Array Array::take_pairs(std::span<const index_t> rows, std::span<const index_t> cols) const {
+  if (ndim_ != 2) throw IndexError("take_pairs needs a rank-2 array");
+  if (rows.size() != cols.size()) throw IndexError("take_pairs: row and column index lists differ in length");
+  std::vector<index_t> r = checked(rows, shape_[0], 0), c = checked(cols, shape_[1], 1);
+  const index_t n = index_t(r.size());
+  Array out = empty(std::span(&n, 1), dtype_);
+  for (index_t e = 0; e < n; ++e)
+    copy_element(dtype_, buffer_->data(), offset_ + r[std::size_t(e)] * strides_[0] + c[std::size_t(e)] * strides_[1],
+                 out.buffer_->data(), out.offset_ + e * out.strides_[0]);
+  return out;
+}
+
+void Array::put_pairs(std::span<const index_t> rows, std::span<const index_t> cols, const Array& src) {
+  require_writable();
+  if (ndim_ != 2) throw IndexError("put_pairs needs a rank-2 array");
+  if (rows.size() != cols.size()) throw IndexError("put_pairs: row and column index lists differ in length");
+  std::vector<index_t> r = checked(rows, shape_[0], 0), c = checked(cols, shape_[1], 1);
+  if (src.dtype_ != dtype_ || src.ndim_ != 1 || src.shape_[0] != index_t(r.size()))
+    throw ValueError("put_pairs: source must be a vector of this dtype with one value per index");
+  for (std::size_t e = 0; e < r.size(); ++e)
+    copy_element(dtype_, src.buffer_->data(), src.offset_ + index_t(e) * src.strides_[0], buffer_->data(),
+                 offset_ + r[e] * strides_[0] + c[e] * strides_[1]);
 }
 
 }  // namespace pycauset

@@ -1002,3 +1002,28 @@ def test_objects_are_not_hashable_containers_of_python_attributes():
         A.foo = 1  # __slots__: no stray attributes
     with pytest.raises(AttributeError):
         A.shape = (4, 1)
+
+
+# ---- public namespaces --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", ["pycauset", "pycauset.linalg"])
+def test_every_public_name_in_dir_is_in_all(module):
+    import importlib
+
+    mod = importlib.import_module(module)
+    public = {n for n in dir(mod) if not n.startswith("_")}
+    assert public <= set(mod.__all__), f"{module} leaks {sorted(public - set(mod.__all__))}"
+    assert all(hasattr(mod, n) for n in mod.__all__)
+
+
+def test_internal_helpers_are_not_public():
+    import pycauset.linalg as la
+
+    for name in ("PackageNotFoundError", "annotations", "np", "math", "operator", "Any"):
+        assert name not in dir(pc)
+        assert name not in dir(la)
+    # every public function linalg defines is listed in its __all__ (so dir() shows it)
+    defined = {n for n, v in vars(la).items()
+               if callable(v) and getattr(v, "__module__", None) == "pycauset.linalg" and not n.startswith("_")}
+    assert defined <= set(la.__all__), sorted(defined - set(la.__all__))

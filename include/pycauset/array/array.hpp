@@ -80,6 +80,22 @@ class Array {
   /// buffer; ValueError for a bad rank or a negative extent.
   Array as_strided(int ndim, std::array<index_t, 2> shape, std::array<index_t, 2> strides,
                    index_t offset) const;
+  /// A new contiguous array of the entries at `indices` along `axis`, in that
+  /// order (NumPy's take / integer-array indexing): rank 2 axis 0 picks rows,
+  /// axis 1 columns; rank 1 picks elements. Negative indices count from the
+  /// end; IndexError when one is out of range (checked before allocating).
+  Array take(int axis, std::span<const index_t> indices) const;
+  /// Writes `src` (shaped as take's result, same dtype) into the entries take
+  /// would read; for repeated indices the last write wins.
+  void put(int axis, std::span<const index_t> indices, const Array& src);
+  /// The elements in row-major order with a new shape (1 or 2 extents whose
+  /// product is size()): a view when the array is contiguous and not bit, else
+  /// a new contiguous copy. ValueError when the sizes differ.
+  Array reshape(std::span<const index_t> shape) const;
+  /// Rank 2: a new vector of the elements (rows[k], cols[k]).
+  Array take_pairs(std::span<const index_t> rows, std::span<const index_t> cols) const;
+  /// Rank 2: element (rows[k], cols[k]) = src[k] (src a vector of this dtype).
+  void put_pairs(std::span<const index_t> rows, std::span<const index_t> cols, const Array& src);
 
   /// Contiguous copy with the same dtype.
   Array copy() const { return astype(dtype_); }
