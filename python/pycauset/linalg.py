@@ -54,14 +54,14 @@ True
 from __future__ import annotations
 
 import atexit as _atexit
-import math
-import operator
-from typing import Any, NamedTuple, Optional, Union
+import math as _math
+import operator as _operator
+from typing import Any as _Any, NamedTuple as _NamedTuple, Optional as _Optional, Union as _Union
 
-import numpy as np
+import numpy as _np
 
 from . import _core, _dtypes, _properties, _storage
-from ._array import Matrix, Vector, _ArrayBase
+from ._array import Matrix as _Matrix, Vector as _Vector, _ArrayBase
 from ._factories import matrix as _matrix
 from ._factories import vector as _vector
 
@@ -101,65 +101,65 @@ _la = _core.linalg
 _atexit.register(_la.wait_background)
 
 #: What a matrix or vector argument may be.
-ArrayLike = Union[Matrix, Vector, np.ndarray, list, tuple]
+_ArrayLike = _Union[_Matrix, _Vector, _np.ndarray, list, tuple]
 
 # structure mark -> whether the matrix is lower triangular (diagonal counts as upper).
 _TRIANGULAR = {"upper_triangular": False, "lower_triangular": True, "diagonal": False}
 _SINGLE = {"float16", "float32", "complex_float32"}
 
 
-class SlogdetResult(NamedTuple):
+class SlogdetResult(_NamedTuple):
     """Result of :func:`slogdet`: ``det = sign * exp(logabsdet)``."""
 
-    sign: Any
-    logabsdet: Any
+    sign: _Any
+    logabsdet: _Any
 
 
-class EighResult(NamedTuple):
+class EighResult(_NamedTuple):
     """Result of :func:`eigh`: ascending real eigenvalues and orthonormal eigenvectors
     (the columns of ``eigenvectors``)."""
 
-    eigenvalues: Vector
-    eigenvectors: Matrix
+    eigenvalues: _Vector
+    eigenvectors: _Matrix
 
 
-class EigResult(NamedTuple):
+class EigResult(_NamedTuple):
     """Result of :func:`eig`: eigenvalues and right eigenvectors (columns, unit length)."""
 
-    eigenvalues: Vector
-    eigenvectors: Matrix
+    eigenvalues: _Vector
+    eigenvectors: _Matrix
 
 
-class SVDResult(NamedTuple):
+class SVDResult(_NamedTuple):
     """Result of :func:`svd`: ``a = U @ diag(S) @ Vh``."""
 
-    U: Matrix
-    S: Vector
-    Vh: Matrix
+    U: _Matrix
+    S: _Vector
+    Vh: _Matrix
 
 
-class QRResult(NamedTuple):
+class QRResult(_NamedTuple):
     """Result of :func:`qr`: ``a = Q @ R``, Q with orthonormal columns, R upper triangular."""
 
-    Q: Matrix
-    R: Matrix
+    Q: _Matrix
+    R: _Matrix
 
 
 # ---- argument handling ---------------------------------------------------------
 
 
-def _operand(x: Any, name: str, func: str) -> _ArrayBase:
+def _operand(x: _Any, name: str, func: str) -> _ArrayBase:
     """A pycauset object for a pycauset object or a 1-D/2-D ndarray, list or tuple (imported)."""
     if isinstance(x, _ArrayBase):
         return x._materialized()
     if isinstance(x, (list, tuple)):
-        x = np.asarray(x)
+        x = _np.asarray(x)
         if x.dtype == object:
             raise TypeError(
                 f"pycauset.linalg.{func}: {name} is a ragged or non-numeric sequence; "
                 "pass a rectangular list of numbers"
             )
-    if isinstance(x, np.ndarray):
+    if isinstance(x, _np.ndarray):
         if x.ndim == 2:
             return _matrix(x)
         if x.ndim == 1:
@@ -192,14 +192,14 @@ def _real(dtype: _dtypes.DType) -> _dtypes.DType:
             "complex_float64": _dtypes.dtype("float64")}.get(dtype.name, dtype)
 
 
-def _triangle(a: _ArrayBase) -> Optional[bool]:
+def _triangle(a: _ArrayBase) -> _Optional[bool]:
     """True/False (lower/upper) when ``a`` is marked triangular (or diagonal), else None."""
     if a.ndim != 2:
         return None
     return _TRIANGULAR.get(a.properties["structure"])
 
 
-def _wrap(handle: Any, properties: Optional[dict] = None) -> Any:
+def _wrap(handle: _Any, properties: _Optional[dict] = None) -> _Any:
     return _ArrayBase._wrap(handle, properties)
 
 
@@ -211,7 +211,7 @@ def _trusted(structure: str) -> dict:
 # ---- inverse and solve ---------------------------------------------------------
 
 
-def inv(a: ArrayLike) -> Matrix:
+def inv(a: _ArrayLike) -> _Matrix:
     """Compute the inverse of a square matrix.
 
     LU factorisation with partial pivoting (LAPACK ``getrf``), then the inverse
@@ -260,7 +260,7 @@ def inv(a: ArrayLike) -> Matrix:
     return _wrap(_la.inv(A._h, dtype.name))
 
 
-def inv_triangular(a: ArrayLike, lower: bool = False, unit_diagonal: bool = False) -> Matrix:
+def inv_triangular(a: _ArrayLike, lower: bool = False, unit_diagonal: bool = False) -> _Matrix:
     """Invert a triangular matrix, reading only its upper (or lower) triangle.
 
     LAPACK ``trtri``: n^3/3 flops. The other triangle of ``a`` is ignored and is
@@ -300,7 +300,7 @@ def inv_triangular(a: ArrayLike, lower: bool = False, unit_diagonal: bool = Fals
     return _wrap(h, _trusted("lower_triangular" if lower else "upper_triangular"))
 
 
-def solve(a: ArrayLike, b: ArrayLike) -> Union[Vector, Matrix]:
+def solve(a: _ArrayLike, b: _ArrayLike) -> _Union[_Vector, _Matrix]:
     """Solve the linear system ``a @ x = b``.
 
     LU factorisation with partial pivoting and triangular solves (never the
@@ -348,8 +348,8 @@ def solve(a: ArrayLike, b: ArrayLike) -> Union[Vector, Matrix]:
 
 
 def solve_triangular(
-    a: ArrayLike, b: ArrayLike, lower: bool = False, unit_diagonal: bool = False
-) -> Union[Vector, Matrix]:
+    a: _ArrayLike, b: _ArrayLike, lower: bool = False, unit_diagonal: bool = False
+) -> _Union[_Vector, _Matrix]:
     """Solve ``a @ x = b`` for triangular ``a``, reading only one triangle of ``a``.
 
     Like ``scipy.linalg.solve_triangular``: LAPACK ``trtrs`` for a vector,
@@ -394,7 +394,7 @@ def solve_triangular(
 # ---- determinants --------------------------------------------------------------
 
 
-def det(a: ArrayLike) -> Any:
+def det(a: _ArrayLike) -> _Any:
     """Compute the determinant of a square matrix.
 
     From the LU factorisation; a singular matrix gives 0 (no error), as in
@@ -431,7 +431,7 @@ def det(a: ArrayLike) -> Any:
     return dtype.numpy.type(_la.det(A._h, dtype.name))
 
 
-def slogdet(a: ArrayLike) -> SlogdetResult:
+def slogdet(a: _ArrayLike) -> SlogdetResult:
     """Compute the sign and natural logarithm of the absolute determinant.
 
     Parameters
@@ -477,7 +477,7 @@ def _uplo(UPLO: str) -> bool:
     return UPLO == "L"
 
 
-def eigh(a: ArrayLike, UPLO: str = "L") -> EighResult:
+def eigh(a: _ArrayLike, UPLO: str = "L") -> EighResult:
     """Eigenvalues and eigenvectors of a real symmetric or complex Hermitian matrix.
 
     LAPACK ``syevd`` / ``heevd`` on exactly the matrix ``numpy.linalg.eigh`` uses.
@@ -518,7 +518,7 @@ def eigh(a: ArrayLike, UPLO: str = "L") -> EighResult:
     return EighResult(_wrap(w), _wrap(v))
 
 
-def eigvalsh(a: ArrayLike, UPLO: str = "L") -> Vector:
+def eigvalsh(a: _ArrayLike, UPLO: str = "L") -> _Vector:
     """Eigenvalues of a real symmetric or complex Hermitian matrix, ascending.
 
     Parameters and errors as :func:`eigh`; no eigenvectors are computed.
@@ -536,7 +536,7 @@ def eigvalsh(a: ArrayLike, UPLO: str = "L") -> Vector:
     return _wrap(w)
 
 
-def eig(a: ArrayLike) -> EigResult:
+def eig(a: _ArrayLike) -> EigResult:
     """Eigenvalues and right eigenvectors of a general square matrix.
 
     LAPACK ``geev``. As in NumPy, real input gives real results when every
@@ -576,7 +576,7 @@ def eig(a: ArrayLike) -> EigResult:
     return EigResult(_wrap(w), _wrap(v))
 
 
-def eigvals(a: ArrayLike) -> Vector:
+def eigvals(a: _ArrayLike) -> _Vector:
     """Eigenvalues of a general square matrix (real when all are real, as in NumPy).
 
     Parameters and errors as :func:`eig`; no eigenvectors are computed.
@@ -596,7 +596,7 @@ def eigvals(a: ArrayLike) -> Vector:
 # ---- factorisations, least squares, rank and pseudo-inverse ------------------------
 
 
-def _matrix_operand(a: Any, func: str) -> _ArrayBase:
+def _matrix_operand(a: _Any, func: str) -> _ArrayBase:
     A = _operand(a, "a", func)
     if A.ndim != 2:
         raise LinAlgError(f"{A.ndim}-dimensional array given. Array must be at least two-dimensional")
@@ -604,12 +604,12 @@ def _matrix_operand(a: Any, func: str) -> _ArrayBase:
 
 
 def _eps(dtype: _dtypes.DType) -> float:
-    return float(np.finfo(np.float32 if _real(dtype).name == "float32" else np.float64).eps)
+    return float(_np.finfo(_np.float32 if _real(dtype).name == "float32" else _np.float64).eps)
 
 
 def svd(
-    a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
-) -> Union[SVDResult, Vector]:
+    a: _ArrayLike, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+) -> _Union[SVDResult, _Vector]:
     """Singular value decomposition ``a = U @ diag(S) @ Vh``.
 
     LAPACK ``gesdd`` (divide and conquer), as ``numpy.linalg.svd``.
@@ -662,7 +662,7 @@ def svd(
     return SVDResult(_wrap(u), _wrap(s), _wrap(vh))
 
 
-def qr(a: ArrayLike, mode: str = "reduced") -> Union[QRResult, Matrix]:
+def qr(a: _ArrayLike, mode: str = "reduced") -> _Union[QRResult, _Matrix]:
     """QR factorisation ``a = Q @ R`` (Householder: LAPACK ``geqrf``, ``orgqr``/``ungqr``).
 
     Parameters
@@ -715,7 +715,7 @@ def qr(a: ArrayLike, mode: str = "reduced") -> Union[QRResult, Matrix]:
     return QRResult(_wrap(q), R)
 
 
-def cholesky(a: ArrayLike, *, upper: bool = False) -> Matrix:
+def cholesky(a: _ArrayLike, *, upper: bool = False) -> _Matrix:
     """Cholesky factor of a Hermitian (symmetric) positive-definite matrix (LAPACK ``potrf``).
 
     Parameters
@@ -758,7 +758,7 @@ def cholesky(a: ArrayLike, *, upper: bool = False) -> Matrix:
     return _wrap(h, _trusted("upper_triangular" if upper else "lower_triangular"))
 
 
-def lstsq(a: ArrayLike, b: ArrayLike, rcond: Optional[float] = None) -> tuple:
+def lstsq(a: _ArrayLike, b: _ArrayLike, rcond: _Optional[float] = None) -> tuple:
     """Least-squares solution of ``a @ x = b`` (minimum norm; LAPACK ``gelsd``).
 
     Parameters
@@ -813,7 +813,7 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: Optional[float] = None) -> tuple:
 
 
 def matrix_rank(
-    A: ArrayLike, tol: Optional[float] = None, hermitian: bool = False, *, rtol: Optional[float] = None
+    A: _ArrayLike, tol: _Optional[float] = None, hermitian: bool = False, *, rtol: _Optional[float] = None
 ) -> int:
     """Rank of a matrix: the number of singular values above a tolerance (SVD, LAPACK ``gesdd``).
 
@@ -857,21 +857,21 @@ def matrix_rank(
     dtype = _compute_dtype(X.dtype)
     if hermitian:
         w, _ = _la.eigh(X._h, dtype.name, True, False)
-        S = np.abs(np.asarray(_wrap(w)))
+        S = _np.abs(_np.asarray(_wrap(w)))
     else:
-        S = np.asarray(_wrap(_la.svdvals(X._h, dtype.name)))
+        S = _np.asarray(_wrap(_la.svdvals(X._h, dtype.name)))
     if tol is None:
         if rtol is None:
             rtol = max(X.shape) * _eps(dtype)
         tol = S.max(initial=0) * rtol
-    return int(np.count_nonzero(S > tol))
+    return int(_np.count_nonzero(S > tol))
 
 
-_NO_VALUE: Any = object()
+_NO_VALUE: _Any = object()
 
 
-def pinv(a: ArrayLike, rcond: Optional[float] = None, hermitian: bool = False, *,
-         rtol: Any = _NO_VALUE) -> Matrix:
+def pinv(a: _ArrayLike, rcond: _Optional[float] = None, hermitian: bool = False, *,
+         rtol: _Any = _NO_VALUE) -> _Matrix:
     """Moore-Penrose pseudo-inverse from the SVD (LAPACK ``gesdd``), as ``numpy.linalg.pinv``.
 
     Singular values ``<= rcond * max(s)`` are treated as zero.
@@ -929,10 +929,10 @@ def pinv(a: ArrayLike, rcond: Optional[float] = None, hermitian: bool = False, *
 
 # ---- norms ---------------------------------------------------------------------
 
-_MATRIX_ORDS = {1: "1", -1: "-1", math.inf: "inf", -math.inf: "-inf"}
+_MATRIX_ORDS = {1: "1", -1: "-1", _math.inf: "inf", -_math.inf: "-inf"}
 
 
-def norm(x: ArrayLike, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+def norm(x: _ArrayLike, ord: _Any = None, axis: _Any = None, keepdims: bool = False) -> _Any:
     """Matrix or vector norm, computed from the pycauset object without exporting it.
 
     ===========  ============================  ==========================
@@ -991,7 +991,7 @@ def norm(x: ArrayLike, ord: Any = None, axis: Any = None, keepdims: bool = False
             "pycauset.linalg.norm: only axis=None and keepdims=False are supported; "
             "take row/column views (A[i], A[:, j]) for norms along an axis"
         )
-    result_type = _real(X.dtype).numpy.type if X.dtype.kind in "fc" else np.float64
+    result_type = _real(X.dtype).numpy.type if X.dtype.kind in "fc" else _np.float64
     h = X._h
     if X.ndim == 1:
         if isinstance(ord, str):
@@ -1001,7 +1001,7 @@ def norm(x: ArrayLike, ord: Any = None, axis: Any = None, keepdims: bool = False
     if ord is None or ord == "fro":
         return result_type(_la.vector_norm(h, 2.0))
     if ord == "nuc" or (not isinstance(ord, str) and _float_ord(ord) in (2.0, -2.0)):
-        s = np.asarray(_wrap(_la.svdvals(h, _compute_dtype(X.dtype).name)), dtype=np.float64)
+        s = _np.asarray(_wrap(_la.svdvals(h, _compute_dtype(X.dtype).name)), dtype=_np.float64)
         if ord == "nuc":
             return result_type(s.sum())
         if s.size == 0:
@@ -1012,9 +1012,9 @@ def norm(x: ArrayLike, ord: Any = None, axis: Any = None, keepdims: bool = False
     raise ValueError("Invalid norm order for matrices.")
 
 
-def _float_ord(ord: Any) -> float:
+def _float_ord(ord: _Any) -> float:
     try:
-        return float(operator.index(ord))
+        return float(_operator.index(ord))
     except TypeError:
         pass
     try:
@@ -1027,3 +1027,6 @@ def __dir__() -> list:
     """The public names (``__all__``): helpers this module imports (numpy, typing,
     ...) are implementation details and stay out of ``dir()`` and tab completion."""
     return sorted(set(__all__) | {n for n in globals() if n.startswith("__")})
+
+
+del annotations  # the __future__ flag is not part of the public namespace
