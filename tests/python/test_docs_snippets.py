@@ -410,3 +410,38 @@ def test_stale_reference_patterns_match_what_they_should() -> None:
         "Nothing to see here: the package is issued no warnings later.\n"
     )
     assert [n for n, _, _ in hits] == [1, 2, 2, 3]
+
+
+# --- the developer loop of install.md installs what the build needs ----------------------
+
+
+def _build_requires() -> list[str]:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    table = re.search(r"^\[build-system\]\s*$(.*?)(?=^\[)", text, re.M | re.S)
+    assert table is not None, "no [build-system] table in pyproject.toml"
+    requires = re.search(r"^requires\s*=\s*\[(.*?)\]", table.group(1), re.M | re.S)
+    assert requires is not None, "no requires in [build-system]"
+    return re.findall(r'"([^"]+)"', requires.group(1))
+
+
+def test_install_doc_installs_the_pinned_build_requirements() -> None:
+    # `pip install --no-build-isolation` does not read [build-system].requires, so
+    # the command in install.md that installs them must stay in step with it:
+    # every requirement by name, pinned ones with their exact pin.
+    install = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
+    blocks = parse_blocks(install, "docs/install.md")
+    commands = [
+        line for b in blocks if b.lang in {"bash", "sh", "console"}
+        for line in b.code.splitlines() if "--no-build-isolation" not in line
+        and re.match(r"^\s*(?:\$\s*)?pip install\b", line)
+    ]
+    missing = []
+    for req in _build_requires():
+        name = re.split(r"[<>=!~ ;\[]", req, maxsplit=1)[0]
+        wanted = req.replace(" ", "") if "==" in req else name
+        if not any(re.search(rf"(?<![\w.-]){re.escape(wanted)}(?![\w.-])", c) for c in commands):
+            missing.append(wanted)
+    assert not missing, (
+        f"docs/install.md: the developer loop's `pip install` of the build requirements "
+        f"lacks {missing} (pyproject.toml [build-system] requires them)"
+    )
