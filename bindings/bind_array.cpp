@@ -9,6 +9,7 @@
 #include <complex>
 
 #include "pycauset/array/array.hpp"
+#include "pycauset/storage/mapped_file.hpp"
 
 namespace nb = nanobind;
 using namespace pycauset;
@@ -178,5 +179,42 @@ void bind_array(nb::module_& m) {
         nb::capsule cap(keep, [](void* p) noexcept { delete static_cast<ViewOwner*>(p); });
         return nb::ndarray<nb::numpy, nb::ro>(a.data(), std::size_t(a.ndim()), shape, cap, strides,
                                               dlpack_dtype(a.dtype()));
-      }, nb::arg("owner"), "Read-only NumPy view of the storage; pins it while alive.");
+      }, nb::arg("owner"), "Read-only NumPy view of the storage; pins it while alive.")
+      // Pickling (python/pycauset/_pickle.py): the view's geometry, the mode of
+      // a loaded file, a view rebuilt from a recorded geometry, and the raw
+      // bytes of a contiguous view as a read-only uint8 array.
+      .def_prop_ro("strides", [](const Array& a) {
+        return a.ndim() == 2 ? nb::make_tuple(a.stride(0), a.stride(1)) : nb::make_tuple(a.stride(0));
+      })
+      .def_prop_ro("offset", &Array::offset)
+      .def_prop_ro("storage_mode", [](const Array& a) -> nb::object {
+        auto* f = dynamic_cast<const MappedFileBuffer*>(a.buffer().get());
+        if (f == nullptr) return nb::none();
+        switch (f->mode()) {
+          case MapMode::read_only: return nb::str("r");
+          case MapMode::read_write: return nb::str("r+");
+          case MapMode::copy_on_write: return nb::str("c");
+        }
+        return nb::none();
+      })
+      .def("as_strided", [](const Array& a, const std::vector<index_t>& shape,
+                            const std::vector<index_t>& strides, index_t offset) {
+        if (shape.size() != strides.size() || shape.empty() || shape.size() > 2)
+          throw ValueError("as_strided: need 1 or 2 extents with matching strides");
+        std::array<index_t, 2> sh{shape[0], shape.size() == 2 ? shape[1] : 0};
+        std::array<index_t, 2> st{strides[0], strides.size() == 2 ? strides[1] : 0};
+        return a.as_strided(int(shape.size()), sh, st, offset);
+      }, nb::arg("shape"), nb::arg("strides"), nb::arg("offset"))
+      .def("raw_view", [](const Array& a, nb::object owner, std::size_t nbytes) {
+        if (a.dtype() == DType::bit && a.offset() % 8 != 0)
+          throw ValueError("raw_view: a bit view must start on a byte boundary");
+        const auto start = std::size_t(a.data() - a.buffer()->data());
+        if (start > a.buffer()->size() || nbytes > a.buffer()->size() - start)
+          throw ValueError("raw_view: " + std::to_string(nbytes) + " bytes leave the buffer");
+        std::size_t shape[1] = {nbytes};
+        auto* keep = new ViewOwner{BufferPin(a.buffer()), std::move(owner)};
+        nb::capsule cap(keep, [](void* p) noexcept { delete static_cast<ViewOwner*>(p); });
+        return nb::ndarray<nb::numpy, nb::ro, std::uint8_t>(a.data(), 1, shape, cap);
+      }, nb::arg("owner"), nb::arg("nbytes"),
+         "Read-only uint8 NumPy view of nbytes of storage from the first element; pins it while alive.");
 }

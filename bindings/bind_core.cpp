@@ -45,6 +45,13 @@ void bind_core(nb::module_& m) {
     nb::module_::import_("pycauset._progress").attr("report")(what, fraction);
   });
 
+  // Monolithic LAPACK calls run on a worker while the calling thread polls
+  // this; a pending Ctrl-C is raised at once (linalg/background.hpp).
+  set_interrupt_check([] {
+    nb::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw nb::python_error();
+  });
+
   // The one place core exceptions become Python exceptions.
   nb::register_exception_translator([](const std::exception_ptr& p, void*) {
     try {
@@ -61,6 +68,10 @@ void bind_core(nb::module_& m) {
       PyErr_SetString(PyExc_OverflowError, e.what());
     } catch (const MemoryError& e) {
       PyErr_SetString(PyExc_MemoryError, e.what());
+    } catch (const OsError& e) {
+      // OSError(errno, text, filename) constructs the errno's subclass (FileNotFoundError, ...).
+      nb::object err = nb::handle(PyExc_OSError)(e.code, e.what(), e.filename);
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(err.ptr())), err.ptr());
     } catch (const ValueError& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
     }

@@ -3,6 +3,7 @@
 // call releases the GIL around the work.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
+#include "pycauset/core/error.hpp"
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 
@@ -107,6 +108,46 @@ void bind_linalg(nb::module_& m) {
     nb::gil_scoped_release release;
     return linalg::svdvals(a, d);
   }, arg("a"), arg("dtype"));
+
+  la.def("svd", [](const Array& a, const std::string& dtype, bool full_matrices) {
+    DType d = parse_dtype(dtype);
+    nb::gil_scoped_release release;
+    linalg::SvdResult r = linalg::svd(a, d, full_matrices);
+    return std::make_tuple(r.u, r.s, r.vh);
+  }, arg("a"), arg("dtype"), arg("full_matrices"));
+
+  la.def("qr", [](const Array& a, const std::string& dtype, const std::string& mode) {
+    DType d = parse_dtype(dtype);
+    linalg::QrMode m = mode == "reduced"    ? linalg::QrMode::reduced
+                       : mode == "complete" ? linalg::QrMode::complete
+                       : mode == "r"        ? linalg::QrMode::r
+                                            : throw ValueError("unknown qr mode '" + mode + "'");
+    nb::gil_scoped_release release;
+    linalg::QrResult r = linalg::qr(a, d, m);
+    return std::make_tuple(r.q, r.r);
+  }, arg("a"), arg("dtype"), arg("mode"));
+
+  la.def("cholesky", [](const Array& a, const std::string& dtype, bool upper) {
+    DType d = parse_dtype(dtype);
+    nb::gil_scoped_release release;
+    return linalg::cholesky(a, d, upper);
+  }, arg("a"), arg("dtype"), arg("upper"));
+
+  la.def("lstsq", [](const Array& a, const Array& b, const std::string& dtype, double rcond) {
+    DType d = parse_dtype(dtype);
+    nb::gil_scoped_release release;
+    linalg::LstsqResult r = linalg::lstsq(a, b, d, rcond);
+    return std::make_tuple(r.x, r.residuals, r.rank, r.s);
+  }, arg("a"), arg("b"), arg("dtype"), arg("rcond"));
+
+  la.def("pinv", [](const Array& a, const std::string& dtype, double rcond) {
+    DType d = parse_dtype(dtype);
+    nb::gil_scoped_release release;
+    return linalg::pinv(a, d, rcond);
+  }, arg("a"), arg("dtype"), arg("rcond"));
+
+  la.def("wait_background", &linalg::wait_for_background, nb::call_guard<nb::gil_scoped_release>(),
+         "Block until interrupted LAPACK calls still running in the background have finished.");
 
   la.def("vector_norm", &linalg::vector_norm, arg("a"), arg("ord"),
          nb::call_guard<nb::gil_scoped_release>());

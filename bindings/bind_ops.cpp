@@ -65,11 +65,11 @@ void bind_ops(nb::module_& m) {
      "Evaluates post-order (op, compute, compute_rhs, result, lhs, rhs, operand, value) nodes into out.");
   m.def("evaluate_calls", &evaluate_calls);
 
-  m.def("reduce_sum", [](const Array& a, int axis, Array& out) {
+  m.def("reduce_sum", [](const Array& a, int axis, Array& out, std::int64_t divisor) {
     StridedRef o = out.ref();
     nb::gil_scoped_release release;
-    reduce_sum(a.ref(), axis, o);
-  }, nb::arg("a"), nb::arg("axis"), nb::arg("out"));
+    reduce_sum(a.ref(), axis, o, divisor);
+  }, nb::arg("a"), nb::arg("axis"), nb::arg("out"), nb::arg("divisor") = 1);
 
   m.def("matmul", [](const Array& a, const Array& b, const std::string& result) {
     DType d = dtype_of(result);

@@ -40,6 +40,7 @@ void bind_storage(nb::module_& m) {
       .def("commit", &AtomicFile::commit, nb::call_guard<nb::gil_scoped_release>())
       .def_static("direct_placement", &AtomicFile::direct_placement, nb::arg("address"),
                   nb::arg("file_offset"))
+      .def("reserve", &AtomicFile::reserve, nb::arg("nbytes"), nb::call_guard<nb::gil_scoped_release>())
       .def_ro_static("direct_alignment", &AtomicFile::kDirectAlignment)
       .def_prop_ro("temp_path", &AtomicFile::temp_path);
 
@@ -48,6 +49,10 @@ void bind_storage(nb::module_& m) {
   m.def("set_memory_limit", &set_memory_limit, nb::arg("bytes"));
   m.def("backing_dir", &backing_dir);
   m.def("set_backing_dir", &set_backing_dir, nb::arg("path"));
+  m.def("set_disk_reserve", &set_disk_reserve, nb::arg("bytes"));
+  m.def("disk_reserve_setting", &disk_reserve_setting);
+  m.def("default_disk_reserve", &default_disk_reserve, nb::arg("total"));
+  m.def("disk_reserve_at", &disk_reserve_at, nb::arg("path"));
   m.def("memory_info", [] {
     MemoryInfo i = memory_info();
     nb::dict d;
@@ -58,6 +63,8 @@ void bind_storage(nb::module_& m) {
     d["spill_files"] = i.spill_files;
     d["backing_dir"] = i.backing_dir;
     d["spill_dir"] = i.spill_dir.empty() ? nb::none() : nb::cast(i.spill_dir);
+    d["disk_free"] = i.disk_free;
+    d["disk_reserve"] = i.disk_reserve;
     return d;
   });
   m.def("remove_spill_dir", &remove_spill_dir);

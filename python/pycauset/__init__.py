@@ -44,11 +44,13 @@ from ._storage import (
     FormatError,
     convert_file,
     get_backing_dir,
+    get_disk_reserve,
     get_memory_limit,
     load,
     memory_info,
     save,
     set_backing_dir,
+    set_disk_reserve,
     set_memory_limit,
 )
 from ._progress import get_progress, set_progress
@@ -72,5 +74,6 @@ __all__ = [
     "inv", "solve", "det", "slogdet", "eigh", "eigvalsh", "eig", "eigvals", "norm",
     "get_num_threads", "set_num_threads", "blas_info",
     "FormatError", "save", "load", "convert_file",
-    "set_memory_limit", "get_memory_limit", "set_backing_dir", "get_backing_dir", "memory_info",
+    "set_memory_limit", "get_memory_limit", "set_backing_dir", "get_backing_dir",
+    "set_disk_reserve", "get_disk_reserve", "memory_info",
 ]

@@ -8,7 +8,7 @@ from typing import Any, Iterator, Optional, Union
 
 import numpy as np
 
-from . import _dtypes, _export, _lazy, _ops
+from . import _dtypes, _export, _lazy, _ops, _properties
 
 __all__ = ["Matrix", "Vector", "Storage"]
 
@@ -40,7 +40,9 @@ class Storage:
     pinned: int
 
 
-def _transposed_properties(props: dict) -> dict:
+def _transposed_properties(props: Any) -> dict:
+    if isinstance(props, _properties.Properties):
+        return props.derived(transpose=True)
     out = dict(props)
     flip = {"upper_triangular": "lower_triangular", "lower_triangular": "upper_triangular"}
     if "structure" in out:
@@ -151,13 +153,25 @@ class _ArrayBase:
         return Storage(h.storage_kind, h.storage_path or None, h.storage_nbytes, h.pins)
 
     @property
-    def properties(self) -> dict:
+    def properties(self) -> "_properties.Properties":
         """Mutable mapping of known facts, e.g. ``{"structure": "dense"}``.
 
         ``structure`` is one of ``dense``, ``upper_triangular``, ``lower_triangular``,
-        ``symmetric`` or ``diagonal``; algorithms may exploit it.
+        ``symmetric`` or ``diagonal``; algorithms may exploit it, so it is checked:
+        setting a mark the data does not satisfy (or an unknown name) raises
+        ``ValueError``, and a write that breaks it turns it back to ``dense``
+        (the rule is in ``pycauset._properties``). Other keys are free-form.
+
+        Examples
+        --------
+        >>> import pycauset as pc
+        >>> U = pc.matrix([[1.0, 2.0], [0.0, 3.0]])
+        >>> U.properties["structure"] = "upper_triangular"
+        >>> U[1, 0] = 5.0
+        >>> U.properties["structure"]
+        'dense'
         """
-        return self._properties
+        return _properties.of(self)
 
     @property
     def T(self) -> "_ArrayBase":
@@ -180,7 +194,20 @@ class _ArrayBase:
     # ---- copies --------------------------------------------------------------
     def copy(self) -> "_ArrayBase":
         """A contiguous, independent copy in RAM with the same dtype."""
-        return _ArrayBase._wrap(self._h.copy(), dict(self._properties))
+        return _ArrayBase._wrap(self._h.copy(), self.properties.derived())
+
+    # copy.copy, copy.deepcopy and pickle: the rules and the logic are in _pickle.py.
+    def __copy__(self) -> "_ArrayBase":
+        from . import _pickle
+        return _pickle.copy_of(self)
+
+    def __deepcopy__(self, memo: dict) -> "_ArrayBase":
+        from . import _pickle
+        return _pickle.deepcopy_of(self, memo)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        from . import _pickle
+        return _pickle.reduce(self, protocol)
 
     def astype(self, dtype: _dtypes.DTypeLike, copy: bool = True) -> "_ArrayBase":
         """A copy converted to ``dtype`` (NumPy's ``unsafe`` casting, as ``ndarray.astype``).
@@ -191,7 +218,7 @@ class _ArrayBase:
         target = _dtypes.dtype(dtype)
         if not copy and target is self.dtype:
             return self
-        return _ArrayBase._wrap(self._h.astype(target.name), dict(self._properties))
+        return _ArrayBase._wrap(self._h.astype(target.name), self.properties.derived())
 
     def fill(self, value: Any) -> None:
         """Set every element to ``value`` (in place, also through views).
@@ -201,7 +228,9 @@ class _ArrayBase:
         """
         h = self._h
         _lazy.before_write(h)
-        h.fill(_python_scalar(value))
+        v = _python_scalar(value)
+        h.fill(v)
+        self.properties.wrote_all(v)
 
     # ---- NumPy protocols ------------------------------------------------------
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
@@ -329,8 +358,10 @@ class _ArrayBase:
         where = self._locate(key)
         if where[0] == "element":
             self._h.set(where[1], where[2], _python_scalar(value))
+            self.properties.wrote_element(where[1], where[2])
         else:
             _assign(where[1], value)
+            _properties.note_write(where[1])
 
     def __iter__(self) -> Iterator[Any]:
         for i in range(len(self)):

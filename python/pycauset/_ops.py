@@ -186,12 +186,12 @@ def _normalize_axis(axis: Any, ndim: int) -> int:
     return -1 if ndim == 1 else axis
 
 
-def _reduce(x: Any, axis: int, out_dtype: _dtypes.DType) -> Any:
-    """Sum into a C++ Array: one element for axis -1, else a vector."""
+def _reduce(x: Any, axis: int, out_dtype: _dtypes.DType, divisor: int = 1) -> Any:
+    """Sum (divided by ``divisor``) into a C++ Array: one element for axis -1, else a vector."""
     h = x._h
     length = 1 if axis == -1 else h.shape[1] if axis == 0 else h.shape[0]
     out = _core.Array.empty([length], out_dtype.name, False)
-    _core.reduce_sum(h, axis, out)
+    _core.reduce_sum(h, axis, out, divisor)
     return out
 
 
@@ -234,7 +234,11 @@ def sum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> 
 
 
 def mean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
-    """Arithmetic mean, like ``np.mean`` (integers and bits average in float64)."""
+    """Arithmetic mean, like ``np.mean`` (integers and bits average in float64).
+
+    With an integer ``dtype=`` the mean is the exact integer sum divided by the
+    count, truncated toward zero; OverflowError if that does not fit ``dtype``.
+    """
     x = _as_operand(a)
     if x is None or not isinstance(x, _base()):
         raise TypeError(f"mean expects a pycauset Matrix or Vector, got {type(a).__name__}")
@@ -249,6 +253,10 @@ def mean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) ->
     if acc.kind not in "fc":
         acc = _dtypes.float64
     count = x.size if ax == -1 else x.shape[ax]
+    if out_dtype.kind in "iu" and count:
+        # Exact: the integer sum divided by the count, truncated toward zero (NumPy's
+        # cast of its quotient), or OverflowError when that does not fit out_dtype.
+        return _finish(x, _reduce(x, ax, out_dtype, count), ax, keepdims, out_dtype)
     total = _reduce(x, ax, acc)
     if ax == -1:
         value = out_dtype.numpy.type(total.get(0, 0) / count if count else np.nan)

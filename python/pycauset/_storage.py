@@ -21,7 +21,7 @@ from ._array import _ArrayBase, _numpy_args, _prepare_numpy
 
 __all__ = [
     "set_memory_limit", "get_memory_limit", "set_backing_dir", "get_backing_dir",
-    "memory_info", "save", "load", "convert_file", "FormatError",
+    "set_disk_reserve", "get_disk_reserve", "memory_info", "save", "load", "convert_file", "FormatError",
 ]
 
 FormatError = _core.FormatError
@@ -37,7 +37,7 @@ _UNITS = {
 _CHUNK_BYTES = 32 << 20  # staging size for streaming conversions
 
 
-def parse_size(size: Union[int, str]) -> int:
+def parse_size(size: Union[int, str], allow_zero: bool = False) -> int:
     """Bytes from an int or a size string such as ``"2 GiB"``, ``"512MB"``, ``"1.5e9"``."""
     if isinstance(size, bool):
         raise TypeError("size must be an int number of bytes or a string like '2 GiB'")
@@ -54,8 +54,8 @@ def parse_size(size: Union[int, str]) -> int:
         n = int(float(m.group(1)) * _UNITS[unit])
     else:
         raise TypeError(f"size must be an int or a string like '2 GiB', got {type(size).__name__}")
-    if n <= 0:
-        raise ValueError(f"size must be positive, got {size!r}")
+    if n < 0 or (n == 0 and not allow_zero):
+        raise ValueError(f"size must be {'non-negative' if allow_zero else 'positive'}, got {size!r}")
     return n
 
 
@@ -104,13 +104,60 @@ def get_backing_dir() -> str:
     return _core.backing_dir()
 
 
+def set_disk_reserve(size: Union[int, str, None]) -> None:
+    """Set how much free disk space spill files must leave on their file system.
+
+    A spill file is created only if, after it, at least this much space stays
+    free on the backing directory's file system; otherwise the operation that
+    needed it raises ``MemoryError`` naming the size needed, the directory and
+    the free space, and creates nothing. The reserve keeps out-of-core work from
+    filling a disk that other programs (and the operating system) need.
+
+    Parameters
+    ----------
+    size : int, str or None
+        Bytes, or a size string such as ``"10 GiB"``; ``0`` lets spill files use
+        the disk to the end. None restores the default: the larger of 1 GiB and
+        5 % of the file system's size, but at most half of it. The environment
+        variable ``PYCAUSET_DISK_RESERVE`` sets it at import.
+
+    Notes
+    -----
+    The reserve applies to spill files (including the results of out-of-core
+    operations). Files you ask for (``save``, ``convert_file``) may use the disk
+    to the end; their space is allocated before the first byte is written, so a
+    disk that cannot hold them raises ``OSError`` (``errno.ENOSPC``) at once.
+
+    Examples
+    --------
+    >>> import pycauset as pc
+    >>> pc.set_disk_reserve("2 GiB"); pc.get_disk_reserve()
+    2147483648
+    >>> pc.set_disk_reserve(None)
+    """
+    _core.set_disk_reserve(-1 if size is None else parse_size(size, allow_zero=True))
+
+
+def get_disk_reserve(path: Optional[PathLike] = None) -> int:
+    """The disk reserve in bytes on the file system of ``path`` (default: the backing directory).
+
+    See :func:`set_disk_reserve`. With the default rule the value depends on the
+    file system's size.
+    """
+    where = _core.backing_dir() if path is None else os.path.abspath(os.fspath(path))
+    return _core.disk_reserve_at(where)
+
+
 def memory_info() -> dict:
     """Where pycauset's data lives right now.
 
     Returns a dict with ``limit`` (the budget), ``ram_in_use`` (live RAM
     buffers), ``ram_cached`` (freed RAM kept for reuse), ``spill_in_use`` and
     ``spill_files`` (live spill files), ``backing_dir`` and ``spill_dir`` (this
-    process's spill directory, or None before the first spill). All sizes in bytes.
+    process's spill directory, or None before the first spill), ``disk_free``
+    (free space on the backing directory's file system) and ``disk_reserve``
+    (how much of it spill files leave free, see :func:`set_disk_reserve`). All
+    sizes in bytes.
     """
     return _core.memory_info()
 
@@ -120,7 +167,7 @@ def memory_info() -> dict:
 
 def _metadata(obj: _ArrayBase, extra: Optional[dict] = None) -> bytes:
     try:
-        props = json.loads(json.dumps(obj.properties))
+        props = json.loads(json.dumps(dict(obj.properties)))
     except (TypeError, ValueError) as err:
         raise TypeError(f"object properties must be JSON-serialisable to be saved: {err}") from None
     meta = {
@@ -146,26 +193,90 @@ def _structure_code(props: dict) -> int:
 
 
 def save(obj: _ArrayBase, path: PathLike) -> None:
-    """Save a Matrix or Vector to a ``.pycauset`` file, atomically.
+    """Save a Matrix or Vector to a file, atomically: ``.pycauset``, or ``.npy`` by extension.
 
     The data goes to a temporary file in the target directory, which is fsynced
     and renamed over ``path`` (and the directory fsynced): a crash at any point
-    leaves either the old file or the new one. ``properties`` and provenance are
-    stored in the file's metadata. Works for every dtype and both ranks, for
-    RAM-, file- and spill-backed objects and for views.
+    leaves either the old file or the new one. Works for every dtype and both
+    ranks, for RAM-, file- and spill-backed objects and for views, in bounded
+    memory whatever the size.
+
+    A path ending in ``.npy`` gets a NumPy ``.npy`` file (C order; ``bit`` is
+    stored as ``bool``), readable by ``numpy.load``; properties are not kept
+    there. Every other path gets the ``.pycauset`` format, which stores
+    ``properties`` and provenance and which :func:`load` memory-maps.
+
+    Raises
+    ------
+    FileNotFoundError
+        The target directory does not exist.
+    IsADirectoryError
+        ``path`` is a directory.
+    OSError
+        With ``errno.ENOSPC`` when the disk cannot hold the file: the space is
+        allocated before anything is written, and the message gives the size
+        needed and the free space. The old file at ``path``, if any, is kept.
 
     Examples
     --------
     >>> import numpy as np, pycauset as pc, tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "a.pycauset")
-    >>> pc.save(pc.matrix(np.eye(3)), path)
-    >>> float(pc.load(path)[1, 1])
+    >>> d = tempfile.mkdtemp()
+    >>> pc.save(pc.matrix(np.eye(3)), os.path.join(d, "a.pycauset"))
+    >>> float(pc.load(os.path.join(d, "a.pycauset"))[1, 1])
+    1.0
+    >>> pc.save(pc.matrix(np.eye(3)), os.path.join(d, "a.npy"))
+    >>> float(np.load(os.path.join(d, "a.npy"))[1, 1])
     1.0
     """
     if not isinstance(obj, _ArrayBase):
         raise TypeError(f"save expects a pycauset Matrix or Vector, got {type(obj).__name__}")
     obj = obj._materialized()
-    _core.save_array(obj._h, os.fspath(path), _metadata(obj), _structure_code(obj.properties))
+    name = os.fspath(path)
+    if _kind(name) == "npy":
+        _save_npy(obj, name)
+        return
+    _core.save_array(obj._h, name, _metadata(obj), _structure_code(obj.properties))
+
+
+def _npy_header(np_dtype: np.dtype, shape: tuple) -> bytes:
+    import io
+
+    header = {"descr": np.lib.format.dtype_to_descr(np_dtype), "fortran_order": False, "shape": shape}
+    head = io.BytesIO()
+    try:
+        np.lib.format.write_array_header_1_0(head, header)
+    except ValueError:
+        head = io.BytesIO()
+        np.lib.format.write_array_header_2_0(head, header)
+    return head.getvalue()
+
+
+def _save_npy(obj: _ArrayBase, path: str, chunk_bytes: int = _CHUNK_BYTES) -> None:
+    """Stream obj into a .npy file in blocks of about chunk_bytes (bounded memory)."""
+    np_dtype = obj.dtype.numpy
+    item = np_dtype.itemsize
+    head = _npy_header(np_dtype, tuple(obj.shape))
+    rows, cols = (1, obj.shape[0]) if obj.ndim == 1 else obj.shape
+    out = _core.AtomicFile(path)
+    out.reserve(len(head) + rows * cols * item)
+    out.write_bytes(head, 0)
+    if rows * cols:
+        if cols * item <= chunk_bytes:
+            step_r, step_c = max(1, chunk_bytes // (cols * item)), cols
+        else:  # rows longer than a chunk: split them
+            step_r, step_c = 1, max(64, chunk_bytes // item)
+        pool = np.empty(min(step_r, rows) * min(step_c, cols) * item + _PAGE, dtype=np.uint8)
+        for r0 in range(0, rows, step_r):
+            k = min(step_r, rows - r0)
+            for c0 in range(0, cols, step_c):
+                n = min(step_c, cols - c0)
+                at = len(head) + (r0 * cols + c0) * item
+                block = _page_matched(pool, at, k * n * item).view(np_dtype).reshape(k, n)
+                part = obj[c0:c0 + n] if obj.ndim == 1 else obj[r0:r0 + k, c0:c0 + n]
+                target = block.reshape(n) if obj.ndim == 1 else block
+                part._h.export_into(target.ctypes.data, _dtypes.kernel_name(np_dtype), target.shape, target.strides)
+                out.write(block.ctypes.data, block.nbytes, at)
+    out.commit()
 
 
 def load(path: PathLike, mode: str = "r") -> _ArrayBase:
@@ -183,18 +294,46 @@ def load(path: PathLike, mode: str = "r") -> _ArrayBase:
     ------
     FormatError
         The file is truncated, foreign, corrupt or of an unsupported version; the
-        message names the file and the problem. The file is never modified.
+        message names the file and the problem. The file is never modified. A
+        ``.npy`` file gets a message saying how to read it.
+    FileNotFoundError
+        There is no file at ``path`` (other ``OSError`` subclasses, such as
+        ``PermissionError`` or ``IsADirectoryError``, when it cannot be opened).
     ValueError
-        The file cannot be opened, or ``mode`` is invalid.
+        ``mode`` is invalid.
+
+    Notes
+    -----
+    With ``"r"`` and ``"r+"`` the data is the file's pages: if another program
+    truncates the file while it is loaded, reading the lost part kills the
+    process with SIGBUS (see storage.md). ``"c"`` keeps changed pages in this
+    process's memory.
     """
     if mode not in ("r", "r+", "c"):
         raise ValueError(f"mode must be 'r', 'r+' or 'c', got {mode!r}")
     name = os.fspath(path)
-    handle, meta_bytes, structure = _core.load_file(name, mode)
+    try:
+        handle, meta_bytes, structure = _core.load_file(name, mode)
+    except FormatError as err:
+        if _is_npy(name):
+            raise FormatError(
+                f"{err}; it is a NumPy .npy file: read it with "
+                f"pc.matrix(np.load(path, mmap_mode='r')), or convert it once with "
+                f"pc.convert_file(path, 'name.pycauset') and load that"
+            ) from None
+        raise
     props = _parse_metadata(name, meta_bytes).get("properties", {})
     props = dict(props)
     props["structure"] = _STRUCTURES[structure]
     return _ArrayBase._wrap(handle, props)
+
+
+def _is_npy(name: str) -> bool:
+    try:
+        with open(name, "rb") as f:
+            return f.read(6) == b"\x93NUMPY"
+    except OSError:
+        return False
 
 
 def _parse_metadata(name: str, meta_bytes: bytes) -> dict:
@@ -332,19 +471,12 @@ def _pycauset_to_npy(src: str, dst: str, chunk_bytes: int) -> None:
     rows, cols, stride = info["rows"], info["cols"], info["row_stride"]
     shape = (cols,) if info["ndim"] == 1 else (rows, cols)
     np_dtype = dtype.numpy
-    header = {"descr": np.lib.format.dtype_to_descr(np_dtype), "fortran_order": False, "shape": shape}
-    import io
-
-    head = io.BytesIO()
-    try:
-        np.lib.format.write_array_header_1_0(head, header)
-    except ValueError:
-        head = io.BytesIO()
-        np.lib.format.write_array_header_2_0(head, header)
+    head = _npy_header(np_dtype, shape)
     out = _core.AtomicFile(dst)
-    out.write_bytes(head.getvalue(), 0)
-    offset = len(head.getvalue())
     item = np_dtype.itemsize
+    out.reserve(len(head) + rows * cols * item)  # a disk too small fails here, before any write
+    out.write_bytes(head, 0)
+    offset = len(head)
     with open(src, "rb", buffering=0) as f:
         if rows == 1:  # a vector or a single row: chunks of columns
             step = max(64, chunk_bytes // item // 64 * 64)
@@ -393,3 +525,15 @@ def _cleanup_at_exit() -> None:
 
 
 atexit.register(_cleanup_at_exit)
+
+
+def _reserve_from_environment() -> None:
+    value = os.environ.get("PYCAUSET_DISK_RESERVE", "").strip()
+    if value:
+        try:
+            _core.set_disk_reserve(parse_size(value, allow_zero=True))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"PYCAUSET_DISK_RESERVE={value!r} is not a size: {err}") from None
+
+
+_reserve_from_environment()

@@ -1,7 +1,7 @@
 """pycauset.linalg: linear algebra mirroring ``numpy.linalg``.
 
-Dense in-RAM routines on pycauset objects (and NumPy arrays, which are imported
-first), computed by the bundled OpenBLAS/LAPACK with the process's BLAS threads
+Dense in-RAM routines on pycauset objects (and NumPy arrays and lists, which are
+imported first, as :func:`pycauset.matmul` does), computed by the bundled OpenBLAS/LAPACK with the process's BLAS threads
 (:func:`pycauset.set_num_threads`). Results are new pycauset objects, created
 through the memory governor like any other.
 
@@ -18,6 +18,13 @@ single precision, complex when any operand is complex). Documented deviations:
   ``cond(A) * 1e-7``), not bit for bit, and the order of :func:`eig`'s
   eigenvalues may differ. float64 and complex128 run exactly NumPy's LAPACK
   calls for :func:`eigh`, :func:`eigvalsh`, :func:`eig` and :func:`eigvals`.
+* Ctrl-C: a long in-RAM call runs its LAPACK work on a worker thread, which owns
+  private copies of the inputs, while the calling thread checks for Ctrl-C every
+  50 ms, so ``KeyboardInterrupt`` arrives at once. LAPACK cannot be stopped in
+  the middle of a routine, though: the interrupted call goes on in the
+  background until it finishes (the CPU stays busy, and the memory it holds
+  stays in use, until then), then frees everything; the interpreter waits for
+  such calls at exit. Out-of-core calls stop at their next panel instead.
 * Only 1-D and 2-D inputs: stacks of matrices (NumPy's batched ``...`` axes)
   raise ``ValueError``; :func:`norm` supports ``axis=None`` only.
 
@@ -25,14 +32,17 @@ Structure: a matrix whose ``properties["structure"]`` is ``"upper_triangular"``,
 ``"lower_triangular"`` or ``"diagonal"`` (causal matrices are upper triangular)
 makes :func:`inv` and :func:`solve` use triangular routines (LAPACK trtri /
 trtrs, BLAS trsm), which read only that triangle: O(n^3/3) for the inverse and
-O(n^2) per right-hand side for a solve. The mark is trusted, not checked.
+O(n^2) per right-hand side for a solve. The mark is checked when it is set and
+kept true through writes (see :attr:`pycauset.Matrix.properties`).
 
 Errors: :class:`LinAlgError` (a subclass of ``numpy.linalg.LinAlgError``, so
 ``except numpy.linalg.LinAlgError`` catches it) for singular matrices,
 non-square matrices, 1-D matrix arguments and eigenvalue non-convergence;
 ``ValueError`` for right-hand sides of the wrong shape and for stacks (3-D and
 up: NumPy's batched linear algebra is not supported); ``TypeError`` for inputs
-that are neither pycauset objects nor NumPy arrays.
+that are neither pycauset objects, NumPy arrays nor lists; ``MemoryError`` when
+:func:`svd`, :func:`qr`, :func:`cholesky`, :func:`lstsq` or :func:`pinv` would
+need more RAM than the memory budget leaves (they have no out-of-core variant).
 
 >>> import numpy as np, pycauset as pc
 >>> A = pc.matrix([[4.0, 1.0], [2.0, 3.0]])
@@ -43,13 +53,14 @@ True
 
 from __future__ import annotations
 
+import atexit as _atexit
 import math
 import operator
 from typing import Any, NamedTuple, Optional, Union
 
 import numpy as np
 
-from . import _core, _dtypes
+from . import _core, _dtypes, _properties, _storage
 from ._array import Matrix, Vector, _ArrayBase
 from ._factories import matrix as _matrix
 from ._factories import vector as _vector
@@ -67,16 +78,30 @@ __all__ = [
     "norm",
     "solve_triangular",
     "inv_triangular",
+    "svd",
+    "qr",
+    "cholesky",
+    "lstsq",
+    "matrix_rank",
+    "pinv",
     "SlogdetResult",
     "EighResult",
     "EigResult",
+    "SVDResult",
+    "QRResult",
 ]
 
 LinAlgError = _core.LinAlgError
 _la = _core.linalg
 
+# A long LAPACK call interrupted with Ctrl-C goes on in the background until it
+# finishes (see the module doc); the interpreter waits for such calls at exit,
+# before the spill directory is removed (registered after _storage's cleanup,
+# so it runs first).
+_atexit.register(_la.wait_background)
+
 #: What a matrix or vector argument may be.
-ArrayLike = Union[Matrix, Vector, np.ndarray]
+ArrayLike = Union[Matrix, Vector, np.ndarray, list, tuple]
 
 # structure mark -> whether the matrix is lower triangular (diagonal counts as upper).
 _TRIANGULAR = {"upper_triangular": False, "lower_triangular": True, "diagonal": False}
@@ -105,13 +130,35 @@ class EigResult(NamedTuple):
     eigenvectors: Matrix
 
 
+class SVDResult(NamedTuple):
+    """Result of :func:`svd`: ``a = U @ diag(S) @ Vh``."""
+
+    U: Matrix
+    S: Vector
+    Vh: Matrix
+
+
+class QRResult(NamedTuple):
+    """Result of :func:`qr`: ``a = Q @ R``, Q with orthonormal columns, R upper triangular."""
+
+    Q: Matrix
+    R: Matrix
+
+
 # ---- argument handling ---------------------------------------------------------
 
 
 def _operand(x: Any, name: str, func: str) -> _ArrayBase:
-    """A pycauset object for a pycauset object or a 1-D/2-D ndarray (imported)."""
+    """A pycauset object for a pycauset object or a 1-D/2-D ndarray, list or tuple (imported)."""
     if isinstance(x, _ArrayBase):
         return x._materialized()
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x)
+        if x.dtype == object:
+            raise TypeError(
+                f"pycauset.linalg.{func}: {name} is a ragged or non-numeric sequence; "
+                "pass a rectangular list of numbers"
+            )
     if isinstance(x, np.ndarray):
         if x.ndim == 2:
             return _matrix(x)
@@ -126,8 +173,8 @@ def _operand(x: Any, name: str, func: str) -> _ArrayBase:
             "(batched linear algebra) are not supported, pass one 2-D matrix at a time"
         )
     raise TypeError(
-        f"pycauset.linalg.{func}: {name} must be a pycauset Matrix or Vector or a "
-        f"numpy.ndarray, got {type(x).__name__} (convert it with pycauset.matrix/vector)"
+        f"pycauset.linalg.{func}: {name} must be a pycauset Matrix or Vector, a "
+        f"numpy.ndarray or a list, got {type(x).__name__} (convert it with pycauset.matrix/vector)"
     )
 
 
@@ -149,11 +196,16 @@ def _triangle(a: _ArrayBase) -> Optional[bool]:
     """True/False (lower/upper) when ``a`` is marked triangular (or diagonal), else None."""
     if a.ndim != 2:
         return None
-    return _TRIANGULAR.get(a.properties.get("structure"))
+    return _TRIANGULAR.get(a.properties["structure"])
 
 
 def _wrap(handle: Any, properties: Optional[dict] = None) -> Any:
     return _ArrayBase._wrap(handle, properties)
+
+
+def _trusted(structure: str) -> dict:
+    """Properties of a result whose structure the routine guarantees (not re-checked)."""
+    return _properties.Trusted(structure=structure)
 
 
 # ---- inverse and solve ---------------------------------------------------------
@@ -204,7 +256,7 @@ def inv(a: ArrayLike) -> Matrix:
     lower = _triangle(A)
     if lower is not None:
         h = _la.inv_triangular(A._h, dtype.name, lower, False)
-        return _wrap(h, {"structure": A.properties["structure"]})
+        return _wrap(h, _trusted(A.properties["structure"]))
     return _wrap(_la.inv(A._h, dtype.name))
 
 
@@ -245,7 +297,7 @@ def inv_triangular(a: ArrayLike, lower: bool = False, unit_diagonal: bool = Fals
     A = _operand(a, "a", "inv_triangular")
     dtype = _compute_dtype(A.dtype)
     h = _la.inv_triangular(A._h, dtype.name, bool(lower), bool(unit_diagonal))
-    return _wrap(h, {"structure": "lower_triangular" if lower else "upper_triangular"})
+    return _wrap(h, _trusted("lower_triangular" if lower else "upper_triangular"))
 
 
 def solve(a: ArrayLike, b: ArrayLike) -> Union[Vector, Matrix]:
@@ -539,6 +591,340 @@ def eigvals(a: ArrayLike) -> Vector:
     dtype = _compute_dtype(A.dtype)
     w, _ = _la.eig(A._h, dtype.name, False)
     return _wrap(w)
+
+
+# ---- factorisations, least squares, rank and pseudo-inverse ------------------------
+
+
+def _matrix_operand(a: Any, func: str) -> _ArrayBase:
+    A = _operand(a, "a", func)
+    if A.ndim != 2:
+        raise LinAlgError(f"{A.ndim}-dimensional array given. Array must be at least two-dimensional")
+    return A
+
+
+def _eps(dtype: _dtypes.DType) -> float:
+    return float(np.finfo(np.float32 if _real(dtype).name == "float32" else np.float64).eps)
+
+
+def svd(
+    a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+) -> Union[SVDResult, Vector]:
+    """Singular value decomposition ``a = U @ diag(S) @ Vh``.
+
+    LAPACK ``gesdd`` (divide and conquer), as ``numpy.linalg.svd``.
+
+    Parameters
+    ----------
+    a : Matrix, numpy.ndarray or list, shape (m, n)
+    full_matrices : bool, default True
+        ``U`` is (m, m) and ``Vh`` (n, n); with False (m, k) and (k, n),
+        k = min(m, n).
+    compute_uv : bool, default True
+        With False only the singular values are computed and returned.
+    hermitian : bool, default False
+        Accepted for NumPy compatibility; the general SVD is computed (same
+        singular values; the vectors are valid but may differ from NumPy's
+        eigh-based ones in sign or phase).
+
+    Returns
+    -------
+    SVDResult or Vector
+        ``(U, S, Vh)``; ``S`` is descending, in the real dtype of the compute
+        dtype. Only ``S`` when ``compute_uv`` is False.
+
+    Raises
+    ------
+    LinAlgError
+        If ``a`` is not 2-D or the SVD does not converge.
+    MemoryError
+        If the copies, workspace and results do not fit the memory budget
+        (there is no out-of-core SVD).
+
+    See Also
+    --------
+    numpy.linalg.svd, svdvals
+
+    Examples
+    --------
+    >>> import numpy as np, pycauset as pc
+    >>> U, S, Vh = pc.linalg.svd([[3.0, 0.0], [0.0, -4.0]])
+    >>> np.asarray(S)
+    array([4., 3.])
+    >>> np.allclose(np.asarray(U) * np.asarray(S) @ np.asarray(Vh), [[3, 0], [0, -4]])
+    True
+    """
+    A = _matrix_operand(a, "svd")
+    dtype = _compute_dtype(A.dtype)
+    if not compute_uv:
+        return _wrap(_la.svdvals(A._h, dtype.name))
+    u, s, vh = _la.svd(A._h, dtype.name, bool(full_matrices))
+    return SVDResult(_wrap(u), _wrap(s), _wrap(vh))
+
+
+def qr(a: ArrayLike, mode: str = "reduced") -> Union[QRResult, Matrix]:
+    """QR factorisation ``a = Q @ R`` (Householder: LAPACK ``geqrf``, ``orgqr``/``ungqr``).
+
+    Parameters
+    ----------
+    a : Matrix, numpy.ndarray or list, shape (m, n)
+    mode : {"reduced", "complete", "r"}, default "reduced"
+        ``"reduced"``: Q (m, k), R (k, n) with k = min(m, n); ``"complete"``:
+        Q (m, m), R (m, n); ``"r"``: only R (k, n). NumPy's ``"raw"`` mode is
+        not supported.
+
+    Returns
+    -------
+    QRResult or Matrix
+        ``(Q, R)``, or ``R`` for ``mode="r"``. A square ``R`` is marked
+        ``upper_triangular`` in its properties.
+
+    Raises
+    ------
+    LinAlgError
+        If ``a`` is not 2-D.
+    ValueError
+        For an unknown mode.
+    MemoryError
+        If the factors do not fit the memory budget.
+
+    See Also
+    --------
+    numpy.linalg.qr
+
+    Examples
+    --------
+    >>> import numpy as np, pycauset as pc
+    >>> Q, R = pc.linalg.qr([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> Q.shape, R.shape
+    ((3, 2), (2, 2))
+    >>> np.allclose(np.asarray(Q) @ np.asarray(R), [[1, 2], [3, 4], [5, 6]])
+    True
+    """
+    if mode not in ("reduced", "complete", "r"):
+        if mode == "raw":
+            raise ValueError("pycauset.linalg.qr: mode 'raw' is not supported; use 'reduced', "
+                             "'complete' or 'r'")
+        raise ValueError(f"Unrecognized mode '{mode}': use 'reduced', 'complete' or 'r'")
+    A = _matrix_operand(a, "qr")
+    dtype = _compute_dtype(A.dtype)
+    q, r = _la.qr(A._h, dtype.name, mode)
+    R = _wrap(r, _trusted("upper_triangular") if r.shape[0] == r.shape[1] else None)
+    if mode == "r":
+        return R
+    return QRResult(_wrap(q), R)
+
+
+def cholesky(a: ArrayLike, *, upper: bool = False) -> Matrix:
+    """Cholesky factor of a Hermitian (symmetric) positive-definite matrix (LAPACK ``potrf``).
+
+    Parameters
+    ----------
+    a : Matrix, numpy.ndarray or list, shape (n, n)
+        Only the lower triangle is read (the upper one with ``upper=True``);
+        the matrix is taken to be Hermitian.
+    upper : bool, default False
+        Return the upper factor ``U`` (``a = U^H @ U``) instead of the lower
+        ``L`` (``a = L @ L^H``).
+
+    Returns
+    -------
+    Matrix, shape (n, n)
+        The factor, zero in the other triangle, marked ``lower_triangular``
+        (``upper_triangular``) in its properties.
+
+    Raises
+    ------
+    LinAlgError
+        "Matrix is not positive definite" (as NumPy), or ``a`` not square / not 2-D.
+    MemoryError
+        If the factor does not fit the memory budget.
+
+    See Also
+    --------
+    numpy.linalg.cholesky
+
+    Examples
+    --------
+    >>> import numpy as np, pycauset as pc
+    >>> L = pc.linalg.cholesky([[4.0, 2.0], [2.0, 5.0]])
+    >>> np.asarray(L)
+    array([[2., 0.],
+           [1., 2.]])
+    """
+    A = _operand(a, "a", "cholesky")
+    dtype = _compute_dtype(A.dtype)
+    h = _la.cholesky(A._h, dtype.name, bool(upper))
+    return _wrap(h, _trusted("upper_triangular" if upper else "lower_triangular"))
+
+
+def lstsq(a: ArrayLike, b: ArrayLike, rcond: Optional[float] = None) -> tuple:
+    """Least-squares solution of ``a @ x = b`` (minimum norm; LAPACK ``gelsd``).
+
+    Parameters
+    ----------
+    a : Matrix, numpy.ndarray or list, shape (m, n)
+    b : Vector, Matrix, numpy.ndarray or list, shape (m,) or (m, k)
+    rcond : float, optional
+        Singular values ``<= rcond * max(s)`` count as zero. None (default)
+        uses ``eps * max(m, n)`` as NumPy does, with ``eps`` of the compute
+        dtype (NumPy computes float32 input in double precision and uses
+        float64's eps; pycauset computes it in single precision and uses
+        float32's). A negative value means machine precision.
+
+    Returns
+    -------
+    x : Vector or Matrix, shape (n,) or (n, k)
+    residuals : Vector, shape (1,), (k,) or (0,)
+        Squared 2-norms of ``b - a @ x`` per column when ``rank == n`` and
+        ``m > n``; empty otherwise (as NumPy).
+    rank : int
+        Effective rank of ``a``.
+    s : Vector, shape (min(m, n),)
+        Singular values of ``a``, descending.
+
+    Raises
+    ------
+    LinAlgError
+        If ``a`` is not 2-D, ``b`` does not have m rows, or the SVD does not converge.
+    MemoryError
+        If the copies and workspace do not fit the memory budget.
+
+    See Also
+    --------
+    numpy.linalg.lstsq
+
+    Examples
+    --------
+    >>> import numpy as np, pycauset as pc
+    >>> A = [[0.0, 1.0], [1.0, 1.0], [2.0, 1.0], [3.0, 1.0]]
+    >>> x, residuals, rank, s = pc.linalg.lstsq(A, [-1.0, 0.2, 0.9, 2.1])
+    >>> np.round(np.asarray(x), 6), rank
+    (array([ 1.  , -0.95]), 2)
+    """
+    A = _matrix_operand(a, "lstsq")
+    B = _operand(b, "b", "lstsq")
+    dtype = _compute_dtype(A.dtype, B.dtype)
+    m, n = A.shape
+    if rcond is None:
+        rcond = _eps(dtype) * max(m, n)
+    x, residuals, rank, s = _la.lstsq(A._h, B._h, dtype.name, float(rcond))
+    return _wrap(x), _wrap(residuals), int(rank), _wrap(s)
+
+
+def matrix_rank(
+    A: ArrayLike, tol: Optional[float] = None, hermitian: bool = False, *, rtol: Optional[float] = None
+) -> int:
+    """Rank of a matrix: the number of singular values above a tolerance (SVD, LAPACK ``gesdd``).
+
+    Parameters
+    ----------
+    A : Matrix, Vector, numpy.ndarray or list
+        A vector has rank 1 unless it is all zeros (as NumPy).
+    tol : float, optional
+        Absolute threshold. Default: ``S.max() * rtol``.
+    hermitian : bool, default False
+        ``A`` is Hermitian: the absolute eigenvalues (LAPACK ``syevd``/``heevd``
+        of the lower triangle) are used, as in NumPy.
+    rtol : float, optional
+        Relative threshold; default ``max(m, n) * eps`` with ``eps`` of the
+        compute dtype's real type. Not together with ``tol``.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If both ``tol`` and ``rtol`` are given.
+
+    See Also
+    --------
+    numpy.linalg.matrix_rank
+
+    Examples
+    --------
+    >>> import pycauset as pc
+    >>> pc.linalg.matrix_rank([[1.0, 2.0], [2.0, 4.0]])
+    1
+    """
+    if rtol is not None and tol is not None:
+        raise ValueError("`tol` and `rtol` can't be both set.")
+    X = _operand(A, "A", "matrix_rank")
+    if X.ndim < 2:
+        return int(X.count_nonzero() > 0)
+    dtype = _compute_dtype(X.dtype)
+    if hermitian:
+        w, _ = _la.eigh(X._h, dtype.name, True, False)
+        S = np.abs(np.asarray(_wrap(w)))
+    else:
+        S = np.asarray(_wrap(_la.svdvals(X._h, dtype.name)))
+    if tol is None:
+        if rtol is None:
+            rtol = max(X.shape) * _eps(dtype)
+        tol = S.max(initial=0) * rtol
+    return int(np.count_nonzero(S > tol))
+
+
+_NO_VALUE: Any = object()
+
+
+def pinv(a: ArrayLike, rcond: Optional[float] = None, hermitian: bool = False, *,
+         rtol: Any = _NO_VALUE) -> Matrix:
+    """Moore-Penrose pseudo-inverse from the SVD (LAPACK ``gesdd``), as ``numpy.linalg.pinv``.
+
+    Singular values ``<= rcond * max(s)`` are treated as zero.
+
+    Parameters
+    ----------
+    a : Matrix, numpy.ndarray or list, shape (m, n)
+    rcond : float, optional
+        Relative cutoff. Default (neither ``rcond`` nor ``rtol`` given): 1e-15,
+        NumPy's default.
+    hermitian : bool, default False
+        Accepted for NumPy compatibility; the SVD is used either way (the same
+        result for a Hermitian ``a``).
+    rtol : float or None, optional
+        NumPy 2's name for the cutoff; ``rtol=None`` means ``max(m, n) * eps``.
+        Not together with ``rcond``.
+
+    Returns
+    -------
+    Matrix, shape (n, m)
+
+    Raises
+    ------
+    LinAlgError
+        If ``a`` is not 2-D or the SVD does not converge.
+    ValueError
+        If both ``rcond`` and ``rtol`` are given.
+    MemoryError
+        If the SVD and the result do not fit the memory budget.
+
+    See Also
+    --------
+    numpy.linalg.pinv, lstsq
+
+    Examples
+    --------
+    >>> import numpy as np, pycauset as pc
+    >>> np.asarray(pc.linalg.pinv([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]]))
+    array([[1. , 0. , 0. ],
+           [0. , 0.5, 0. ]])
+    """
+    A = _matrix_operand(a, "pinv")
+    dtype = _compute_dtype(A.dtype)
+    if rcond is None:
+        if rtol is _NO_VALUE:
+            rcond = 1e-15
+        elif rtol is None:
+            rcond = max(A.shape) * _eps(dtype)
+        else:
+            rcond = rtol
+    elif rtol is not _NO_VALUE:
+        raise ValueError("`rtol` and `rcond` can't be both set.")
+    return _wrap(_la.pinv(A._h, dtype.name, float(rcond)))
 
 
 # ---- norms ---------------------------------------------------------------------

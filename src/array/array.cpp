@@ -213,6 +213,37 @@ Array Array::diagonal() const {
   return v;
 }
 
+Array Array::as_strided(int ndim, std::array<index_t, 2> shape, std::array<index_t, 2> strides,
+                        index_t offset) const {
+  if (ndim != 1 && ndim != 2) throw ValueError("arrays have 1 or 2 dimensions, got " + std::to_string(ndim));
+  if (ndim == 1) shape[1] = 0, strides[1] = 0;
+  for (int k = 0; k < ndim; ++k)
+    if (shape[k] < 0) throw ValueError("negative dimensions are not allowed");
+  Array v = *this;
+  v.ndim_ = ndim;
+  v.shape_ = shape;
+  v.strides_ = strides;
+  if (v.size() == 0) {
+    v.offset_ = 0;  // no element is ever addressed
+    return v;
+  }
+  const auto bits = std::uint64_t(dtype_info(dtype_).bits);
+  const auto capacity = index_t(std::uint64_t(buffer_->size()) * 8 / bits);
+  index_t lo = offset, hi = offset;
+  bool overflow = false;
+  for (int k = 0; k < ndim; ++k) {
+    index_t reach = 0;
+    overflow |= __builtin_mul_overflow(shape[k] - 1, strides[k], &reach);
+    overflow |= __builtin_add_overflow(reach < 0 ? lo : hi, reach, reach < 0 ? &lo : &hi);
+  }
+  if (overflow || lo < 0 || hi >= capacity)
+    throw IndexError("a strided view of shape " + shape_str(ndim, shape) + " at offset " +
+                     std::to_string(offset) + " leaves its buffer of " + std::to_string(capacity) +
+                     " elements");
+  v.offset_ = offset;
+  return v;
+}
+
 Array Array::astype(DType dtype) const {
   std::array<index_t, 2> shape = shape_;
   Array out = empty(std::span(shape.data(), std::size_t(ndim_)), dtype);

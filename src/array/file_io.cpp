@@ -24,7 +24,7 @@ void pread_all(int fd, std::byte* out, std::size_t n, std::uint64_t offset, cons
   while (n > 0) {
     ssize_t got = ::pread(fd, out, n, off_t(offset));
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) throw ValueError(os_error("cannot read", path));
+    if (got < 0) throw OsError(errno, os_error("cannot read", path), path);
     if (got == 0) throw FormatError("'" + path + "' is not a valid .pycauset file: it is truncated");
     out += got, n -= std::size_t(got), offset += std::uint64_t(got);
   }
@@ -36,6 +36,9 @@ FileWriter::FileWriter(std::string path, DType dtype, int ndim, std::uint64_t ro
     : file_(std::move(path)), header_(format::layout(dtype, ndim, rows, cols, 0)) {
   if (ndim != 1 && ndim != 2) throw ValueError("arrays have 1 or 2 dimensions");
   if (ndim == 1 && rows != 1) throw ValueError("a vector file has one row");
+  // The payload's blocks are allocated before anything is written: a disk too
+  // small for the file raises OsError(ENOSPC) here, not after a long write.
+  file_.reserve(header_.metadata_offset);
 }
 
 void FileWriter::write_block(const StridedRef& src, std::uint64_t row0, std::uint64_t col0) {
@@ -137,14 +140,26 @@ bool save_by_linking(const Array& a, const std::string& path, std::string_view m
   if (!spill || spill->kind() != StorageKind::spill || spill->mode() != MapMode::read_write) return false;
   if (!a.is_contiguous() || a.data() != spill->data() || a.buffer()->pins() > 0) return false;
   format::Header h = format::layout(a.dtype(), a.ndim(), std::uint64_t(a.rows()), std::uint64_t(a.cols()), 0);
-  if (h.payload_offset != spill->file_offset() || h.payload_length > spill->size()) return false;
+  // The payload must fill the spill file's data region exactly: the saved file
+  // ends right after it, and the object's mapping must not reach past that end.
+  if (h.payload_offset != spill->file_offset() || h.payload_length != spill->size()) return false;
   if (metadata.size() > format::kMaxMetadata) throw ValueError("metadata is too large");
   struct stat target_dir, spill_file, existing;
   if (::stat(directory_of(path).c_str(), &target_dir) != 0 || ::stat(spill->path().c_str(), &spill_file) != 0 ||
       target_dir.st_dev != spill_file.st_dev)
     return false;
   if (::stat(path.c_str(), &existing) == 0 && S_ISDIR(existing.st_mode))
-    throw ValueError("cannot write '" + path + "': it is a directory");
+    throw OsError(EISDIR, "cannot write '" + path + "': it is a directory", path);
+  // From here on the file will be the saved one, so the object's later writes
+  // must stay private. The copy-on-write mapping is made first: where the
+  // system refuses it, nothing has changed and the save copies instead.
+  try {
+    spill->make_copy_on_write();
+  } catch (const MemoryError&) {
+    return false;
+  } catch (const OsError&) {
+    return false;
+  }
 
   const int fd = ::open(spill->path().c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return false;
@@ -160,7 +175,7 @@ bool save_by_linking(const Array& a, const std::string& path, std::string_view m
     while (n > 0) {
       ssize_t w = ::pwrite(fd, p, n, off_t(at));
       if (w < 0 && errno == EINTR) continue;
-      if (w < 0) throw ValueError(os_error("cannot write", spill->path()));
+      if (w < 0) throw OsError(errno, os_error("cannot write", spill->path()), path);
       p += w, n -= std::size_t(w), at += std::uint64_t(w);
     }
   };
@@ -168,10 +183,8 @@ bool save_by_linking(const Array& a, const std::string& path, std::string_view m
   auto head = format::encode(h);
   put(head.data(), head.size(), 0);
   if (::ftruncate(fd, off_t(h.metadata_offset + h.metadata_length)) != 0)
-    throw ValueError(os_error("cannot size", spill->path()));
-  if (::fsync(fd) != 0) throw ValueError(os_error("cannot flush", spill->path()));
-  // From here on the file is the saved one: writes through the object stay private.
-  spill->make_copy_on_write();
+    throw OsError(errno, os_error("cannot size", spill->path()), path);
+  if (::fsync(fd) != 0) throw OsError(errno, os_error("cannot flush", spill->path()), path);
   std::string tmp = directory_of(path);
   tmp.append("/.").append(path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1));
   tmp.append(".tmp-").append(std::to_string(::getpid())).append("-link");  // AtomicFile's naming: stale ones get cleaned
@@ -181,7 +194,7 @@ bool save_by_linking(const Array& a, const std::string& path, std::string_view m
     int err = errno;
     ::unlink(tmp.c_str());
     errno = err;
-    throw ValueError(os_error("cannot move the file into place at", path));
+    throw OsError(err, os_error("cannot move the file into place at", path), path);
   }
   const int dir = ::open(directory_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {  // make the rename durable
@@ -212,7 +225,8 @@ struct Fd {
 
 FileInfo read_info(int fd, const std::string& path) {
   struct stat st;
-  if (fstat(fd, &st) != 0) throw ValueError(os_error("cannot stat", path));
+  if (fstat(fd, &st) != 0) throw OsError(errno, os_error("cannot stat", path), path);
+  if (S_ISDIR(st.st_mode)) throw OsError(EISDIR, "'" + path + "' is a directory, not a .pycauset file", path);
   if (!S_ISREG(st.st_mode)) throw ValueError("'" + path + "' is not a regular file");
   const auto size = std::uint64_t(st.st_size);
   std::array<std::byte, format::kHeaderSize> head{};
@@ -232,14 +246,14 @@ FileInfo read_info(int fd, const std::string& path) {
 FileInfo read_file_info(const std::string& path) {
   Fd f;
   f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) throw ValueError(os_error("cannot open", path));
+  if (f.fd < 0) throw OsError(errno, os_error("cannot open", path), path);
   return read_info(f.fd, path);
 }
 
 LoadedFile load_file(const std::string& path, MapMode mode) {
   Fd f;
   f.fd = ::open(path.c_str(), (mode == MapMode::read_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-  if (f.fd < 0) throw ValueError(os_error("cannot open", path));
+  if (f.fd < 0) throw OsError(errno, os_error("cannot open", path), path);
   FileInfo info = read_info(f.fd, path);
   const format::Header& h = info.header;
   auto buffer = MappedFileBuffer::from_fd(f.fd, path, h.payload_offset, std::size_t(h.payload_length), mode);

@@ -8,6 +8,7 @@ namespace {
 
 std::mutex g_mutex;
 ProgressCallback g_callback;
+std::function<void()> g_interrupt_check;
 
 ProgressCallback current() {
   std::lock_guard lock(g_mutex);
@@ -19,6 +20,20 @@ ProgressCallback current() {
 void set_progress_callback(ProgressCallback callback) {
   std::lock_guard lock(g_mutex);
   g_callback = std::move(callback);
+}
+
+void set_interrupt_check(std::function<void()> check) {
+  std::lock_guard lock(g_mutex);
+  g_interrupt_check = std::move(check);
+}
+
+void check_interrupt() {
+  std::function<void()> check;
+  {
+    std::lock_guard lock(g_mutex);
+    check = g_interrupt_check;
+  }
+  if (check) check();
 }
 
 Progress::Progress(std::string what, double total) : what_(std::move(what)), total_(std::max(total, 1.0)) {

@@ -15,7 +15,7 @@ namespace pycauset {
   void convert(const StridedRef& src, const StridedRef& dst);   \
   void fill(const StridedRef& dst, const Scalar& v);            \
   void evaluate(std::span<const ExprNode>, std::span<const StridedRef>, const StridedRef&); \
-  void reduce_sum(const StridedRef& a, int axis, const StridedRef& out);                  \
+  void reduce_sum(const StridedRef& a, int axis, const StridedRef& out, std::int64_t divisor); \
   }
 PYCAUSET_DECLARE_ISA(isa_baseline)
 #ifdef PYCAUSET_HAVE_X86_ISAS
@@ -29,7 +29,7 @@ struct Kernels {
   void (*convert)(const StridedRef&, const StridedRef&);
   void (*fill)(const StridedRef&, const Scalar&);
   void (*evaluate)(std::span<const ExprNode>, std::span<const StridedRef>, const StridedRef&);
-  void (*reduce_sum)(const StridedRef&, int, const StridedRef&);
+  void (*reduce_sum)(const StridedRef&, int, const StridedRef&, std::int64_t);
 };
 
 Kernels pick() {
@@ -73,7 +73,9 @@ void evaluate(std::span<const ExprNode> nodes, std::span<const StridedRef> opera
 
 std::uint64_t evaluate_calls() { return g_evaluate_calls.load(); }
 
-void reduce_sum(const StridedRef& a, int axis, const StridedRef& out) { kernels().reduce_sum(a, axis, out); }
+void reduce_sum(const StridedRef& a, int axis, const StridedRef& out, std::int64_t divisor) {
+  kernels().reduce_sum(a, axis, out, divisor);
+}
 
 const char* kernel_isa() {
   auto c = kernels().convert;

@@ -99,6 +99,32 @@ lp_int scipy_LAPACKE_cgesdd_work64_(int layout, char jobz, lp_int m, lp_int n, c
 lp_int scipy_LAPACKE_zgesdd_work64_(int layout, char jobz, lp_int m, lp_int n, cdouble* a, lp_int lda,
                                     double* s, cdouble* u, lp_int ldu, cdouble* vt, lp_int ldvt,
                                     cdouble* work, lp_int lwork, double* rwork, lp_int* iwork);
+
+// QR (Householder), Cholesky and least squares (SVD, divide and conquer).
+#define PYCAUSET_LAPACK_QR_CHOL(P, Q, T)                                                                \
+  lp_int scipy_LAPACKE_##P##geqrf_work64_(int layout, lp_int m, lp_int n, T* a, lp_int lda, T* tau,   \
+                                          T* work, lp_int lwork);                                     \
+  lp_int scipy_LAPACKE_##P##Q##gqr_work64_(int layout, lp_int m, lp_int n, lp_int k, T* a, lp_int lda, \
+                                           const T* tau, T* work, lp_int lwork);                      \
+  lp_int scipy_LAPACKE_##P##potrf_work64_(int layout, char uplo, lp_int n, T* a, lp_int lda);
+PYCAUSET_LAPACK_QR_CHOL(s, or, float)
+PYCAUSET_LAPACK_QR_CHOL(d, or, double)
+PYCAUSET_LAPACK_QR_CHOL(c, un, cfloat)
+PYCAUSET_LAPACK_QR_CHOL(z, un, cdouble)
+#undef PYCAUSET_LAPACK_QR_CHOL
+
+lp_int scipy_LAPACKE_sgelsd_work64_(int layout, lp_int m, lp_int n, lp_int nrhs, float* a, lp_int lda,
+                                    float* b, lp_int ldb, float* s, float rcond, lp_int* rank,
+                                    float* work, lp_int lwork, lp_int* iwork);
+lp_int scipy_LAPACKE_dgelsd_work64_(int layout, lp_int m, lp_int n, lp_int nrhs, double* a, lp_int lda,
+                                    double* b, lp_int ldb, double* s, double rcond, lp_int* rank,
+                                    double* work, lp_int lwork, lp_int* iwork);
+lp_int scipy_LAPACKE_cgelsd_work64_(int layout, lp_int m, lp_int n, lp_int nrhs, cfloat* a, lp_int lda,
+                                    cfloat* b, lp_int ldb, float* s, float rcond, lp_int* rank,
+                                    cfloat* work, lp_int lwork, float* rwork, lp_int* iwork);
+lp_int scipy_LAPACKE_zgelsd_work64_(int layout, lp_int m, lp_int n, lp_int nrhs, cdouble* a, lp_int lda,
+                                    cdouble* b, lp_int ldb, double* s, double rcond, lp_int* rank,
+                                    cdouble* work, lp_int lwork, double* rwork, lp_int* iwork);
 }  // extern "C"
 
 namespace pycauset::linalg::detail {
@@ -144,6 +170,12 @@ template <class T> struct Lapack;
                    lp_int ldb) {                                                                      \
     scipy_cblas_##P##trmm64_(order, side, uplo, trans, diag, m, n, CBLAS_ALPHA(alpha), a, lda, b, ldb); \
   }                                                                                                   \
+  static lp_int geqrf(lp_int m, lp_int n, T* a, lp_int lda, T* tau, T* work, lp_int lwork) {       \
+    return scipy_LAPACKE_##P##geqrf_work64_(kColMajor, m, n, a, lda, tau, work, lwork);              \
+  }                                                                                                   \
+  static lp_int potrf(char uplo, lp_int n, T* a, lp_int lda) {                                        \
+    return scipy_LAPACKE_##P##potrf_work64_(kColMajor, uplo, n, a, lda);                             \
+  }                                                                                                   \
   /* Row interchanges k1..k2 (1-based, as getrf records them) of the column-major m x n a. */         \
   static lp_int laswp(lp_int n, T* a, lp_int lda, lp_int k1, lp_int k2, const lp_int* ipiv) {         \
     return scipy_LAPACKE_##P##laswp_work64_(kColMajor, n, a, lda, k1, k2, ipiv, 1);                   \
@@ -164,6 +196,21 @@ template <> struct Lapack<float> {
     return scipy_LAPACKE_sgesdd_work64_(kColMajor, 'N', m, n, a, lda, s, &dummy, 1, &dummy, 1, work,
                                         lwork, iwork);
   }
+  static lp_int orgqr(lp_int m, lp_int n, lp_int k, float* a, lp_int lda, const float* tau, float* work,
+                      lp_int lwork) {
+    return scipy_LAPACKE_sorgqr_work64_(kColMajor, m, n, k, a, lda, tau, work, lwork);
+  }
+  /* jobz 'A' (full) or 'S' (reduced) singular vectors. */
+  static lp_int gesdd(char jobz, lp_int m, lp_int n, float* a, lp_int lda, float* s, float* u, lp_int ldu,
+                      float* vt, lp_int ldvt, float* work, lp_int lwork, float*, lp_int* iwork) {
+    return scipy_LAPACKE_sgesdd_work64_(kColMajor, jobz, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork,
+                                        iwork);
+  }
+  static lp_int gelsd(lp_int m, lp_int n, lp_int nrhs, float* a, lp_int lda, float* b, lp_int ldb, float* s,
+                      float rcond, lp_int* rank, float* work, lp_int lwork, float*, lp_int* iwork) {
+    return scipy_LAPACKE_sgelsd_work64_(kColMajor, m, n, nrhs, a, lda, b, ldb, s, rcond, rank, work, lwork,
+                                        iwork);
+  }
 };
 template <> struct Lapack<double> {
   PYCAUSET_LAPACK_TRAITS(d, double, double, PYCAUSET_ALPHA_VALUE)
@@ -176,6 +223,21 @@ template <> struct Lapack<double> {
     double dummy = 0;
     return scipy_LAPACKE_dgesdd_work64_(kColMajor, 'N', m, n, a, lda, s, &dummy, 1, &dummy, 1, work,
                                         lwork, iwork);
+  }
+  static lp_int orgqr(lp_int m, lp_int n, lp_int k, double* a, lp_int lda, const double* tau, double* work,
+                      lp_int lwork) {
+    return scipy_LAPACKE_dorgqr_work64_(kColMajor, m, n, k, a, lda, tau, work, lwork);
+  }
+  /* jobz 'A' (full) or 'S' (reduced) singular vectors. */
+  static lp_int gesdd(char jobz, lp_int m, lp_int n, double* a, lp_int lda, double* s, double* u, lp_int ldu,
+                      double* vt, lp_int ldvt, double* work, lp_int lwork, double*, lp_int* iwork) {
+    return scipy_LAPACKE_dgesdd_work64_(kColMajor, jobz, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork,
+                                        iwork);
+  }
+  static lp_int gelsd(lp_int m, lp_int n, lp_int nrhs, double* a, lp_int lda, double* b, lp_int ldb, double* s,
+                      double rcond, lp_int* rank, double* work, lp_int lwork, double*, lp_int* iwork) {
+    return scipy_LAPACKE_dgelsd_work64_(kColMajor, m, n, nrhs, a, lda, b, ldb, s, rcond, rank, work, lwork,
+                                        iwork);
   }
 };
 template <> struct Lapack<cfloat> {
@@ -191,6 +253,21 @@ template <> struct Lapack<cfloat> {
     return scipy_LAPACKE_cgesdd_work64_(kColMajor, 'N', m, n, a, lda, s, &dummy, 1, &dummy, 1, work,
                                         lwork, rwork, iwork);
   }
+  static lp_int orgqr(lp_int m, lp_int n, lp_int k, cfloat* a, lp_int lda, const cfloat* tau, cfloat* work,
+                      lp_int lwork) {
+    return scipy_LAPACKE_cungqr_work64_(kColMajor, m, n, k, a, lda, tau, work, lwork);
+  }
+  /* jobz 'A' (full) or 'S' (reduced) singular vectors. */
+  static lp_int gesdd(char jobz, lp_int m, lp_int n, cfloat* a, lp_int lda, float* s, cfloat* u, lp_int ldu,
+                      cfloat* vt, lp_int ldvt, cfloat* work, lp_int lwork, float* rwork, lp_int* iwork) {
+    return scipy_LAPACKE_cgesdd_work64_(kColMajor, jobz, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork, rwork,
+                                        iwork);
+  }
+  static lp_int gelsd(lp_int m, lp_int n, lp_int nrhs, cfloat* a, lp_int lda, cfloat* b, lp_int ldb, float* s,
+                      float rcond, lp_int* rank, cfloat* work, lp_int lwork, float* rwork, lp_int* iwork) {
+    return scipy_LAPACKE_cgelsd_work64_(kColMajor, m, n, nrhs, a, lda, b, ldb, s, rcond, rank, work, lwork, rwork,
+                                        iwork);
+  }
 };
 template <> struct Lapack<cdouble> {
   PYCAUSET_LAPACK_TRAITS(z, cdouble, double, PYCAUSET_ALPHA_POINTER)
@@ -204,6 +281,21 @@ template <> struct Lapack<cdouble> {
     cdouble dummy = 0;
     return scipy_LAPACKE_zgesdd_work64_(kColMajor, 'N', m, n, a, lda, s, &dummy, 1, &dummy, 1, work,
                                         lwork, rwork, iwork);
+  }
+  static lp_int orgqr(lp_int m, lp_int n, lp_int k, cdouble* a, lp_int lda, const cdouble* tau, cdouble* work,
+                      lp_int lwork) {
+    return scipy_LAPACKE_zungqr_work64_(kColMajor, m, n, k, a, lda, tau, work, lwork);
+  }
+  /* jobz 'A' (full) or 'S' (reduced) singular vectors. */
+  static lp_int gesdd(char jobz, lp_int m, lp_int n, cdouble* a, lp_int lda, double* s, cdouble* u, lp_int ldu,
+                      cdouble* vt, lp_int ldvt, cdouble* work, lp_int lwork, double* rwork, lp_int* iwork) {
+    return scipy_LAPACKE_zgesdd_work64_(kColMajor, jobz, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork, rwork,
+                                        iwork);
+  }
+  static lp_int gelsd(lp_int m, lp_int n, lp_int nrhs, cdouble* a, lp_int lda, cdouble* b, lp_int ldb, double* s,
+                      double rcond, lp_int* rank, cdouble* work, lp_int lwork, double* rwork, lp_int* iwork) {
+    return scipy_LAPACKE_zgelsd_work64_(kColMajor, m, n, nrhs, a, lda, b, ldb, s, rcond, rank, work, lwork, rwork,
+                                        iwork);
   }
 };
 

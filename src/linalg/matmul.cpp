@@ -132,23 +132,44 @@ template <class T> Array blas_matmul(const Array& a, const Array& b, DType d) {
 }
 
 // ---- integers ----------------------------------------------------------------------
+//
+// Products are computed on 64-bit copies W (int64, or uint64 when the result is
+// unsigned) and must be exact: the result equals the exact integer value, or
+// OverflowError is raised exactly when that value does not fit the result dtype.
+//  - fast path: when k * max|a| * max|b| fits W (computed exactly in 128 bits),
+//    no partial sum can leave W's range, so plain W arithmetic is exact;
+//  - otherwise every product is formed in 128 bits (|a * b| <= 2^126 signed,
+//    < 2^128 unsigned) and added to a 128-bit accumulator; the rare additions
+//    that wrap it are counted, so the accumulator and count together hold the
+//    exact sum however large the partial sums become and whether they cancel.
 
 __extension__ typedef __int128 i128;
+__extension__ typedef unsigned __int128 u128;
 
-template <class W> W max_magnitude(const Array& a) {
-  // a is contiguous of type W (int64 or uint64)
+// The largest |value| of a contiguous W array, as an unsigned number (|INT64_MIN| = 2^63).
+template <class W> std::uint64_t max_magnitude(const Array& a) {
   const W* p = reinterpret_cast<const W*>(a.data());
-  W m = 0;
+  std::uint64_t m = 0;
   for (index_t i = 0, n = a.size(); i < n; ++i) {
-    W v = p[i];
-    if constexpr (std::is_signed_v<W>) v = v < 0 ? (v == std::numeric_limits<W>::min() ? std::numeric_limits<W>::max() : -v) : v;
-    m = std::max(m, v);
+    const W v = p[i];
+    std::uint64_t mag;
+    if constexpr (std::is_signed_v<W>) mag = v < 0 ? std::uint64_t(0) - std::uint64_t(v) : std::uint64_t(v);
+    else mag = v;
+    m = std::max(m, mag);
   }
   return m;
 }
 
-// C (n x m, W) = A (n x k) @ B (k x m), all contiguous row-major.
-template <class W> void int_gemm(const W* A, const W* B, W* C, index_t n, index_t k, index_t m, bool checked) {
+// True when k * amax * bmax <= limit, computed without overflow.
+bool bound_fits(std::uint64_t amax, std::uint64_t bmax, index_t k, std::uint64_t limit) {
+  const u128 prod = u128(amax) * u128(bmax);  // < 2^128: cannot wrap
+  if (prod == 0 || k <= 0) return true;
+  return prod <= u128(limit) / u128(std::uint64_t(k));
+}
+
+// C (n x m, W) = A (n x k) @ B (k x m), all contiguous row-major, in W
+// arithmetic. Only called when bound_fits proved that nothing wraps.
+template <class W> void int_gemm_fast(const W* A, const W* B, W* C, index_t n, index_t k, index_t m) {
   constexpr index_t kColBlock = 512, kDepthBlock = 128;
   parallel_for(n, std::max<index_t>(1, 16384 / std::max<index_t>(k * m / 64 + 1, 1)), [&](index_t rb, index_t re) {
     for (index_t j0 = 0; j0 < m; j0 += kColBlock) {
@@ -161,15 +182,52 @@ template <class W> void int_gemm(const W* A, const W* B, W* C, index_t n, index_
             W a = A[i * k + p];
             if (a == 0) continue;
             const W* b = B + p * m;
-            if (!checked) {
-              for (index_t j = j0; j < j1; ++j) c[j] += a * b[j];
-            } else {
-              for (index_t j = j0; j < j1; ++j) {
-                W prod;
-                if (__builtin_mul_overflow(a, b[j], &prod) || __builtin_add_overflow(c[j], prod, &c[j]))
-                  throw OverflowError("integer matmul overflows 64 bits; convert the operands to float64 first");
-              }
+            for (index_t j = j0; j < j1; ++j) c[j] += a * b[j];
+          }
+        }
+      }
+    }
+  });
+}
+
+// As int_gemm_fast, exactly for any values: 128-bit products and accumulators
+// plus a count of the accumulator's wrap-arounds. Each exact element is
+// checked against [lo, hi] (the result dtype's range, within W's) and stored.
+template <class W> void int_gemm_exact(const W* A, const W* B, W* C, index_t n, index_t k, index_t m, i128 lo,
+                                       i128 hi, DType result) {
+  using Wide = std::conditional_t<std::is_signed_v<W>, i128, u128>;
+  constexpr index_t kRows = 4, kCols = 256;
+  parallel_for(n, std::max<index_t>(1, 4096 / std::max<index_t>(k * m / 64 + 1, 1)), [&](index_t rb, index_t re) {
+    Wide acc[kRows][kCols];
+    std::int64_t wraps[kRows][kCols];  // exact sum = acc + wraps * 2^128
+    for (index_t i0 = rb; i0 < re; i0 += kRows) {
+      const index_t i1 = std::min(re, i0 + kRows);
+      for (index_t j0 = 0; j0 < m; j0 += kCols) {
+        const index_t j1 = std::min(m, j0 + kCols), w = j1 - j0;
+        for (index_t r = 0; r < i1 - i0; ++r)
+          for (index_t j = 0; j < w; ++j) acc[r][j] = 0, wraps[r][j] = 0;
+        for (index_t p = 0; p < k; ++p) {
+          const W* b = B + p * m + j0;
+          for (index_t r = 0; r < i1 - i0; ++r) {
+            const Wide a = Wide(A[(i0 + r) * k + p]);
+            if (a == 0) continue;
+            for (index_t j = 0; j < w; ++j) {
+              const Wide prod = a * Wide(b[j]);  // exact: |a|, |b| <= 2^64 - 1
+              if (__builtin_add_overflow(acc[r][j], prod, &acc[r][j])) [[unlikely]]
+                wraps[r][j] += (std::is_signed_v<W> && prod < 0) ? -1 : 1;
             }
+          }
+        }
+        for (index_t r = 0; r < i1 - i0; ++r) {
+          W* c = C + (i0 + r) * m + j0;
+          for (index_t j = 0; j < w; ++j) {
+            bool fits = wraps[r][j] == 0;
+            if constexpr (std::is_signed_v<W>) fits = fits && acc[r][j] >= lo && acc[r][j] <= hi;
+            else fits = fits && acc[r][j] <= u128(hi);
+            if (!fits)
+              throw OverflowError("the exact integer matmul result does not fit " + std::string(dtype_name(result)) +
+                                  "; convert the operands to a wider dtype first (e.g. A.astype('float64') @ B)");
+            c[j] = W(acc[r][j]);
           }
         }
       }
@@ -183,22 +241,26 @@ template <class W> Array int_matmul(const Array& a, const Array& b, DType result
   const index_t n = av ? 1 : a.shape(0), k = av ? a.shape(0) : a.shape(1), m = bv ? 1 : b.shape(1);
   Array A = a.astype(wide), B = b.astype(wide);  // contiguous 64-bit copies
   Array C = new_result(n, m, false, wide, true);
-  W amax = max_magnitude<W>(A), bmax = max_magnitude<W>(B);
-  // Overflow is impossible when every product and every sum fits: check once.
-  i128 bound = i128(amax) * i128(bmax) * i128(std::max<index_t>(k, 1));
-  const bool checked = bound > i128(std::numeric_limits<W>::max());
-  int_gemm<W>(reinterpret_cast<const W*>(A.data()), reinterpret_cast<const W*>(B.data()),
-              reinterpret_cast<W*>(C.data()), n, k, m, checked);
-  // The exact results must fit the result dtype too.
+  // The result dtype's range (within W's: a signed result is computed in int64, an unsigned one in uint64).
+  i128 lo = 0, hi = 0;
   visit_dtype(result, [&]<class T>(std::type_identity<T>) {
-    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, W>) {
-      const W* c = reinterpret_cast<const W*>(C.data());
+    if constexpr (std::is_integral_v<T>) lo = i128(std::numeric_limits<T>::min()), hi = i128(std::numeric_limits<T>::max());
+  });
+  const W* pa = reinterpret_cast<const W*>(A.data());
+  const W* pb = reinterpret_cast<const W*>(B.data());
+  W* pc = reinterpret_cast<W*>(C.data());
+  // Overflow is impossible when k * max|a| * max|b| fits W: then plain W arithmetic is exact.
+  if (bound_fits(max_magnitude<W>(A), max_magnitude<W>(B), k, std::uint64_t(std::numeric_limits<W>::max()))) {
+    int_gemm_fast<W>(pa, pb, pc, n, k, m);
+    if (lo != i128(std::numeric_limits<W>::min()) || hi != i128(std::numeric_limits<W>::max())) {
       for (index_t i = 0, s = C.size(); i < s; ++i)
-        if (c[i] < W(std::numeric_limits<T>::min()) || c[i] > W(std::numeric_limits<T>::max()))
-          throw OverflowError(std::string("matmul result does not fit ") + std::string(dtype_name(result)) +
+        if (i128(pc[i]) < lo || i128(pc[i]) > hi)
+          throw OverflowError("the exact integer matmul result does not fit " + std::string(dtype_name(result)) +
                               "; convert the operands to a wider dtype first, e.g. A.astype('int64') @ B");
     }
-  });
+  } else {
+    int_gemm_exact<W>(pa, pb, pc, n, k, m, lo, hi, result);
+  }
   Array out = new_result(n, m, av || bv, result);
   StridedRef src = C.ref();
   StridedRef dst = out.ref();

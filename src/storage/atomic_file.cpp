@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "pycauset/core/error.hpp"
+#include "pycauset/storage/disk.hpp"
 
 namespace pycauset {
 namespace {
@@ -56,14 +57,19 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (path_.empty()) throw ValueError("empty file name");
   struct stat st;
   if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    throw ValueError("cannot write '" + path_ + "': it is a directory");
+    throw OsError(EISDIR, "cannot write '" + path_ + "': it is a directory", path_);
   remove_stale_temporaries(path_);
   // Built with append: GCC 12 warns spuriously (-Wrestrict) on long operator+ chains.
   tmp_ = dir_of(path_);
   tmp_.append("/.").append(base_of(path_)).append(".tmp-").append(std::to_string(getpid()));
   tmp_.append("-").append(std::to_string(g_counter.fetch_add(1)));
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd_ < 0) throw ValueError(os_error("cannot create a file in", dir_of(path_)));
+  if (fd_ < 0) {
+    const int err = errno;
+    std::string why = os_error("cannot create a file in", dir_of(path_));
+    if (err == ENOENT) why = "No such file or directory: the directory '" + dir_of(path_) + "' does not exist";
+    throw OsError(err, why, path_);
+  }
 }
 
 AtomicFile::~AtomicFile() {
@@ -122,7 +128,7 @@ void AtomicFile::write_buffered(const std::byte* data, std::size_t n, std::uint6
   while (n > 0) {
     ssize_t put = ::pwrite(fd_, data, std::min(n, kPiece), off_t(offset));
     if (put < 0 && errno == EINTR) continue;
-    if (put < 0) throw ValueError(os_error("cannot write", tmp_));
+    if (put < 0) throw OsError(errno, os_error("cannot write", tmp_), path_);
 #ifdef SYNC_FILE_RANGE_WRITE
     if (std::size_t(put) == kPiece && early_written_ < kEarlyWriteback) {
       ::sync_file_range(fd_, off_t(offset), put, SYNC_FILE_RANGE_WRITE);
@@ -134,18 +140,20 @@ void AtomicFile::write_buffered(const std::byte* data, std::size_t n, std::uint6
 }
 
 void AtomicFile::resize(std::uint64_t length) {
-  if (::ftruncate(fd_, off_t(length)) != 0) throw ValueError(os_error("cannot size", tmp_));
+  if (::ftruncate(fd_, off_t(length)) != 0) throw OsError(errno, os_error("cannot size", tmp_), path_);
 }
+
+void AtomicFile::reserve(std::uint64_t length) { reserve_file_space(fd_, tmp_, path_, length, SpaceUse::file); }
 
 void AtomicFile::commit() {
   if (committed_) throw ValueError("file '" + path_ + "' was already committed");
-  if (::fsync(fd_) != 0) throw ValueError(os_error("cannot flush", tmp_));
+  if (::fsync(fd_) != 0) throw OsError(errno, os_error("cannot flush", tmp_), path_);
   ::close(fd_);
   fd_ = -1;
   if (direct_fd_ >= 0) ::close(direct_fd_);
   direct_fd_ = -1;
   if (::rename(tmp_.c_str(), path_.c_str()) != 0)
-    throw ValueError(os_error("cannot move the file into place at", path_));
+    throw OsError(errno, os_error("cannot move the file into place at", path_), path_);
   committed_ = true;
   int dir = ::open(dir_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {  // make the rename itself durable

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "pycauset/core/error.hpp"
+#include "pycauset/storage/disk.hpp"
 #include "pycauset/storage/mapped_file.hpp"
 
 namespace pycauset {
@@ -50,6 +52,7 @@ std::string random_token() {
 struct State {
   std::mutex m;
   std::size_t limit = 0;
+  std::int64_t disk_reserve = -1;  // -1: the default rule
   std::string backing;
   std::string dir;     // this process's current spill directory
   int lock_fd = -1;    // held (flock) for the life of the process
@@ -159,12 +162,42 @@ void set_backing_dir(const std::string& path) {
   }
 }
 
+std::uint64_t default_disk_reserve(std::uint64_t total) {
+  return std::min(std::max<std::uint64_t>(std::uint64_t(1) << 30, total / 20), total / 2);
+}
+
+std::uint64_t disk_reserve(std::uint64_t total) {
+  std::int64_t setting = disk_reserve_setting();
+  return setting < 0 ? default_disk_reserve(total) : std::uint64_t(setting);
+}
+
+std::uint64_t disk_reserve_at(const std::string& path) {
+  DiskSpace space;
+  return disk_space(path, space) ? disk_reserve(space.total) : std::uint64_t(std::max<std::int64_t>(0, disk_reserve_setting()));
+}
+
+void set_disk_reserve(std::int64_t bytes) {
+  State& s = state();
+  std::lock_guard lock(s.m);
+  s.disk_reserve = bytes < 0 ? -1 : bytes;
+}
+
+std::int64_t disk_reserve_setting() {
+  State& s = state();
+  std::lock_guard lock(s.m);
+  return s.disk_reserve;
+}
+
 MemoryInfo memory_info() {
   State& s = state();
   std::size_t limit = memory_limit();
+  std::string backing = backing_dir();
+  DiskSpace space;
+  const bool known = disk_space(backing, space);
+  const std::uint64_t reserve = disk_reserve_at(backing);
   std::lock_guard lock(s.m);
   return {limit, ram_bytes_in_use(), ram_bytes_cached(), s.spill_bytes.load(), s.spill_files.load(),
-          s.backing.empty() ? default_backing() : s.backing, s.dir};
+          backing, s.dir, std::size_t(known ? space.free : 0), std::size_t(reserve)};
 }
 
 std::shared_ptr<Buffer> allocate_buffer(std::size_t size, bool zero) {

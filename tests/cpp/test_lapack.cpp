@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "pycauset/core/error.hpp"
+#include "pycauset/core/progress.hpp"
 #include "pycauset/linalg/lapack.hpp"
+#include "pycauset/storage/governor.hpp"
 
 using namespace pycauset;
 using index_t = Array::index_t;
@@ -196,4 +198,87 @@ TEST(Lapack, SingularValues) {
   ASSERT_EQ(s.shape(0), 2);
   EXPECT_NEAR(at(s, 0), 4.0, 1e-15);
   EXPECT_NEAR(at(s, 1), 3.0, 1e-15);
+}
+
+// ---- svd, qr, cholesky, lstsq, pinv (checked against hand-computed values)
+
+TEST(Lapack, SvdOfKnownMatrix) {
+  // [[3, 0], [4, 5]]: A^T A = [[25, 20], [20, 25]], eigenvalues 45 and 5.
+  Array a = matrix(2, 2, {3, 0, 4, 5});
+  linalg::SvdResult r = linalg::svd(a, DType::float64, true);
+  EXPECT_NEAR(at(r.s, 0), std::sqrt(45.0), 1e-14);
+  EXPECT_NEAR(at(r.s, 1), std::sqrt(5.0), 1e-14);
+  // U diag(s) Vh reproduces A.
+  for (index_t i = 0; i < 2; ++i)
+    for (index_t j = 0; j < 2; ++j) {
+      double v = 0;
+      for (index_t k = 0; k < 2; ++k) v += at(r.u, i, k) * at(r.s, k) * at(r.vh, k, j);
+      EXPECT_NEAR(v, at(a, i, j), 1e-14);
+    }
+  // A wide matrix, reduced: u 1 x 1, vh 1 x 3; full: vh 3 x 3.
+  Array w = matrix(1, 3, {1, 2, 2});
+  linalg::SvdResult red = linalg::svd(w, DType::float64, false);
+  EXPECT_EQ(red.u.shape(1), 1);
+  EXPECT_EQ(red.vh.shape(0), 1);
+  EXPECT_NEAR(at(red.s, 0), 3.0, 1e-14);
+  EXPECT_EQ(linalg::svd(w, DType::float64, true).vh.shape(0), 3);
+}
+
+TEST(Lapack, QrCholeskyLstsqPinv) {
+  // QR of [[3], [4]]: |R| = 5, Q = +-[[0.6], [0.8]].
+  Array a = matrix(2, 1, {3, 4});
+  linalg::QrResult qr = linalg::qr(a, DType::float64, linalg::QrMode::reduced);
+  ASSERT_TRUE(qr.q.has_value());
+  EXPECT_NEAR(std::abs(at(qr.r, 0, 0)), 5.0, 1e-14);
+  EXPECT_NEAR(at(*qr.q, 0, 0) * at(qr.r, 0, 0), 3.0, 1e-14);
+  EXPECT_NEAR(at(*qr.q, 1, 0) * at(qr.r, 0, 0), 4.0, 1e-14);
+  linalg::QrResult full = linalg::qr(a, DType::float64, linalg::QrMode::complete);
+  EXPECT_EQ(full.q->shape(1), 2);
+  EXPECT_EQ(full.r.shape(0), 2);
+  EXPECT_FALSE(linalg::qr(a, DType::float64, linalg::QrMode::r).q.has_value());
+  // Cholesky of [[4, 2], [2, 5]] = [[2, 0], [1, 2]] [[2, 1], [0, 2]].
+  Array s = matrix(2, 2, {4, 2, 2, 5});
+  expect_matrix_near(linalg::cholesky(s, DType::float64), 2, 2, {2, 0, 1, 2}, 1e-15);
+  expect_matrix_near(linalg::cholesky(s, DType::float64, true), 2, 2, {2, 1, 0, 2}, 1e-15);
+  EXPECT_THROW(linalg::cholesky(matrix(2, 2, {1, 2, 2, 1}), DType::float64), LinAlgError);
+  // Least squares: the line through (0, 1), (1, 2), (2, 4): x = (5/6, 3/2), residual 1/6.
+  Array design = matrix(3, 2, {1, 0, 1, 1, 1, 2});
+  linalg::LstsqResult ls = linalg::lstsq(design, vector({1, 2, 4}), DType::float64, -1);
+  EXPECT_EQ(ls.rank, 2);
+  EXPECT_NEAR(at(ls.x, 0), 5.0 / 6.0, 1e-14);
+  EXPECT_NEAR(at(ls.x, 1), 1.5, 1e-14);
+  ASSERT_EQ(ls.residuals.shape(0), 1);
+  EXPECT_NEAR(at(ls.residuals, 0), 1.0 / 6.0, 1e-14);
+  EXPECT_THROW(linalg::lstsq(design, vector({1, 2}), DType::float64, -1), LinAlgError);
+  // pinv of diag(2, 0) (3 x 2 with a zero row): [[0.5, 0, 0], [0, 0, 0]].
+  Array d = matrix(3, 2, {2, 0, 0, 0, 0, 0});
+  expect_matrix_near(linalg::pinv(d, DType::float64, 1e-15), 2, 3, {0.5, 0, 0, 0, 0, 0}, 1e-15);
+}
+
+TEST(Lapack, SvdRefusesPastTheBudgetInsteadOfSpilling) {
+  // 1 MiB budget, a 400 x 400 float64 copy alone is 1.25 MiB.
+  const std::size_t before = memory_limit();
+  set_memory_limit(1 << 20);
+  std::array<index_t, 2> shape{400, 400};
+  Array a = Array::empty(shape, DType::float32, true);  // 640 KiB, fits
+  EXPECT_THROW(linalg::svd(a, DType::float64, false), MemoryError);
+  set_memory_limit(before);
+}
+
+TEST(Lapack, InterruptReachesTheCallerWhileTheWorkerFinishesAlone) {
+  // A call long enough to run on a worker; the interrupt check throws at its
+  // first poll, so the caller sees the exception long before geev would end.
+  const index_t n = 500;
+  std::array<index_t, 2> shape{n, n};
+  Array a = Array::empty(shape, DType::float64);
+  double* p = reinterpret_cast<double*>(a.data());
+  for (index_t i = 0; i < n * n; ++i) p[i] = std::sin(double(i));  // dense, non-symmetric
+  struct Interrupted {};
+  set_interrupt_check([] { throw Interrupted{}; });
+  EXPECT_THROW(linalg::eig(a, DType::float64, true), Interrupted);
+  set_interrupt_check({});
+  linalg::wait_for_background();  // the abandoned worker ends and frees what it held
+  // The same call without an interrupt completes (and the input is unchanged).
+  EXPECT_EQ(linalg::eig(a, DType::float64, false).eigenvalues.shape(0), n);
+  EXPECT_EQ(p[1], std::sin(1.0));
 }

@@ -237,10 +237,10 @@ def test_malformed_pycauset_sources_raise_and_write_nothing(name, tmp_path):
 
 def test_destination_directory_missing(tmp_path):
     np.save(tmp_path / "a.npy", np.eye(2))
-    with pytest.raises(ValueError, match="nodir"):
+    with pytest.raises(FileNotFoundError, match="nodir"):
         pc.convert_file(tmp_path / "a.npy", tmp_path / "nodir" / "a.pycauset")
     pc.save(pc.matrix(np.eye(2)), tmp_path / "a.pycauset")
-    with pytest.raises(ValueError, match="nodir"):
+    with pytest.raises(FileNotFoundError, match="nodir"):
         pc.convert_file(tmp_path / "a.pycauset", tmp_path / "nodir" / "a.npy")
     assert sorted(os.listdir(tmp_path)) == ["a.npy", "a.pycauset"]
 

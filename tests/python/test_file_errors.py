@@ -138,8 +138,8 @@ def test_directory_and_missing_file(tmp_path):
     d = tmp_path / "adir.pycauset"
     d.mkdir()
     for mode in MODES:
-        _expect_error(d, mode, error=ValueError)
-        _expect_error(tmp_path / "missing.pycauset", mode, error=ValueError)
+        _expect_error(d, mode, error=IsADirectoryError)
+        _expect_error(tmp_path / "missing.pycauset", mode, error=FileNotFoundError)
     assert os.listdir(tmp_path) == ["adir.pycauset"]  # nothing created
 
 
@@ -354,7 +354,8 @@ def test_fuzz_mutated_files(fuzz_bases, base, ops, mode):
         expected = _pcfile.decode_payload(data, h)
         assert obj.shape == expected.shape
         assert obj.dtype.name == _pcfile.DTYPE_CODES[h["dtype"]]
-        assert obj.properties["structure"] == _pcfile.STRUCTURES[h["structure"]]
+        # The header's mark, unless the data does not satisfy it (then checked down to dense).
+        assert obj.properties["structure"] in (_pcfile.STRUCTURES[h["structure"]], "dense")
         assert_same(pc.to_numpy(obj, allow_huge=True), expected)
         del obj
         gc.collect()

@@ -3,6 +3,7 @@ on-disk layout read back with plain NumPy + struct + zlib (an independent reader
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -145,7 +146,7 @@ def test_large_save_over_the_file_being_read(mode, tmp_path, rng):
 
 @pytest.mark.parametrize("structure", _pcfile.STRUCTURES)
 def test_structure_round_trips(structure, fast_tmp):
-    a = pc.matrix(np.triu(np.arange(16.0).reshape(4, 4)))
+    a = pc.matrix(np.diag(np.arange(1.0, 5.0)))  # diagonal: every structure holds
     a.properties["structure"] = structure
     pc.save(a, fast_tmp / "a.pycauset")
     b = pc.load(fast_tmp / "a.pycauset")
@@ -316,14 +317,15 @@ def test_save_over_an_existing_file_replaces_it(tmp_path, rng):
 
 def test_save_into_a_missing_directory_raises_and_creates_nothing(tmp_path):
     target = tmp_path / "missing" / "deeper" / "a.pycauset"
-    with pytest.raises(ValueError, match="missing"):
+    with pytest.raises(FileNotFoundError, match="missing") as info:
         pc.save(pc.matrix(np.eye(2)), target)
+    assert info.value.errno == errno.ENOENT and info.value.filename == str(target)
     assert os.listdir(tmp_path) == []
 
 
 def test_save_onto_a_directory_raises(tmp_path):
     (tmp_path / "d.pycauset").mkdir()
-    with pytest.raises(ValueError, match="directory"):
+    with pytest.raises(IsADirectoryError, match="directory"):
         pc.save(pc.matrix(np.eye(2)), tmp_path / "d.pycauset")
     assert os.listdir(tmp_path) == ["d.pycauset"]
     assert os.listdir(tmp_path / "d.pycauset") == []
@@ -382,14 +384,14 @@ def _check_header(data: bytes, code: int, ndim: int, rows: int, cols: int, struc
 
 
 def test_float64_matrix_reads_with_numpy_memmap(fast_tmp, rng):
-    x = rng.standard_normal((37, 53))
+    x = np.triu(rng.standard_normal((37, 53)))
     a = pc.matrix(x)
-    a.properties["structure"] = "symmetric"
+    a.properties["structure"] = "upper_triangular"
     path = fast_tmp / "a.pycauset"
     pc.save(a, path)
     data = path.read_bytes()
-    info = _check_header(data, 11, 2, 37, 53, 3)
-    assert info["meta"]["properties"]["structure"] == "symmetric"
+    info = _check_header(data, 11, 2, 37, 53, 1)
+    assert info["meta"]["properties"]["structure"] == "upper_triangular"
     m = np.memmap(path, dtype="<f8", mode="r", offset=4096, shape=(37, 53))
     assert_same(np.array(m), x)
     del m
@@ -477,3 +479,86 @@ def test_format_is_documented():
         text = f.read()
     for word in ("PYCAUSET", "4096", "CRC-32", "little-endian", "Padding bits are zero"):
         assert word in text
+
+
+# ---- files larger than RAM -------------------------------------------------------------------
+
+
+def test_copy_on_write_load_of_a_file_larger_than_ram(tmp_path):
+    """mode='c' maps the file privately. Such a mapping used to be charged in full
+    against the commit limit, so a file larger than RAM + swap was refused
+    ('cannot map ...: Cannot allocate memory'). Now only changed pages cost memory."""
+    ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    n = int((ram * 1.25 / 8) ** 0.5)  # n x n float64: 1.25 x RAM
+    small = tmp_path / "small.pycauset"
+    pc.save(pc.matrix(np.zeros((1, 1))), small)
+    data = small.read_bytes()
+    h = _pcfile.parse_header(data)
+    meta = data[h["metadata_offset"]:h["metadata_offset"] + h["metadata_length"]]
+    payload = n * n * 8
+    meta_at = (4096 + payload + 8 + 7) // 8 * 8
+    head = _pcfile.patch(data[:4096], rows=n, cols=n, row_stride=n * 8, payload_length=payload,
+                         metadata_offset=meta_at)
+    big = tmp_path / "big.pycauset"
+    with open(big, "wb") as f:  # sparse: the payload is a hole that reads as zeros
+        f.write(head)
+        f.seek(meta_at)
+        f.write(meta)
+    assert os.stat(big).st_size > ram and os.stat(big).st_blocks * 512 < (1 << 20)
+    A = pc.load(big, mode="c")
+    assert A.shape == (n, n) and A.storage.kind == "file"
+    A[0, 0] = -1.0
+    A[n - 1, n - 1] = 5.0
+    assert float(A[0, 0]) == -1.0 and float(A[n - 1, n - 1]) == 5.0 and float(A[1, 1]) == 0.0
+    del A
+    gc.collect()
+    # The file never changed.
+    with open(big, "rb") as f:
+        assert os.pread(f.fileno(), 8, 4096) == bytes(8)
+        assert os.pread(f.fileno(), 8, 4096 + payload - 8) == bytes(8)
+    assert float(pc.load(big)[n - 1, n - 1]) == 0.0
+    os.unlink(big)
+
+
+def test_save_to_npy_writes_a_numpy_file(tmp_path, rng):
+    """pc.save(A, 'x.npy') used to write the .pycauset format under a .npy name."""
+    cases = {
+        "f8": rng.standard_normal((37, 53)),
+        "c8": (rng.standard_normal((5, 7)) + 1j * rng.standard_normal((5, 7))).astype(np.complex64),
+        "i2-vector": rng.integers(-300, 300, 101).astype(np.int16),
+        "u8": rng.integers(0, 2**64 - 1, (4, 9), dtype=np.uint64),
+        "f2": rng.standard_normal((3, 4)).astype(np.float16),
+        "empty": np.zeros((0, 5)),
+    }
+    for name, x in cases.items():
+        path = tmp_path / f"{name}.npy"
+        obj = pc.matrix(x) if x.ndim == 2 else pc.vector(x)
+        pc.save(obj, path)
+        got = np.load(path)
+        assert got.dtype == x.dtype and got.shape == x.shape, name
+        assert_same(got, x)
+    # Views, transposes and bit objects (stored as bool); the .NPY extension counts too.
+    x = rng.standard_normal((40, 30))
+    pc.save(pc.matrix(x).T[::2, 3:], tmp_path / "view.NPY")
+    assert_same(np.load(tmp_path / "view.NPY"), x.T[::2, 3:])
+    b = rng.random((13, 70)) < 0.5
+    pc.save(pc.matrix(b, dtype="bit"), tmp_path / "bits.npy")
+    got = np.load(tmp_path / "bits.npy")
+    assert got.dtype == np.bool_
+    assert_same(got, b)
+    # Loading a .npy file with pc.load says how to read it.
+    with pytest.raises(pc.FormatError, match=r"np\.load"):
+        pc.load(tmp_path / "bits.npy")
+    assert not [e for e in os.listdir(tmp_path) if ".tmp-" in e]
+
+
+def test_save_to_npy_streams_long_rows_and_many_rows(tmp_path, rng):
+    """Blocks smaller than the object: rows split in pieces, and row blocks."""
+    from pycauset import _storage
+
+    for shape in [(3, 1000), (1000, 3), (1000,)]:
+        x = rng.standard_normal(shape)
+        obj = pc.matrix(x) if x.ndim == 2 else pc.vector(x)
+        path = tmp_path / "s.npy"
+        _storage._save_npy(obj, str(path), chunk_bytes=512)
+        assert_same(np.load(path), x)

@@ -73,6 +73,14 @@ class Array {
   /// Rank 2: view of the main diagonal as a rank-1 array (min(rows, cols) elements).
   Array diagonal() const;
 
+  /// View of the same buffer with an explicit geometry (NumPy's as_strided):
+  /// `ndim` extents of `shape`, `strides` and `offset` in elements (bits for
+  /// `bit`). Rebuilds a view recorded from offset()/stride() (e.g. of a
+  /// reloaded file). IndexError when any element would lie outside the
+  /// buffer; ValueError for a bad rank or a negative extent.
+  Array as_strided(int ndim, std::array<index_t, 2> shape, std::array<index_t, 2> strides,
+                   index_t offset) const;
+
   /// Contiguous copy with the same dtype.
   Array copy() const { return astype(dtype_); }
   /// Contiguous copy converted to `dtype` (C++ casts; complex to real keeps

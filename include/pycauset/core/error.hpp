@@ -3,6 +3,7 @@
 // exception of the same name in one place; nothing else crosses the boundary.
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace pycauset {
 
@@ -35,6 +36,15 @@ struct LinAlgError : Error {
 /// Memory could not be obtained (Python MemoryError).
 struct MemoryError : Error {
   using Error::Error;
+};
+/// An operating-system call on a file failed (Python OSError with this errno,
+/// so ENOENT arrives as FileNotFoundError, ENOSPC as OSError(errno.ENOSPC)).
+/// what() is the explanation; filename names the file.
+struct OsError : Error {
+  OsError(int code, const std::string& message, std::string filename)
+      : Error(message), code(code), filename(std::move(filename)) {}
+  int code;
+  std::string filename;
 };
 
 }  // namespace pycauset

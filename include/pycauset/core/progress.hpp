@@ -16,6 +16,15 @@ using ProgressCallback = std::function<void(const std::string& what, double frac
 /// Installs the process-wide callback (an empty function removes it).
 void set_progress_callback(ProgressCallback callback);
 
+/// Throws when the user has interrupted (Ctrl-C pending), through the check
+/// the binding installs; a no-op without one. For operations that cannot report
+/// progress: the thread waiting for a monolithic LAPACK call polls it
+/// (linalg/background.hpp).
+void check_interrupt();
+
+/// Installs the process-wide interrupt check (an empty function removes it).
+void set_interrupt_check(std::function<void()> check);
+
 /// One long operation's progress, counted in any unit (flops, bytes).
 /// Not thread-safe: report from the thread that runs the operation.
 class Progress {

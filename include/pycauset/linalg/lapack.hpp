@@ -19,12 +19,22 @@
 //   transposed so they see exactly the matrix NumPy hands LAPACK.
 // * LAPACK runs with the process's BLAS threads (pycauset.set_num_threads);
 //   do not call these from inside a parallel_for body.
+// * Interruption: a long call (by its flop count) runs its LAPACK work on a
+//   worker thread that owns private copies of the inputs, while the calling
+//   thread polls check_interrupt() (core/progress.hpp) every 50 ms. An
+//   interrupt propagates at once; the abandoned worker finishes in the
+//   background (the CPU stays busy until then) and frees its memory. See
+//   src/linalg/background.hpp.
+// * svd, qr, cholesky, lstsq and pinv have no out-of-core variant: when their
+//   copies, workspaces and results do not fit what the memory budget leaves,
+//   they raise MemoryError instead of spilling.
 // * Errors: LinAlgError for a non-square matrix ("Last 2 dimensions of the
 //   array must be square"), a rank-1 matrix argument, a singular matrix
 //   ("Singular matrix") and eigenvalue/SVD non-convergence; ValueError for
 //   right-hand sides whose shape does not match.
 // Thread safety: the functions only read their inputs and may run
 // concurrently on different (or the same, read-only) inputs.
+#include <cstdint>
 #include <optional>
 
 #include "pycauset/array/array.hpp"
@@ -105,5 +115,52 @@ EigResult eig(const Array& a, DType dtype, bool vectors = true);
 /// Singular values (descending, real dtype of `dtype`) of any m x n matrix
 /// (gesdd without vectors). LinAlgError "SVD did not converge".
 Array svdvals(const Array& a, DType dtype);
+
+/// a = u diag(s) vh (gesdd). u is m x m and vh n x n when `full_matrices`,
+/// else m x k and k x n (k = min(m, n)); s descending, real dtype of `dtype`.
+/// Empty matrices give identities for the square factors, as NumPy.
+/// LinAlgError "SVD did not converge".
+struct SvdResult {
+  Array u;
+  Array s;
+  Array vh;
+};
+SvdResult svd(const Array& a, DType dtype, bool full_matrices);
+
+/// QR factorisation (geqrf, then orgqr/ungqr for q), NumPy's modes:
+/// reduced q m x k, r k x n; complete q m x m, r m x n; r: r (k x n) only.
+enum class QrMode { reduced, complete, r };
+struct QrResult {
+  std::optional<Array> q;
+  Array r;
+};
+QrResult qr(const Array& a, DType dtype, QrMode mode);
+
+/// Cholesky factor of the Hermitian positive-definite matrix given by the
+/// lower triangle of `a` (L, a = L L^H), or with `upper` by its upper triangle
+/// (U, a = U^H U); the other triangle of the result is zero (potrf).
+/// LinAlgError "Matrix is not positive definite".
+Array cholesky(const Array& a, DType dtype, bool upper = false);
+
+/// Minimum-norm least-squares solution of a x = b (gelsd). Singular values
+/// <= rcond * s_max are treated as zero (rcond < 0: machine precision).
+/// residuals: squared 2-norms of the residual columns (length 1 for a
+/// vector b) when rank == n and m > n, else empty. LinAlgError when b's
+/// leading extent is not m, and "SVD did not converge in Linear Least Squares".
+struct LstsqResult {
+  Array x;
+  Array residuals;
+  std::int64_t rank;
+  Array s;
+};
+LstsqResult lstsq(const Array& a, const Array& b, DType dtype, double rcond);
+
+/// Moore-Penrose pseudo-inverse (n x m) from the reduced SVD, dropping
+/// singular values <= rcond * s_max (NumPy's rule).
+Array pinv(const Array& a, DType dtype, double rcond);
+
+/// Blocks until every abandoned (interrupted) LAPACK worker has finished.
+/// Called at interpreter exit, so no worker runs during teardown.
+void wait_for_background();
 
 }  // namespace pycauset::linalg

@@ -12,8 +12,10 @@ namespace pycauset {
 ///  - float32/64, complex: BLAS gemm/gemv/dot on the operands as they lie when
 ///    they are row- or column-contiguous (transposed views cost nothing);
 ///  - float16: computed in float32, rounded once at the end;
-///  - integers: accumulated exactly in 64 bits; OverflowError if an
-///    accumulation or the final value does not fit (never silent wrap-around);
+///  - integers: exact. Plain 64-bit arithmetic when k * max|a| * max|b| fits
+///    64 bits, else 128-bit products and accumulators that count their own
+///    wrap-arounds; OverflowError exactly when the exact value does not fit
+///    `result` (never silent wrap-around, however partial sums behave);
 ///  - bit @ bit: 64-bit words ANDed and popcounted (AVX-512 VPOPCNTQ where
 ///    available), skipping words that are zero across a block (triangular
 ///    causal matrices need about a third of the work).

@@ -25,7 +25,7 @@ class AtomicFile {
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
-  /// Writes n bytes at offset (ValueError with the OS reason on failure).
+  /// Writes n bytes at offset (OsError with the OS reason on failure).
   void write(const std::byte* data, std::size_t n, std::uint64_t offset);
   /// Bytes written so far with direct I/O (for tests and benchmarks).
   std::uint64_t direct_bytes() const { return direct_bytes_; }
@@ -40,6 +40,11 @@ class AtomicFile {
   }
   /// Sets the file's length (a hole reads as zeros).
   void resize(std::uint64_t length);
+  /// Allocates the first `length` bytes of the file before they are written
+  /// (see reserve_file_space): a disk that cannot hold them raises
+  /// OsError(ENOSPC) naming the target, the size and the free space, and
+  /// nothing has been written. Call it before the first write.
+  void reserve(std::uint64_t length);
   /// fsync, rename over the target, fsync the directory.
   void commit();
   const std::string& path() const { return path_; }

@@ -2,6 +2,7 @@
 // The memory governor: a RAM budget, the accounting of every buffer, and the
 // decision to create a new buffer in RAM or as a spill file on disk.
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,8 @@ struct MemoryInfo {
   std::size_t spill_files;   ///< number of live spill files
   std::string backing_dir;   ///< where spill directories are created
   std::string spill_dir;     ///< this process's spill directory ("" until the first spill)
+  std::size_t disk_free;     ///< free space on the backing directory's file system (0 if unknown)
+  std::size_t disk_reserve;  ///< of which spill files leave this much free
 };
 
 /// Default budget: half of physical memory or of the container's (cgroup)
@@ -33,11 +36,31 @@ void set_memory_limit(std::size_t bytes);
 std::string backing_dir();
 void set_backing_dir(const std::string& path);
 
+/// The disk reserve: free space on a file system that spill files never use,
+/// so that spilling cannot fill a disk other programs need. A spill file that
+/// would leave less free raises MemoryError before the file is created.
+/// Default rule, for a file system of `total` bytes: the larger of 1 GiB and
+/// 5% of it, but at most half of it.
+std::uint64_t default_disk_reserve(std::uint64_t total);
+/// The reserve on a file system of `total` bytes: the setting, or the default rule.
+std::uint64_t disk_reserve(std::uint64_t total);
+/// The reserve on the file system holding `path` (the default rule needs its
+/// size; 0 when that cannot be read).
+std::uint64_t disk_reserve_at(const std::string& path);
+/// Sets the reserve in bytes (0: spill files may fill the disk); a negative
+/// value restores the default rule.
+void set_disk_reserve(std::int64_t bytes);
+/// The setting: bytes, or -1 for the default rule.
+std::int64_t disk_reserve_setting();
+
 MemoryInfo memory_info();
 
 /// A new buffer of `size` bytes: in RAM when RAM use stays within the budget,
 /// otherwise a spill file in this process's spill directory. Spill files are
-/// always zero-filled; RAM buffers only when zero = true.
+/// always zero-filled; RAM buffers only when zero = true. A spill file's
+/// blocks are reserved (fallocate) when it is created, so writing through its
+/// mapping cannot run out of space; when the disk (less the reserve) cannot
+/// hold it, MemoryError says how much was needed, where, and what is free.
 std::shared_ptr<Buffer> allocate_buffer(std::size_t size, bool zero);
 
 /// Removes every spill directory this process created and the spill files

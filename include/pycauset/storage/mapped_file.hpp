@@ -27,8 +27,12 @@ class MappedFileBuffer final : public Buffer {
   static std::shared_ptr<MappedFileBuffer> from_fd(int fd, const std::string& path, std::uint64_t offset,
                                                    std::size_t size, MapMode mode,
                                                    StorageKind kind = StorageKind::file);
-  /// Creates a new zero-filled (sparse) file at path, maps it read-write, and
-  /// removes the file when the buffer dies. The data starts at byte
+  /// Creates a new zero-filled file at path, maps it read-write, and removes
+  /// the file when the buffer dies. Its blocks are reserved first
+  /// (reserve_file_space, keeping the governor's disk reserve free), so writes
+  /// through the mapping never fault for lack of space; a full disk is a
+  /// MemoryError naming the size, the directory and the free space, and leaves
+  /// no file behind. The data starts at byte
   /// kSpillDataOffset, leaving room for a .pycauset header, so that saving a
   /// spilled object can turn its file into the saved one (no copy).
   static std::shared_ptr<MappedFileBuffer> create_spill(const std::string& path, std::size_t size);
@@ -37,6 +41,9 @@ class MappedFileBuffer final : public Buffer {
   /// Keeps the current contents but makes later writes private to this
   /// process (copy-on-write), so the file never changes again. The addresses
   /// stay the same (pinned views remain valid). For a read-write mapping.
+  /// The private mapping is not charged against the commit limit, so it works
+  /// for files larger than RAM; pages written afterwards are anonymous memory.
+  /// Raises MemoryError, with the mapping unchanged, where the system refuses.
   void make_copy_on_write();
   ~MappedFileBuffer() override;
 
