@@ -1,4 +1,4 @@
-"""Shared machinery for pycauset's benchmark gates (see docs: shared/spec/benchmarks.md).
+"""Shared machinery for pycauset's benchmark gates (how they measure: docs/performance.md).
 
 Everything a gate needs besides its own workloads lives here:
 
@@ -28,7 +28,7 @@ microseconds. We report, per side, ``peak_delta`` = VmHWM after the call minus V
 before it (the memory the call itself added at its peak, including the result it
 returns) and the absolute VmHWM. VmHWM counts file-backed pages too; for in-RAM
 conversions that is irrelevant. Out-of-core gates must use :class:`RssSampler`, which
-samples ``RssAnon`` (the anonymous working set, as benchmarks.md requires) from a
+samples ``RssAnon`` (the anonymous working set, which out-of-core gates limit) from a
 background thread.
 
 Nothing here imports NumPy or pycauset at module level: a parent process that only
@@ -272,7 +272,7 @@ def _pycauset_build() -> dict:
 
 
 def machine_metadata(extra: Optional[dict] = None) -> dict:
-    """Everything benchmarks.md asks to record with a run. Imports NumPy and pycauset."""
+    """Everything recorded with a run (machine, libraries, build, threads). Imports NumPy and pycauset."""
     import numpy as np
 
     import pycauset as pc

@@ -10,7 +10,7 @@ Run from the repository root::
     python -m benchmarks.conversion --independent   # single calls, results freed between
                                                     # calls, no calibration (see below)
 
-Definition (shared/spec/numpy-interop.md, "Benchmark gates", and benchmarks.md):
+Definition:
 
 * Regimes: float64 2048x2048, float32 4096x4096, complex128 2048x2048, float64 vector
   4,194,304, float32 vector 8,388,608, bit vector 268,435,456 bits.

@@ -6,7 +6,7 @@ Run from the repository root::
     python benchmarks/linalg.py --quick    # CI smoke run: small sizes, never gates
     python -m benchmarks.linalg --pinned   # also an informational 1-thread run
 
-Definition (shared/spec/numpy-interop.md "Tracked alongside", benchmarks.md):
+Definition (tracked alongside the gates):
 
 * Cases, pycauset vs NumPy baseline, float64, matrices with N(0, 1/n) entries:
   - ``inv 1024``, ``inv 2048``: ``pc.linalg.inv(A)`` vs ``np.linalg.inv(a)``.

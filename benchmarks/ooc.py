@@ -9,8 +9,8 @@ Run from the repository root::
     python -m benchmarks.ooc --sides numpy        # the NumPy baseline alone (calibration)
     python -m benchmarks.ooc --contention         # inv beside a CPU hog vs 1 thread (see below)
 
-Definition (shared/spec/numpy-interop.md "Out-of-core gate"; benchmarks.md "Out-of-core on
-a machine with more RAM than the test size" and "Scaling"):
+Definition (an explicit memory budget M stands in for a machine with less RAM than the
+data; both sides must respect it):
 
 * Workloads, float64, N x N: ``matmul`` C = A @ B, and ``inv`` X = A^-1 written to
   disk-backed storage. FLOP counts for GFLOP/s: 2 N^3 for both (for the inverse, LU + the

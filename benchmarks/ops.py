@@ -5,7 +5,7 @@ Run from the repository root::
     python -m benchmarks.ops            # the full run: gates, exit status 1 on FAIL
     python benchmarks/ops.py --quick    # CI smoke run: small sizes, never gates
 
-Definition (the operations issue and shared/spec/benchmarks.md). Every regime runs
+Definition. Every regime runs
 pycauset and NumPy side by side in one process, alternating (pycauset, NumPy, pycauset,
 NumPy, ...), with uncounted warm-ups; every result, warm-ups included, is checked
 (untimed) against a reference; ratio = t_numpy / t_pycauset per alternating pair, so
@@ -43,7 +43,7 @@ median ratio reaches the target.
 Threads: native. The run is a child interpreter started with the thread-count
 variables removed (libraries' defaults); it sets ``pc.set_num_threads(os.cpu_count())``
 and checks that pycauset's pool and its BLAS use that many threads; NumPy's OpenBLAS
-uses its default (recorded from threadpoolctl). Metadata as benchmarks.md lists, plus
+uses its default (recorded from threadpoolctl). Run metadata from _harness.py, plus
 the load average before and after every regime (the machines are shared: a busy
 neighbour shows up there). Peak memory per side: kernel high-water mark during the
 call minus the resident set before it (see _harness.py).

@@ -7,7 +7,7 @@ Run from the repository root::
     python -m benchmarks.storage --sizes 256,1024      # choose payload sizes (MiB)
     python -m benchmarks.storage --dir /mnt/ssd        # where the files go (a real disk)
 
-Definition (issue "Benchmarks" and shared/spec/benchmarks.md):
+Definition:
 
 * Payload: a float64 matrix of ``rows x 1024`` (8 KiB rows) holding uniform random
   numbers, ``rows = size / 8 KiB``; sizes 256 MiB, 1 GiB, 4 GiB, 8 GiB by default. The
@@ -32,7 +32,7 @@ Cases:
    fsyncs the directory (durable and atomic); np.save leaves the data as dirty pages in
    the page cache (not durable), so the second baseline gives NumPy the same durability
    of the file's contents (without the directory fsync or atomicity, which only favours
-   NumPy). ratio = t_numpy / t_pycauset. Gated against plain np.save (the issue's target).
+   NumPy). ratio = t_numpy / t_pycauset. Gated against plain np.save.
 2. open: ``pc.load(path)`` (memory-mapped) vs ``np.load(path, mmap_mode="r")``, and the
    full read ``np.load(path)`` for reference, cold. Times in ms.
 3. convert_file: ``.npy -> .pycauset`` and ``.pycauset -> .npy`` vs the disk's sequential

@@ -12,8 +12,6 @@ materialises a huge array.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version as _version
-
 from . import _core, linalg
 from ._array import Matrix, Storage, Vector
 from ._dtypes import (
@@ -58,9 +56,9 @@ from ._storage import (
 from ._progress import get_progress, set_progress
 from ._threads import blas_info, get_num_threads, set_num_threads
 
-try:
-    __version__ = _version("pycauset")
-except PackageNotFoundError:  # running from a source tree
+try:  # written by the build from pyproject.toml (see [[tool.scikit-build.generate]])
+    from ._version import __version__
+except ImportError:  # a source tree that was never built: no version to report
     __version__ = "0+unknown"
 
 __all__ = [

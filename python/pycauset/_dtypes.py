@@ -1,7 +1,7 @@
 """Dtypes: the pycauset element types, their NumPy equivalents, and parsing.
 
 This module holds the one mapping table between pycauset and NumPy dtypes; import,
-export, casting checks (and, later, promotion and the file format) all read it.
+export, casting checks, promotion and the file format all read it.
 """
 
 from __future__ import annotations
