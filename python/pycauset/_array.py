@@ -285,13 +285,14 @@ class _ArrayBase:
     # In place, as NumPy: the object (and every alias of it) changes; the result
     # must cast to this dtype under the same_kind rule.
     def _inplace(self, op: str, other: Any) -> Any:
-        result = _ops.binary(op, self, other)
+        result = _ops.power(self, other) if op == "power" else _ops.binary(op, self, other)
         if result is NotImplemented:
             return NotImplemented
         if not np.can_cast(result.dtype.numpy, self.dtype.numpy, casting="same_kind"):
+            symbol = "**" if op == "power" else op
             raise TypeError(
                 f"cannot store the {result.dtype.name} result of an in-place operation in a "
-                f"{self.dtype.name} object (same_kind casting); use a = a {op} b instead"
+                f"{self.dtype.name} object (same_kind casting); use a = a {symbol} b instead"
             )
         self[...] = result
         return self
@@ -304,17 +305,7 @@ class _ArrayBase:
     def __ior__(self, other: Any) -> Any: return self._inplace("logical_or", other)
     def __ixor__(self, other: Any) -> Any: return self._inplace("logical_xor", other)
 
-    def __ipow__(self, other: Any) -> Any:
-        result = _ops.power(self, other)
-        if result is NotImplemented:
-            return NotImplemented
-        if not np.can_cast(result.dtype.numpy, self.dtype.numpy, casting="same_kind"):
-            raise TypeError(
-                f"cannot store the {result.dtype.name} result of an in-place power in a "
-                f"{self.dtype.name} object (same_kind casting); use a = a ** b instead"
-            )
-        self[...] = result
-        return self
+    def __ipow__(self, other: Any) -> Any: return self._inplace("power", other)
 
     def conj(self: _Self) -> _Self:
         """Complex conjugate (lazy); real objects give their own values."""

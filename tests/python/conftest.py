@@ -214,3 +214,18 @@ def fast_tmp(tmp_path):
 @pytest.fixture
 def rng():
     return np.random.default_rng(20240601)
+
+
+def thread_ticks() -> dict:
+    """CPU time (utime + stime, clock ticks) and name of every thread of this process."""
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        out[int(tid)] = (name, int(fields[11]) + int(fields[12]))
+    return out

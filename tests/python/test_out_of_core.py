@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 import pycauset as pc
+from conftest import thread_ticks
 import pycauset._progress as progress_mod
 
 MiB = 1 << 20
@@ -475,20 +476,6 @@ def test_integer_and_bit_products_of_files_past_the_budget(budget, tmp_path):
 # ---- threads under contention ------------------------------------------------------------------
 
 
-def _thread_ticks() -> dict:
-    """CPU time (utime + stime, clock ticks) and name of every thread of this process."""
-    out = {}
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/stat") as f:
-                stat = f.read()
-        except FileNotFoundError:  # the thread ended meanwhile
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        out[int(tid)] = (name, int(fields[11]) + int(fields[12]))
-    return out
-
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
 def test_out_of_core_work_runs_on_pycauset_threads_not_blas_threads(tmp_path):
@@ -509,9 +496,9 @@ def test_out_of_core_work_runs_on_pycauset_threads_not_blas_threads(tmp_path):
     old = pc.get_memory_limit()
     pc.set_memory_limit(4 * MiB)
     try:
-        before = _thread_ticks()
+        before = thread_ticks()
         X = pc.linalg.inv(A)
-        after = _thread_ticks()
+        after = thread_ticks()
     finally:
         pc.set_memory_limit(old)
     assert spilled(X)

@@ -10,7 +10,7 @@ import pytest
 import threadpoolctl
 
 import pycauset as pc
-from conftest import assert_same, random_array
+from conftest import assert_same, random_array, thread_ticks
 
 
 def test_get_num_threads_is_a_positive_int():
@@ -157,20 +157,6 @@ def test_long_bit_vectors_pack_identically_with_two_threads(rng):
         assert pc.to_numpy(w).all()
 
 
-def _thread_ticks() -> dict:
-    """CPU time (utime + stime, clock ticks) and name of every thread of this process."""
-    out = {}
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/stat") as f:
-                stat = f.read()
-        except FileNotFoundError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        out[int(tid)] = (name, int(fields[11]) + int(fields[12]))
-    return out
-
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
 def test_idle_pool_threads_sleep_instead_of_spinning():
@@ -181,9 +167,9 @@ def test_idle_pool_threads_sleep_instead_of_spinning():
     for _ in range(3):  # parallel copies: the workers exist and have just run
         pc.to_numpy(pc.matrix(a))
     time.sleep(0.2)
-    before = _thread_ticks()
+    before = thread_ticks()
     time.sleep(1.0)
-    after = _thread_ticks()
+    after = thread_ticks()
     pool = [tid for tid, (name, _) in after.items() if name == "pycauset-pool" and tid in before]
     assert pool, "no pool worker found (threads are named 'pycauset-pool')"
     spent = sum(after[t][1] - before[t][1] for t in pool)
