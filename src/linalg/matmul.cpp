@@ -504,7 +504,7 @@ Array matmul(const Array& a, const Array& b, DType result) {
   const index_t kb = b.shape(0);
   if (ka != kb)
     throw ValueError("matmul: the inner dimensions differ (" + std::to_string(ka) + " vs " + std::to_string(kb) + ")");
-  // Multiply-adds of the product (n x k @ k x m), for deciding whether it runs on a worker.
+  // Flops of the product (n x k @ k x m), for deciding whether it runs on a worker.
   const double pairs = double(a.ndim() == 2 ? a.shape(0) : 1) * double(b.ndim() == 2 ? b.shape(1) : 1);
   const double flops = 2 * pairs * double(ka);
   if (a.dtype() == DType::bit && b.dtype() == DType::bit) {
