@@ -1,5 +1,5 @@
 #pragma once
-// Interruptible monolithic LAPACK calls.
+// Interruptible monolithic LAPACK calls and in-RAM matrix products.
 //
 // A single LAPACK call (geev, syevd, gesdd, getrf, ...) cannot report progress
 // or be stopped from outside. So that Ctrl-C still works within a fraction of
@@ -13,10 +13,13 @@
 // everything it touches: private copies of the inputs (made on the calling
 // thread before the worker starts, so later writes to the caller's objects
 // cannot race with it) and the workspaces and results it allocates. Nothing
-// refers to the caller's stack or objects. The closure and any result nobody
+// refers to the caller's stack or objects. (Matrix products, whose operands
+// are too large to copy, hold the operands' buffers instead, alive and pinned;
+// see matmul.cpp.) The closure and any result nobody
 // collected are destroyed on the worker before it signals that it is done, and
 // wait_for_background() (called at interpreter exit) waits for every worker,
 // so none runs while the process tears down.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -74,22 +77,38 @@ template <class R> struct BackgroundCall {
   std::exception_ptr error;
 };
 
-/// Runs `work` (see the ownership rule above) and returns its result or
-/// rethrows its exception. Calls estimated at `flops` >= kBackgroundFlops run on
-/// a worker and honour Ctrl-C (the exception check_interrupt throws) within
-/// about kInterruptPoll; smaller ones run inline on the calling thread.
-/// MemoryError when no thread can be started.
-template <class R> R run_interruptible(double flops, std::function<R()> work) {
-  if (flops < kBackgroundFlops) return work();
+/// Set when the caller has abandoned a worker (Ctrl-C). Work made of our own
+/// loops polls it (relaxed loads are enough) and stops early by throwing, so an
+/// abandoned worker frees the CPU within a block instead of running to the end.
+using CancelFlag = std::atomic<bool>;
+
+/// What a cancellable kernel throws when it sees the flag; nobody catches it
+/// but the abandoned worker.
+struct Cancelled {};
+
+/// Throws Cancelled when `cancel` is set.
+inline void throw_if_cancelled(const CancelFlag& cancel) {
+  if (cancel.load(std::memory_order_relaxed)) [[unlikely]] throw Cancelled{};
+}
+
+/// As run_interruptible (below), for work that polls a CancelFlag: when the
+/// caller abandons the worker on Ctrl-C, it sets the flag. Inline calls get a
+/// flag that is never set.
+template <class R> R run_cancellable(double flops, std::function<R(const CancelFlag&)> work) {
+  if (flops < kBackgroundFlops) {
+    CancelFlag never{false};
+    return work(never);
+  }
+  auto cancel = std::make_shared<CancelFlag>(false);
   auto call = std::make_shared<BackgroundCall<R>>();
   auto& registry = background_registry();
   {
     std::lock_guard lock(registry.mutex);
     ++registry.running;
   }
-  std::function<void()> run = [call, work = std::move(work)]() mutable {
+  std::function<void()> run = [call, cancel, work = std::move(work)]() mutable {
     try {
-      R r = work();
+      R r = work(*cancel);
       std::lock_guard lock(call->mutex);
       call->result.emplace(std::move(r));
     } catch (...) {
@@ -120,11 +139,25 @@ template <class R> R run_interruptible(double flops, std::function<R()> work) {
   while (!call->done) {
     if (call->done_cv.wait_for(lock, kInterruptPoll, [&] { return call->done; })) break;
     lock.unlock();
-    check_interrupt();  // throws on Ctrl-C: the worker goes on alone and cleans up
+    try {
+      check_interrupt();  // throws on Ctrl-C: the worker goes on alone and cleans up
+    } catch (...) {
+      cancel->store(true, std::memory_order_relaxed);
+      throw;
+    }
     lock.lock();
   }
   if (call->error) std::rethrow_exception(call->error);
   return std::move(*call->result);
+}
+
+/// Runs `work` (see the ownership rule above) and returns its result or
+/// rethrows its exception. Calls estimated at `flops` >= kBackgroundFlops run on
+/// a worker and honour Ctrl-C (the exception check_interrupt throws) within
+/// about kInterruptPoll; smaller ones run inline on the calling thread.
+/// MemoryError when no thread can be started.
+template <class R> R run_interruptible(double flops, std::function<R()> work) {
+  return run_cancellable<R>(flops, [work = std::move(work)](const CancelFlag&) mutable { return work(); });
 }
 
 }  // namespace pycauset::linalg::detail

@@ -13,11 +13,15 @@
 #include "pycauset/core/threads.hpp"
 #include "pycauset/linalg/lapack.hpp"
 #include "pycauset/linalg/out_of_core.hpp"
+#include "pycauset/storage/buffer.hpp"
+#include "background.hpp"
 
 namespace pycauset {
 namespace {
 
 using index_t = Array::index_t;
+using linalg::detail::CancelFlag;
+using linalg::detail::throw_if_cancelled;
 
 // The result of an (n x k) @ (k x m) product: a matrix, or a vector when an
 // operand was a vector (then n or m is 1 and the other extent is its length).
@@ -169,7 +173,8 @@ bool bound_fits(std::uint64_t amax, std::uint64_t bmax, index_t k, std::uint64_t
 
 // C (n x m, W) = A (n x k) @ B (k x m), all contiguous row-major, in W
 // arithmetic. Only called when bound_fits proved that nothing wraps.
-template <class W> void int_gemm_fast(const W* A, const W* B, W* C, index_t n, index_t k, index_t m) {
+template <class W> void int_gemm_fast(const W* A, const W* B, W* C, index_t n, index_t k, index_t m,
+                                      const CancelFlag& cancel) {
   constexpr index_t kColBlock = 512, kDepthBlock = 128;
   parallel_for(n, std::max<index_t>(1, 16384 / std::max<index_t>(k * m / 64 + 1, 1)), [&](index_t rb, index_t re) {
     for (index_t j0 = 0; j0 < m; j0 += kColBlock) {
@@ -177,6 +182,7 @@ template <class W> void int_gemm_fast(const W* A, const W* B, W* C, index_t n, i
       for (index_t p0 = 0; p0 < k; p0 += kDepthBlock) {
         index_t p1 = std::min(k, p0 + kDepthBlock);
         for (index_t i = rb; i < re; ++i) {
+          throw_if_cancelled(cancel);
           W* c = C + i * m;
           for (index_t p = p0; p < p1; ++p) {
             W a = A[i * k + p];
@@ -194,7 +200,7 @@ template <class W> void int_gemm_fast(const W* A, const W* B, W* C, index_t n, i
 // plus a count of the accumulator's wrap-arounds. Each exact element is
 // checked against [lo, hi] (the result dtype's range, within W's) and stored.
 template <class W> void int_gemm_exact(const W* A, const W* B, W* C, index_t n, index_t k, index_t m, i128 lo,
-                                       i128 hi, DType result) {
+                                       i128 hi, DType result, const CancelFlag& cancel) {
   using Wide = std::conditional_t<std::is_signed_v<W>, i128, u128>;
   constexpr index_t kRows = 4, kCols = 256;
   parallel_for(n, std::max<index_t>(1, 4096 / std::max<index_t>(k * m / 64 + 1, 1)), [&](index_t rb, index_t re) {
@@ -203,6 +209,7 @@ template <class W> void int_gemm_exact(const W* A, const W* B, W* C, index_t n, 
     for (index_t i0 = rb; i0 < re; i0 += kRows) {
       const index_t i1 = std::min(re, i0 + kRows);
       for (index_t j0 = 0; j0 < m; j0 += kCols) {
+        throw_if_cancelled(cancel);
         const index_t j1 = std::min(m, j0 + kCols), w = j1 - j0;
         for (index_t r = 0; r < i1 - i0; ++r)
           for (index_t j = 0; j < w; ++j) acc[r][j] = 0, wraps[r][j] = 0;
@@ -235,7 +242,7 @@ template <class W> void int_gemm_exact(const W* A, const W* B, W* C, index_t n, 
   });
 }
 
-template <class W> Array int_matmul(const Array& a, const Array& b, DType result) {
+template <class W> Array int_matmul(const Array& a, const Array& b, DType result, const CancelFlag& cancel) {
   constexpr DType wide = std::is_signed_v<W> ? DType::int64 : DType::uint64;
   const bool av = a.ndim() == 1, bv = b.ndim() == 1;
   const index_t n = av ? 1 : a.shape(0), k = av ? a.shape(0) : a.shape(1), m = bv ? 1 : b.shape(1);
@@ -251,7 +258,7 @@ template <class W> Array int_matmul(const Array& a, const Array& b, DType result
   W* pc = reinterpret_cast<W*>(C.data());
   // Overflow is impossible when k * max|a| * max|b| fits W: then plain W arithmetic is exact.
   if (bound_fits(max_magnitude<W>(A), max_magnitude<W>(B), k, std::uint64_t(std::numeric_limits<W>::max()))) {
-    int_gemm_fast<W>(pa, pb, pc, n, k, m);
+    int_gemm_fast<W>(pa, pb, pc, n, k, m, cancel);
     if (lo != i128(std::numeric_limits<W>::min()) || hi != i128(std::numeric_limits<W>::max())) {
       for (index_t i = 0, s = C.size(); i < s; ++i)
         if (i128(pc[i]) < lo || i128(pc[i]) > hi)
@@ -259,7 +266,7 @@ template <class W> Array int_matmul(const Array& a, const Array& b, DType result
                               "; convert the operands to a wider dtype first, e.g. A.astype('int64') @ B");
     }
   } else {
-    int_gemm_exact<W>(pa, pb, pc, n, k, m, lo, hi, result);
+    int_gemm_exact<W>(pa, pb, pc, n, k, m, lo, hi, result, cancel);
   }
   Array out = new_result(n, m, av || bv, result);
   StridedRef src = C.ref();
@@ -378,7 +385,7 @@ Array vector_as_matrix(const Array& v, bool row) {
   return m;
 }
 
-template <class Count> Array bit_matmul(const Array& a_in, const Array& b_in, DType result) {
+template <class Count> Array bit_matmul(const Array& a_in, const Array& b_in, DType result, const CancelFlag& cancel) {
   const bool av = a_in.ndim() == 1, bv = b_in.ndim() == 1;
   // Work on 2-D, contiguous, word-aligned bit matrices: A (n x k) and BT (m x k).
   Array A = av ? vector_as_matrix(a_in, true) : (a_in.is_contiguous() ? a_in : a_in.copy());
@@ -401,6 +408,7 @@ template <class Count> Array bit_matmul(const Array& a_in, const Array& b_in, DT
     for (index_t j0 = 0; j0 < m; j0 += kTileRows) {
       index_t j1 = std::min(m, j0 + kTileRows);
       for (index_t i = qb * 4; i < std::min(n, qe * 4); i += 4) {
+        throw_if_cancelled(cancel);
         index_t ilast = std::min(n, i + 4);
         index_t a_lo = k, a_hi = 0;
         for (index_t r = i; r < ilast; ++r)
@@ -433,6 +441,31 @@ template <class Count> Array bit_matmul(const Array& a_in, const Array& b_in, DT
     }
   });
   return out;
+}
+
+// ---- running a product ---------------------------------------------------------------
+//
+// A long product runs on a worker that the caller abandons on Ctrl-C
+// (background.hpp). The closure owns everything the worker touches: the
+// operand views, which hold their buffers alive, with a pin on each buffer (so
+// that, say, saving a spilled operand copies it instead of turning its file
+// into the saved one under the worker), and the result, which the worker
+// allocates and which is dropped unseen when the caller has gone. The operands
+// are not copied (products are often as large as memory allows): after an
+// interrupt the caller may change them while an abandoned BLAS call still
+// reads them, which can only alter that unseen result. Our own kernels (integer,
+// bit) poll the cancel flag per block of rows and stop within milliseconds;
+// a BLAS call runs to its end.
+
+using Product = std::function<Array(const Array&, const Array&, const CancelFlag&)>;
+
+Array run_product(double flops, const Array& a, const Array& b, Product product) {
+  auto pin_a = std::make_shared<BufferPin>(a.buffer());
+  auto pin_b = std::make_shared<BufferPin>(b.buffer());
+  return linalg::detail::run_cancellable<Array>(
+      flops, [a, b, pin_a, pin_b, product = std::move(product)](const CancelFlag& cancel) {
+        return product(a, b, cancel);
+      });
 }
 
 }  // namespace
@@ -471,10 +504,19 @@ Array matmul(const Array& a, const Array& b, DType result) {
   const index_t kb = b.shape(0);
   if (ka != kb)
     throw ValueError("matmul: the inner dimensions differ (" + std::to_string(ka) + " vs " + std::to_string(kb) + ")");
+  // Flops of the product (n x k @ k x m), for deciding whether it runs on a worker.
+  const double pairs = double(a.ndim() == 2 ? a.shape(0) : 1) * double(b.ndim() == 2 ? b.shape(1) : 1);
+  const double flops = 2 * pairs * double(ka);
   if (a.dtype() == DType::bit && b.dtype() == DType::bit) {
+    const double words = pairs * double((ka + 63) / 64 + 1);  // ANDed and counted 64-bit words
     if (result == DType::int32 && ka <= std::numeric_limits<std::int32_t>::max())
-      return bit_matmul<std::int32_t>(a, b, result);
-    if (result == DType::int64) return bit_matmul<std::int64_t>(a, b, result);
+      return run_product(words, a, b, [result](const Array& x, const Array& y, const CancelFlag& cancel) {
+        return bit_matmul<std::int32_t>(x, y, result, cancel);
+      });
+    if (result == DType::int64)
+      return run_product(words, a, b, [result](const Array& x, const Array& y, const CancelFlag& cancel) {
+        return bit_matmul<std::int64_t>(x, y, result, cancel);
+      });
     throw TypeError("bit @ bit gives int32 counts (int64 when the inner dimension exceeds 2**31 - 1)");
   }
   if (linalg::is_lapack_dtype(result) && (a.ndim() == 2 || b.ndim() == 2) && a.dtype() != DType::bit &&
@@ -484,20 +526,28 @@ Array matmul(const Array& a, const Array& b, DType result) {
     if (linalg::ooc::exceeds_budget(linalg::ooc::bytes_outside_ram(a) + linalg::ooc::bytes_outside_ram(b) + out))
       return linalg::ooc::matmul(a, b, result);
   }
+  // Floating operands are converted on the calling thread (a linear cost),
+  // then the product runs in the closure.
   auto conv = [&](const Array& x, DType d) { return x.dtype() == d ? x : x.astype(d); };
+  auto blas = [&]<class T>(std::type_identity<T>, DType d, double f) {
+    return run_product(f, conv(a, d), conv(b, d), [d](const Array& x, const Array& y, const CancelFlag&) {
+      return blas_matmul<T>(x, y, d);
+    });
+  };
   switch (result) {
-    case DType::float32: return blas_matmul<float>(conv(a, result), conv(b, result), result);
-    case DType::float64: return blas_matmul<double>(conv(a, result), conv(b, result), result);
-    case DType::complex64: return blas_matmul<std::complex<float>>(conv(a, result), conv(b, result), result);
-    case DType::complex128: return blas_matmul<std::complex<double>>(conv(a, result), conv(b, result), result);
-    case DType::float16: {
-      Array r = blas_matmul<float>(conv(a, DType::float32), conv(b, DType::float32), DType::float32);
-      return r.astype(DType::float16);
-    }
+    case DType::float32: return blas(std::type_identity<float>{}, result, flops);
+    case DType::float64: return blas(std::type_identity<double>{}, result, flops);
+    case DType::complex64: return blas(std::type_identity<std::complex<float>>{}, result, 4 * flops);
+    case DType::complex128: return blas(std::type_identity<std::complex<double>>{}, result, 4 * flops);
+    case DType::float16: return blas(std::type_identity<float>{}, DType::float32, flops).astype(DType::float16);
     case DType::int8: case DType::int16: case DType::int32: case DType::int64:
-      return int_matmul<std::int64_t>(a, b, result);
+      return run_product(flops, a, b, [result](const Array& x, const Array& y, const CancelFlag& cancel) {
+        return int_matmul<std::int64_t>(x, y, result, cancel);
+      });
     case DType::uint8: case DType::uint16: case DType::uint32: case DType::uint64:
-      return int_matmul<std::uint64_t>(a, b, result);
+      return run_product(flops, a, b, [result](const Array& x, const Array& y, const CancelFlag& cancel) {
+        return int_matmul<std::uint64_t>(x, y, result, cancel);
+      });
     case DType::bit: break;
   }
   throw TypeError("matmul into a bit result is not supported; bit @ bit gives int64 counts");
