@@ -208,7 +208,12 @@ def to_numpy(obj: Any, copy: bool = True, allow_huge: bool = False) -> np.ndarra
         The object to export. Matrices give 2-D arrays, vectors 1-D arrays, with
         the mapped NumPy dtype (``bit`` exports as ``bool``).
     copy : bool, default True
-        True returns a new, writeable array. False returns a **read-only view**
+        True returns a new, writeable, C-ordered array that shares nothing with
+        ``obj``. From 1 MiB up its memory comes from pycauset's cache of freed
+        mappings and is owned through ``base`` (``flags.owndata`` is False, so
+        in-place ``ndarray.resize`` raises ValueError); it is not counted in
+        pycauset's memory budget, and returns to the cache when the array is
+        freed. False returns a **read-only view**
         of the object's memory with no allocation when the object is RAM-backed
         and not bit-packed; the view keeps the object alive and pins its storage.
         When no view is possible, a ``UserWarning`` says why and a copy is returned.
