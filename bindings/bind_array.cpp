@@ -210,6 +210,21 @@ void bind_array(nb::module_& m) {
         }
         convert(a.ref(), numpy_ref(reinterpret_cast<std::uintptr_t>(out.data()), dst_dtype, shape, strides));
       }, nb::arg("out"), nb::arg("dst_dtype"), nb::call_guard<nb::gil_scoped_release>())
+      .def_static("export_block", [](std::size_t nbytes) {
+        // Writeable memory for a copy export, owned by the returned array (through a
+        // capsule that hands the mapping back to the reuse cache when NumPy frees it).
+        std::unique_ptr<ExportBlock> block;
+        {
+          nb::gil_scoped_release release;
+          block = ExportBlock::allocate(nbytes);
+        }
+        std::byte* data = block->data();
+        std::size_t shape[1] = {nbytes};
+        nb::capsule cap(block.get(), [](void* p) noexcept { delete static_cast<ExportBlock*>(p); });
+        block.release();  // the capsule owns it now
+        return nb::ndarray<nb::numpy, std::uint8_t>(data, 1, shape, cap);
+      }, nb::arg("nbytes"),
+         "Writeable uint8 NumPy array of nbytes, from the reuse cache of freed mappings when one fits.")
       .def("numpy_view", [](const Array& a, nb::object owner) {
         std::size_t shape[2];
         std::int64_t strides[2];

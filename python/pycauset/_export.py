@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import _dtypes
+from . import _core, _dtypes
 from ._errors import ExportGuardError
 
 __all__ = ["to_numpy", "set_export_max_bytes", "get_export_max_bytes"]
@@ -23,6 +23,11 @@ _export_max_bytes: Optional[int] = None
 #: ``to_numpy`` exports file- or spill-backed data without ``allow_huge=True`` up
 #: to this many bytes (e.g. a slice for a quick look). ``np.asarray`` never does.
 SMALL_EXPORT_BYTES = 64 << 20
+
+
+#: Copy exports of at least this many bytes write into memory from pycauset's reuse
+#: cache (``_copy``); smaller ones use ``np.empty``, whose heap is cheaper there.
+_BLOCK_EXPORT_BYTES = 1 << 20
 
 
 def set_export_max_bytes(n: Optional[int]) -> None:
@@ -166,10 +171,15 @@ def _copy(obj: Any, np_dtype: np.dtype) -> np.ndarray:
     kernel = _KERNEL_OF.get(np_dtype)
     if kernel is None:
         kernel = _KERNEL_OF[np_dtype] = _dtypes.kernel_name(np_dtype)
-    # np.empty: the destination comes from NumPy's own allocator, exactly as arr.copy()'s does
-    # (same heap reuse, same page faults); the core copies into it with the GIL released.
-    out = np.empty(h.shape, dtype=np_dtype)
-    h.export_to(out, kernel)
+    nbytes = h.size * np_dtype.itemsize
+    if nbytes >= _BLOCK_EXPORT_BYTES:
+        # Large: memory from pycauset's reuse cache of freed mappings when one fits (its
+        # pages are already touched), else a fresh mapping. The array owns it through its
+        # base; when NumPy frees the array the mapping goes back to the cache.
+        out = _core.Array.export_block(nbytes).view(np_dtype).reshape(h.shape)
+    else:
+        out = np.empty(h.shape, dtype=np_dtype)
+    h.export_to(out, kernel)  # the core copies with the GIL released
     return out
 
 
@@ -198,7 +208,12 @@ def to_numpy(obj: Any, copy: bool = True, allow_huge: bool = False) -> np.ndarra
         The object to export. Matrices give 2-D arrays, vectors 1-D arrays, with
         the mapped NumPy dtype (``bit`` exports as ``bool``).
     copy : bool, default True
-        True returns a new, writeable array. False returns a **read-only view**
+        True returns a new, writeable, C-ordered array that shares nothing with
+        ``obj``. From 1 MiB up its memory comes from pycauset's cache of freed
+        mappings and is owned through ``base`` (``flags.owndata`` is False, so
+        in-place ``ndarray.resize`` raises ValueError); it is not counted in
+        pycauset's memory budget, and returns to the cache when the array is
+        freed. False returns a **read-only view**
         of the object's memory with no allocation when the object is RAM-backed
         and not bit-packed; the view keeps the object alive and pins its storage.
         When no view is possible, a ``UserWarning`` says why and a copy is returned.

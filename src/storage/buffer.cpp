@@ -92,6 +92,37 @@ MappingCache& cache() {
   throw MemoryError("could not allocate " + std::to_string(size) + " bytes of RAM");
 }
 
+// A large anonymous mapping of at least `need` bytes: a cached one when allowed
+// and available, else a fresh one. Sets `length` (what to unmap or cache later)
+// and `reused`.
+std::byte* map_large(std::size_t need, bool may_reuse, std::size_t& length, bool& reused) {
+  // Over-map by one huge page so the start can be 2 MiB aligned; the excess
+  // head and tail are returned at once. Fresh anonymous pages read as zero.
+  bool huge = need >= kHugeThreshold;
+  std::size_t align = huge ? kHugePage : 4096;
+  length = (need + align - 1) / align * align;
+  if (may_reuse) {
+    if (auto found = cache().take(length)) {
+      length = found->length;
+      reused = true;
+      return static_cast<std::byte*>(found->ptr);
+    }
+  }
+  reused = false;
+  std::size_t mapped = length + (huge ? kHugePage : 0);
+  void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  auto base = reinterpret_cast<std::uintptr_t>(p);
+  auto start = (base + align - 1) / align * align;
+  if (start > base) munmap(p, start - base);
+  std::size_t tail = base + mapped - (start + length);
+  if (tail) munmap(reinterpret_cast<void*>(start + length), tail);
+#ifdef MADV_HUGEPAGE
+  if (huge) madvise(reinterpret_cast<void*>(start), length, MADV_HUGEPAGE);
+#endif
+  return reinterpret_cast<std::byte*>(start);
+}
+
 }  // namespace
 
 std::shared_ptr<RamBuffer> RamBuffer::allocate(std::size_t size, bool zero) {
@@ -104,32 +135,12 @@ std::shared_ptr<RamBuffer> RamBuffer::allocate(std::size_t size, bool zero) {
     else std::memset(static_cast<char*>(p) + size, 0, kSlack);
     buf.reset(new RamBuffer(static_cast<std::byte*>(p), size, 0, false));
   } else {
-    // Over-map by one huge page so the start can be 2 MiB aligned; the excess
-    // head and tail are returned at once. Fresh anonymous pages read as zero.
-    bool huge = need >= kHugeThreshold;
-    std::size_t align = huge ? kHugePage : 4096;
-    std::size_t length = (need + align - 1) / align * align;
-    if (!zero) {
-      if (auto reused = cache().take(length)) {
-        auto* p = static_cast<std::byte*>(reused->ptr);
-        std::memset(p + size, 0, kSlack);
-        buf.reset(new RamBuffer(p, size, reused->length, true));
-        g_ram_bytes.fetch_add(size);
-        return buf;
-      }
-    }
-    std::size_t mapped = length + (huge ? kHugePage : 0);
-    void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) fail(size);
-    auto base = reinterpret_cast<std::uintptr_t>(p);
-    auto start = (base + align - 1) / align * align;
-    if (start > base) munmap(p, start - base);
-    std::size_t tail = base + mapped - (start + length);
-    if (tail) munmap(reinterpret_cast<void*>(start + length), tail);
-#ifdef MADV_HUGEPAGE
-    if (huge) madvise(reinterpret_cast<void*>(start), length, MADV_HUGEPAGE);
-#endif
-    buf.reset(new RamBuffer(reinterpret_cast<std::byte*>(start), size, length, true));
+    std::size_t length = 0;
+    bool reused = false;
+    std::byte* p = map_large(need, !zero, length, reused);
+    if (!p) fail(size);
+    if (reused) std::memset(p + size, 0, kSlack);  // fresh pages are zero already
+    buf.reset(new RamBuffer(p, size, length, true));
   }
   g_ram_bytes.fetch_add(size);
   return buf;
@@ -137,6 +148,25 @@ std::shared_ptr<RamBuffer> RamBuffer::allocate(std::size_t size, bool zero) {
 
 RamBuffer::~RamBuffer() {
   g_ram_bytes.fetch_sub(size_);
+  if (mmapped_) cache().give({data_, mapped_});
+  else std::free(data_);
+}
+
+std::unique_ptr<ExportBlock> ExportBlock::allocate(std::size_t size) {
+  std::size_t need = size == 0 ? 1 : size;
+  if (need < kMmapThreshold) {
+    void* p = std::aligned_alloc(64, (need + 63) / 64 * 64);
+    if (!p) fail(size);
+    return std::unique_ptr<ExportBlock>(new ExportBlock(static_cast<std::byte*>(p), size, 0, false, false));
+  }
+  std::size_t length = 0;
+  bool reused = false;
+  std::byte* p = map_large(need, true, length, reused);
+  if (!p) fail(size);
+  return std::unique_ptr<ExportBlock>(new ExportBlock(p, size, length, true, reused));
+}
+
+ExportBlock::~ExportBlock() {
   if (mmapped_) cache().give({data_, mapped_});
   else std::free(data_);
 }

@@ -7,6 +7,9 @@ dtypes, array-likes, and astype between every pair of dtypes.
 
 from __future__ import annotations
 
+import copy
+import gc
+import pickle
 import zlib
 
 import numpy as np
@@ -512,15 +515,95 @@ def test_zero_size_exports(token):
             assert out.shape == shape and out.dtype == np_dtype
 
 
+def _copy_exports(obj):
+    """Every route that makes a copy export: to_numpy, np.array, np.asarray(copy=True), __array__."""
+    return {
+        "to_numpy": lambda: pc.to_numpy(obj),
+        "np.array": lambda: np.array(obj),
+        "np.asarray(copy=True)": lambda: np.asarray(obj, copy=True),
+        "__array__(copy=True)": lambda: obj.__array__(copy=True),
+    }
+
+
 @pytest.mark.parametrize("shape, dtype", [((2048, 2048), np.float64), ((1 << 22,), np.float64),
-                                          ((1 << 23,), np.float32), ((300, 7), np.complex64)])
-def test_export_copy_comes_from_numpy_allocator(shape, dtype):
-    """The destination of a copy export is an ordinary NumPy-owned array (np.empty), so it
-    gets the same allocator, heap reuse and page faults as ``arr.copy()``; pycauset's own
-    mappings never leak out as the base of a copy."""
+                                          ((1 << 23,), np.float32), ((300, 7), np.complex64),
+                                          ((1024, 700), np.int16)])
+def test_export_copy_owns_its_memory(shape, dtype):
+    """A copy export is a writeable, C-ordered array that owns its memory through its base
+    chain (large copies: a block from pycauset's reuse cache; small ones: np.empty). It
+    shares nothing with the object: it outlives it, and writes never reach it."""
     a = np.arange(int(np.prod(shape)), dtype=dtype).reshape(shape)
     obj = pc.matrix(a) if a.ndim == 2 else pc.vector(a)
+    view = pc.to_numpy(obj, copy=False)
+    outs = {}
+    for route, export in _copy_exports(obj).items():
+        out = export()
+        assert out.flags.writeable and out.flags.c_contiguous, route
+        assert out.dtype == a.dtype and out.shape == a.shape, route
+        assert not np.shares_memory(out, view), route
+        np.testing.assert_array_equal(out, a)
+        out.reshape(-1)[:3] = 7  # writes stay in the copy
+        outs[route] = out
+    np.testing.assert_array_equal(view, a)
+    del obj, view
+    gc.collect()
+    for route, out in outs.items():  # valid after the object is gone
+        expected = a.copy()
+        expected.reshape(-1)[:3] = 7
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_large_copy_export_memory_is_outside_the_budget_and_returns_to_the_cache():
+    """The memory of a large copy export belongs to the ndarray: it is not counted in
+    pycauset's RAM in use while NumPy holds it; freeing the array hands the mapping back to
+    pycauset's reuse cache, and the next export takes it from there."""
+    n = 1 << 22  # 32 MiB of float64
+    a = np.arange(n, dtype=np.float64)
+    obj = pc.vector(a)
+    gc.collect()
+    pc._core.release_cached_ram()
+    used = pc.memory_info()["ram_in_use"]
     out = pc.to_numpy(obj)
-    assert out.base is None and out.flags.owndata and out.flags.writeable
-    assert out.flags.c_contiguous and out.dtype == a.dtype
+    assert pc.memory_info()["ram_in_use"] == used  # the user's memory, not pycauset's
+    assert pc.memory_info()["ram_cached"] == 0
+    np.testing.assert_array_equal(out, a)
+    del out
+    gc.collect()
+    cached = pc.memory_info()["ram_cached"]
+    assert cached >= a.nbytes  # the freed export's mapping, kept for reuse
+    out = np.array(obj)
+    assert pc.memory_info()["ram_cached"] <= cached - a.nbytes  # taken back out
+    np.testing.assert_array_equal(out, a)
+    del out
+    gc.collect()
+    pc._core.release_cached_ram()
+    assert pc._core.ram_bytes_cached() == 0
+
+
+def test_large_copy_export_of_bits_unpacks_to_bool():
+    a = np.random.default_rng(3).random((2048, 1500)) < 0.5  # 3 MiB of bool
+    obj = pc.matrix(a, dtype="bit")
+    for route, export in _copy_exports(obj).items():
+        out = export()
+        assert out.dtype == np.bool_ and out.flags.writeable and out.flags.c_contiguous, route
+        np.testing.assert_array_equal(out, a)
+
+
+def test_large_copy_export_pickles_and_resizes_sanely():
+    """Pickling copies the values into a new array; np.resize makes a new array;
+    ndarray.resize in place raises ValueError, as for any array that does not own its
+    data directly (NumPy refuses to reallocate memory it did not allocate)."""
+    a = np.arange(1 << 18, dtype=np.float64).reshape(512, 512)  # 2 MiB
+    out = pc.to_numpy(pc.matrix(a))
+    for protocol in (2, 5):
+        back = pickle.loads(pickle.dumps(out, protocol=protocol))
+        assert back.flags.writeable
+        np.testing.assert_array_equal(back, a)
+        back[0, 0] = -1
+        assert out[0, 0] == 0
+    np.testing.assert_array_equal(copy.deepcopy(out), a)
+    bigger = np.resize(out, (600, 600))
+    np.testing.assert_array_equal(bigger, np.resize(a, (600, 600)))
+    with pytest.raises(ValueError):
+        out.resize((600, 600))
     np.testing.assert_array_equal(out, a)

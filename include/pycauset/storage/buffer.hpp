@@ -71,6 +71,37 @@ class BufferPin {
   std::shared_ptr<Buffer> buffer_;
 };
 
+/// Memory for a copy handed over to NumPy: the exported ndarray owns it through
+/// a small owner object that destroys this block. Comes from the reuse cache
+/// of freed large mappings when one of fitting size is there (already-touched
+/// pages: no page faults), else from a fresh mapping. Not counted in
+/// ram_bytes_in_use() while alive (it is the user's memory, outside the
+/// budget); on destruction the mapping goes back to the cache, where it counts
+/// in ram_bytes_cached() and is the first thing the governor releases.
+/// Meant for sizes >= 1 MiB (smaller exports use NumPy's own allocator).
+class ExportBlock {
+ public:
+  /// Raises MemoryError when the allocation fails. Contents are unspecified.
+  static std::unique_ptr<ExportBlock> allocate(std::size_t size);
+  ~ExportBlock();
+  ExportBlock(const ExportBlock&) = delete;
+  ExportBlock& operator=(const ExportBlock&) = delete;
+
+  std::byte* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  /// True when the memory was taken from the reuse cache.
+  bool reused() const { return reused_; }
+
+ private:
+  ExportBlock(std::byte* data, std::size_t size, std::size_t mapped, bool mmapped, bool reused)
+      : data_(data), size_(size), mapped_(mapped), mmapped_(mmapped), reused_(reused) {}
+  std::byte* data_;
+  std::size_t size_;
+  std::size_t mapped_;
+  bool mmapped_;
+  bool reused_;
+};
+
 /// Bytes currently held by RAM buffers in this process (for the governor).
 std::size_t ram_bytes_in_use();
 
