@@ -80,6 +80,6 @@ __all__ = [
 
 # Keep the package namespace to its public names: drop what the imports above
 # bound only for internal use.
-for _name in ("annotations", "PackageNotFoundError"):
+for _name in ("annotations",):
     globals().pop(_name, None)
 del _name

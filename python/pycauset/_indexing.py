@@ -13,21 +13,29 @@ from typing import Any, List, Tuple
 
 import numpy as np
 
-from . import _core, _dtypes, _lazy
+from . import _core, _dtypes, _lazy, _properties
 
 __all__ = ["is_advanced", "get_item", "set_item"]
 
 _INT64_MAX = np.iinfo(np.int64).max
 
 
-def _base() -> Any:
-    from ._array import _ArrayBase
+_ARRAY_BASE: Any = None
 
-    return _ArrayBase
+
+def _base() -> Any:
+    global _ARRAY_BASE
+    if _ARRAY_BASE is None:  # imported late: _array imports this module
+        from ._array import _ArrayBase
+
+        _ARRAY_BASE = _ArrayBase
+    return _ARRAY_BASE
 
 
 def is_advanced(key: Any) -> bool:
     """Whether a key holds an index array (list, ndarray or pycauset object)."""
+    if type(key) is int:  # element access is the hot path
+        return False
     keys = key if isinstance(key, tuple) else (key,)
     base = _base()
     for k in keys:
@@ -194,6 +202,7 @@ def set_item(obj: Any, key: Any, value: Any) -> None:
         src = _core.Array.empty([rows.shape[0]], dtype, False)
         _assign(src, value)
         base.put_pairs(rows.ctypes.data, cols.ctypes.data, rows.shape[0], src)
+        _properties.note_write(base)
         return
     _, base, axis, pos = sel
     shape = list(base.shape)
@@ -201,3 +210,4 @@ def set_item(obj: Any, key: Any, value: Any) -> None:
     src = _core.Array.empty(shape, dtype, False)
     _assign(src, value)
     base.put(axis, pos.ctypes.data, pos.shape[0], src)
+    _properties.note_write(base)

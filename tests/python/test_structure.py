@@ -220,3 +220,23 @@ def test_results_of_structured_operations_are_marked():
     assert L.properties["structure"] == "lower_triangular"
     L[0, 1] = 1.0
     assert L.properties["structure"] == "dense"
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda A: A.__setitem__(([1], [0]), 5.0),           # element pairs
+        lambda A: A.__setitem__(np.array([2]), 7.0),        # a whole row by index array
+        lambda A: A.__setitem__((slice(None), [0]), 7.0),   # a column by index list
+        lambda A: A.__setitem__(A == 0, 1.0),               # a boolean mask
+    ],
+)
+def test_index_array_and_mask_writes_break_a_triangular_mark(write):
+    A = pc.matrix(np.triu(np.arange(1.0, 10.0).reshape(3, 3)))
+    A.properties["structure"] = "upper_triangular"
+    write(A)
+    values = pc.to_numpy(A)
+    expected = "upper_triangular" if np.array_equal(values, np.triu(values)) else "dense"
+    assert A.properties["structure"] == expected == "dense"
+    # and linalg answers for the matrix as it is now (NumPy's inverse as the oracle)
+    assert np.allclose(pc.to_numpy(pc.linalg.inv(A)), np.linalg.inv(values))
