@@ -392,6 +392,8 @@ Array Array::reshape(std::span<const index_t> shape) const {
     v.strides_ = nd == 2 ? std::array<index_t, 2>{want[1], 1} : std::array<index_t, 2>{1, 0};
     return v;
   }
+  if (dtype_ != DType::bit) return copy().reshape(shape);  // the copy is contiguous: a view of it
+  // Bits: rows are padded to whole words, so even a contiguous matrix is not one run.
   Array out = empty(shape, dtype_);
   auto pos = [](const Array& a, index_t i, index_t j) {
     return a.ndim_ == 2 ? a.offset_ + i * a.strides_[0] + j * a.strides_[1] : a.offset_ + j * a.strides_[0];

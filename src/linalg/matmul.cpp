@@ -460,6 +460,10 @@ template <class Count> Array bit_matmul(const Array& a_in, const Array& b_in, DT
 using Product = std::function<Array(const Array&, const Array&, const CancelFlag&)>;
 
 Array run_product(double flops, const Array& a, const Array& b, Product product) {
+  if (flops < linalg::detail::kBackgroundFlops) {  // runs inline: nothing can outlive the caller
+    const CancelFlag never{false};
+    return product(a, b, never);
+  }
   auto pin_a = std::make_shared<BufferPin>(a.buffer());
   auto pin_b = std::make_shared<BufferPin>(b.buffer());
   return linalg::detail::run_cancellable<Array>(
