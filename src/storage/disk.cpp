@@ -12,12 +12,13 @@
 #include "pycauset/storage/governor.hpp"
 
 namespace pycauset {
-namespace {
 
 std::string dir_of(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
 }
+
+namespace {
 
 [[noreturn]] void no_space(const std::string& target, std::uint64_t length, SpaceUse use, bool known,
                            const DiskSpace& space, std::uint64_t keep) {

@@ -194,7 +194,7 @@ MemoryInfo memory_info() {
   std::string backing = backing_dir();
   DiskSpace space;
   const bool known = disk_space(backing, space);
-  const std::uint64_t reserve = disk_reserve_at(backing);
+  const std::uint64_t reserve = known ? disk_reserve(space.total) : disk_reserve_at(backing);
   std::lock_guard lock(s.m);
   return {limit, ram_bytes_in_use(), ram_bytes_cached(), s.spill_bytes.load(), s.spill_files.load(),
           backing, s.dir, std::size_t(known ? space.free : 0), std::size_t(reserve)};

@@ -16,6 +16,9 @@ struct DiskSpace {
 /// False when the file system cannot be asked (then `out` is untouched).
 bool disk_space(const std::string& path, DiskSpace& out);
 
+/// The directory part of a path ("." for a bare name, "/" for a file in the root).
+std::string dir_of(const std::string& path);
+
 /// "68.7 MiB": a byte count for messages.
 std::string format_bytes(std::uint64_t bytes);
 
