@@ -7,6 +7,7 @@ import path must handle (C, Fortran, sliced, negative strides, transposed...).
 
 from __future__ import annotations
 
+import gc
 import os
 
 import numpy as np
@@ -229,3 +230,12 @@ def thread_ticks() -> dict:
         fields = stat[stat.rindex(")") + 2 :].split()
         out[int(tid)] = (name, int(fields[11]) + int(fields[12]))
     return out
+
+
+@pytest.fixture
+def spill_env(tmp_path):
+    """Backing dir = tmp_path, budget 8 MiB; no garbage from earlier tests holding RAM."""
+    gc.collect()
+    pc.set_backing_dir(tmp_path)
+    pc.set_memory_limit("8 MiB")
+    return tmp_path

@@ -373,13 +373,6 @@ def test_file_changed_after_pickling_is_refused_on_load(saved):
 # ---- spill-backed objects ------------------------------------------------------------------
 
 
-@pytest.fixture
-def spill_env(tmp_path):
-    gc.collect()
-    pc.set_backing_dir(tmp_path)
-    pc.set_memory_limit("8 MiB")
-    return tmp_path
-
 
 def test_spill_backed_object_by_value_up_to_the_export_cap(spill_env):
     a = np.arange(1200 * 1000, dtype=np.float64).reshape(1200, 1000) % 97

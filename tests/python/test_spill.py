@@ -23,14 +23,6 @@ from conftest import assert_same
 MiB = 1 << 20
 
 
-@pytest.fixture
-def spill_env(tmp_path):
-    """Backing dir = tmp_path, budget 8 MiB; no garbage from earlier tests holding RAM."""
-    gc.collect()
-    pc.set_backing_dir(tmp_path)
-    pc.set_memory_limit("8 MiB")
-    return tmp_path
-
 
 def _spill_dirs(backing) -> list:
     return sorted(e for e in os.listdir(backing) if e.startswith("pycauset-"))
