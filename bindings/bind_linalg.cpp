@@ -11,7 +11,9 @@
 #include <string>
 
 #include "pycauset/array/array.hpp"
+#include "pycauset/kernels/products.hpp"
 #include "pycauset/linalg/lapack.hpp"
+#include "pycauset/linalg/matmul.hpp"
 #include "pycauset/linalg/norm.hpp"
 
 namespace nb = nanobind;
@@ -157,4 +159,8 @@ void bind_linalg(nb::module_& m) {
     nb::gil_scoped_release release;
     return linalg::matrix_norm(a, o);
   }, arg("a"), arg("ord"));
+
+  la.def("bit_product_dtype", [](std::int64_t k) { return std::string(dtype_name(bit_product_dtype(k))); }, arg("k"),
+         "The dtype of bit @ bit counts for inner dimension k (int32, or int64 past 2**31 - 1).");
+  la.def("product_kernel_isa", &product_kernel_isa, "Instruction set of the product tile kernels in use.");
 }

@@ -155,10 +155,10 @@ def matmul_operator(a: Any, b: Any) -> Any:
         return NotImplemented
     if not isinstance(x, base) or not isinstance(y, base):
         raise ValueError("matmul: input operand does not have enough dimensions (scalars cannot use @)")
-    _, result = resolve("matmul", x.dtype, y.dtype)
-    inner = x.shape[-1]
-    if x.dtype is _dtypes.bit and y.dtype is _dtypes.bit and inner > 2**31 - 1:
-        result = _dtypes.int64  # counts up to the inner dimension must fit
+    if x.dtype is _dtypes.bit and y.dtype is _dtypes.bit:  # counts: the core's rule
+        result = _dtypes.dtype(_core.linalg.bit_product_dtype(x.shape[-1]))
+    else:
+        _, result = resolve("matmul", x.dtype, y.dtype)
     h = _core.matmul(x._h, y._h, result.name)
     if x.ndim == 1 and y.ndim == 1:
         return result.numpy.type(h.get(0, 0))

@@ -3,8 +3,8 @@
 One table for every operation, taken from NumPy's own type resolution
 (``ufunc.resolve_dtypes``) so pycauset promotes exactly as NumPy does, including
 NEP 50 "weak" Python scalars (``int8 matrix + 1`` stays int8). Documented
-deviations: ``bit @ bit`` gives int32 counts (NumPy gives bool; see
-``_ops.matmul``), and integer matmul/sum results are checked for overflow
+deviations: ``bit @ bit`` gives integer counts (NumPy gives bool; the core's
+``bit_product_dtype`` decides, ``_ops.matmul`` asks it), and integer matmul/sum results are checked for overflow
 instead of wrapping.
 """
 
@@ -75,6 +75,4 @@ def resolve_inputs(op: str, *operands: Operand) -> Tuple[Tuple[DType, ...], DTyp
         names = ", ".join(o.__name__ if isinstance(o, type) else o.name for o in operands)
         raise TypeError(f"{op} is not supported for operands of type ({names}): {err}") from None
     inputs = tuple(_dtypes.from_numpy(d) for d in resolved[:-1])
-    if op == "matmul" and inputs[0] is _dtypes.bit:  # counts; _ops.matmul widens for huge inner sizes
-        return (_dtypes.int32, _dtypes.int32), _dtypes.int32
     return inputs, _dtypes.from_numpy(resolved[-1])
