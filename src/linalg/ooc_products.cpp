@@ -32,6 +32,11 @@ using u64 = std::uint64_t;
 // Share of the free RAM the tiles take (the rest: word ranges, staging, the pool's stacks).
 constexpr double kTileShare = 0.9;
 
+// Panels never get smaller than this: a budget below a few panels' worth is
+// exceeded rather than crawled through (each panel costs a round trip to the
+// I/O thread, a parallel region and a write-back).
+constexpr index_t kMinBitPanel = 128, kMinIntPanel = 32;
+
 index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
 
 /// Bytes the tiles of one product may take now.
@@ -215,11 +220,11 @@ template <class Count> Array bit_product(const Array& a, const Array& b, DType r
   bool bt_whole = bt_ram || double(m) * row_bytes <= avail / 2;
   index_t tb = m;
   if (!bt_whole) {
-    tb = std::clamp<index_t>(index_t(avail / 6 / row_bytes), std::min<index_t>(m, 64), m);
+    tb = std::clamp<index_t>(index_t(avail / 6 / row_bytes), std::min(m, kMinBitPanel), m);
     bt_whole = tb == m;
   }
   const double left = avail - (bt_ram ? 0.0 : bt_whole ? double(m) * row_bytes : 2.0 * double(tb) * row_bytes);
-  const index_t ta = std::clamp<index_t>(index_t(left / (2.0 * (row_bytes + double(tb) * cs))), std::min<index_t>(n, 4), n);
+  const index_t ta = std::clamp<index_t>(index_t(left / (2.0 * (row_bytes + double(tb) * cs))), std::min(n, kMinBitPanel), n);
   const index_t apanels = ceil_div(n, ta), bpanels = ceil_div(m, tb), steps = apanels * bpanels;
 
   Tile<u64> abuf[2] = {Tile<u64>(ta * words), apanels > 1 ? Tile<u64>(ta * words) : Tile<u64>()};
@@ -357,10 +362,10 @@ template <class W> Array int_product(const Array& a, const Array& b, DType resul
     tc = index_t((avail - 8.0 * double(k) * nn) / (16.0 * double(tk) + nn * (acc_bytes + item)));
   } else {
     tk = index_t(avail / 4 / (16.0 * nn));
-    tk = std::clamp<index_t>(tk, std::min<index_t>(k, 16), k);
+    tk = std::clamp<index_t>(tk, std::min(k, kMinIntPanel), k);
     tc = index_t((avail - 16.0 * double(tk) * nn) / (16.0 * double(tk) + nn * (acc_bytes + item)));
   }
-  tc = std::clamp<index_t>(tc, std::min<index_t>(n, 4), n);
+  tc = std::clamp<index_t>(tc, std::min(n, kMinIntPanel), n);
   const index_t panels = ceil_div(n, tc), blocks = ceil_div(k, tk), steps = panels * blocks;
   Tile<u64> abuf[2] = {Tile<u64>(tc * tk), steps > 1 ? Tile<u64>(tc * tk) : Tile<u64>()};
   Tile<u64> bbuf[2] = {Tile<u64>(resident ? k * m : tk * m), resident || steps == 1 ? Tile<u64>() : Tile<u64>(tk * m)};
