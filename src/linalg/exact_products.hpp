@@ -10,6 +10,7 @@
 
 #include "pycauset/core/dtype.hpp"
 #include "pycauset/core/error.hpp"
+#include "pycauset/core/threads.hpp"
 #include "pycauset/kernels/products.hpp"
 
 namespace pycauset::linalg::detail {
@@ -67,6 +68,34 @@ template <class W> void check_range(const W* p, std::int64_t n, i128 lo, i128 hi
   if (lo == i128(std::numeric_limits<W>::min()) && hi == i128(std::numeric_limits<W>::max())) return;
   for (std::int64_t i = 0; i < n; ++i)
     if (i128(p[i]) < lo || i128(p[i]) > hi) throw_product_overflow(result);
+}
+
+/// Counts of every row of `a` against every row of `b` over words [0, words)
+/// into out (ld; int32 or int64 per out64) on the pool: dynamic chunks of 8
+/// groups of 4 rows of a (the cost per row varies a lot with triangular
+/// operands), each chunk sweeping b in blocks of 256 rows that stay in L2
+/// while its row groups pass over them. With `accumulate` the counts are
+/// added to out (pass a zeroed out to leave skipped blocks untouched: their
+/// pages are then never written). `check()` runs before each group (Ctrl-C).
+template <class Check>
+void bit_counts(const BitRows& a, const BitRows& b, std::int64_t words, void* out, std::int64_t ld, bool out64,
+                bool accumulate, Check&& check) {
+  constexpr std::int64_t kTileRows = 256;
+  const std::size_t item = out64 ? 8 : 4;
+  parallel_for_dynamic((a.rows + 3) / 4, 8, [&](std::int64_t qb, std::int64_t qe) {
+    const std::int64_t i0 = qb * 4, i1 = std::min(a.rows, qe * 4);
+    for (std::int64_t j0 = 0; j0 < b.rows; j0 += kTileRows) {
+      const std::int64_t j1 = std::min(b.rows, j0 + kTileRows);
+      const BitRows br{b.data + j0 * b.stride, j1 - j0, b.stride, b.lo ? b.lo + j0 : nullptr, b.hi ? b.hi + j0 : nullptr};
+      for (std::int64_t i = i0; i < i1; i += 4) {
+        check();
+        const BitRows ar{a.data + i * a.stride, std::min(i1, i + 4) - i, a.stride, a.lo ? a.lo + i : nullptr,
+                         a.hi ? a.hi + i : nullptr};
+        bit_count_tile(ar, br, 0, words, static_cast<std::byte*>(out) + std::size_t(i * ld + j0) * item, ld, out64,
+                       accumulate);
+      }
+    }
+  });
 }
 
 }  // namespace pycauset::linalg::detail

@@ -262,23 +262,11 @@ template <class Count> Array bit_matmul(const Array& a_in, const Array& b_in, DT
   const auto* abase = reinterpret_cast<const std::uint64_t*>(A.data());
   const auto* bbase = reinterpret_cast<const std::uint64_t*>(BT.data());
   const index_t astride = A.stride(0) / 64, bstride = BT.stride(0) / 64, words = (k + 63) / 64;
-  auto* c = reinterpret_cast<Count*>(out.data());
-  constexpr index_t kTileRows = 256;  // rows of BT kept hot in L2
-  constexpr bool out64 = std::is_same_v<Count, std::int64_t>;
-  // Dynamic chunks of 4 rows of A: with triangular operands the cost per row varies a lot.
-  parallel_for_dynamic((n + 3) / 4, 8, [&](index_t qb, index_t qe) {
-    const index_t i0 = qb * 4, i1 = std::min(n, qe * 4);
-    for (index_t j0 = 0; j0 < m; j0 += kTileRows) {
-      const index_t j1 = std::min(m, j0 + kTileRows);
-      for (index_t i = i0; i < i1; i += 4) {
-        throw_if_cancelled(cancel);
-        const index_t rows = std::min(i1, i + 4) - i;
-        BitRows ar{abase + i * astride, rows, astride, alo.data() + i, ahi.data() + i};
-        BitRows br{bbase + j0 * bstride, j1 - j0, bstride, blo.data() + j0, bhi.data() + j0};
-        bit_count_tile(ar, br, 0, words, c + i * m + j0, m, out64, false);
-      }
-    }
-  });
+  // The result is zeroed: blocks whose rows share no non-zero word are skipped
+  // without a write, so their pages are never touched.
+  linalg::detail::bit_counts(BitRows{abase, n, astride, alo.data(), ahi.data()},
+                             BitRows{bbase, m, bstride, blo.data(), bhi.data()}, words, out.data(), m,
+                             std::is_same_v<Count, std::int64_t>, true, [&] { throw_if_cancelled(cancel); });
   return out;
 }
 

@@ -289,26 +289,22 @@ template <class Count> Array bit_product(const Array& a, const Array& b, DType r
         fb[1 - bs] = read_b(jn, 1 - bs, (t + 1) / bpanels + 1 == apanels);
       }
     }
+    // Only the columns [cf, cl) of the tile whose B^T rows share a word range
+    // with some row of the A panel can have non-zero counts (for strictly
+    // upper-triangular operands, none left of the diagonal block): the rest is
+    // neither counted nor written, the result having been created zeroed.
     const auto [al, ah] = span_of(alo[as].data(), ahi[as].data(), rows);
-    const auto [bl0, bh0] = span_of(bl, bh, cols);
-    if (std::max(al, bl0) < std::min(ah, bh0)) {  // else every count is 0: the zeroed result stays
+    index_t cf = cols, cl = 0;
+    for (index_t s = 0; s < cols; ++s)
+      if (bh[s] > bl[s] && std::max(al, bl[s]) < std::min(ah, bh[s])) cf = std::min(cf, s), cl = s + 1;
+    if (cf < cl) {
       wait(fw[cslot]);  // the tile written two steps ago is out
       Count* ct = cbuf[cslot].p;
-      const u64* aw = abuf[as].p;
-      const std::int64_t* al_p = alo[as].data();
-      const std::int64_t* ah_p = ahi[as].data();
-      constexpr index_t kCols = 256;  // rows of B^T kept hot in L2
-      parallel_for_dynamic(ceil_div(rows, 4), 4, [&](index_t qb, index_t qe) {
-        const index_t i0 = qb * 4, i1 = std::min(rows, qe * 4);
-        for (index_t s0 = 0; s0 < cols; s0 += kCols) {
-          const index_t s1 = std::min(cols, s0 + kCols);
-          BitRows ar{aw + i0 * words, i1 - i0, words, al_p + i0, ah_p + i0};
-          BitRows br{bw + s0 * bstride, s1 - s0, bstride, bl + s0, bh + s0};
-          bit_count_tile(ar, br, 0, words, ct + i0 * cols + s0, cols, out64, false);
-        }
-      });
-      fw[cslot] = io.submit([&C, r0, rows, c0, cols, ct] {
-        C.write_block(r0, r0 + rows, c0, c0 + cols, reinterpret_cast<const std::byte*>(ct), cols);
+      const index_t w = cl - cf;
+      detail::bit_counts(BitRows{abuf[as].p, rows, words, alo[as].data(), ahi[as].data()},
+                         BitRows{bw + cf * bstride, w, bstride, bl + cf, bh + cf}, words, ct, w, out64, false, [] {});
+      fw[cslot] = io.submit([&C, r0, rows, c0, cf, cl, ct, w] {
+        C.write_block(r0, r0 + rows, c0 + cf, c0 + cl, reinterpret_cast<const std::byte*>(ct), w);
       });
     }
     if (j + 1 == bpanels) io.submit([&C, r0, rows] { C.finish_rows(r0, r0 + rows); });
