@@ -50,8 +50,9 @@ class BlockStore {
   /// tile_row_bytes(dtype, cols), the .pycauset payload layout). Every
   /// operation goes through `file` (writes need it opened writable). For
   /// writers streaming rows into a new file and readers of raw row-major
-  /// files such as a .npy payload. For bit, offset must be a whole byte
-  /// (it is) and row_stride a multiple of 8 bytes.
+  /// files such as a .npy payload. Bit rows are packed as in memory (element
+  /// k of a row is bit k % 8 of byte k / 8) and row_stride must be a multiple
+  /// of 8 bytes. ValueError for a stride shorter than a row.
   BlockStore(std::shared_ptr<FileRegion> file, std::uint64_t offset, DType dtype, index_t rows, index_t cols,
              std::uint64_t row_stride = 0);
 
