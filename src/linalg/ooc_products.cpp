@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "exact_products.hpp"
+#include "pycauset/array/blocks.hpp"
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
 #include "pycauset/core/threads.hpp"
@@ -20,12 +21,11 @@
 #include "pycauset/storage/governor.hpp"
 #include "pycauset/storage/mapped_file.hpp"
 #include "pycauset/storage/tile_io.hpp"
-#include "row_store.hpp"
 
 namespace pycauset::linalg::ooc {
 namespace {
 
-using detail::RowStore;
+using Store = pycauset::BlockStore;  // row blocks of an Array (array/blocks.hpp)
 using index_t = Array::index_t;
 using u64 = std::uint64_t;
 
@@ -39,11 +39,8 @@ constexpr index_t kMinBitPanel = 128, kMinIntPanel = 32;
 
 index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
 
-/// Bytes the tiles of one product may take now.
-double tile_bytes() {
-  release_cached_ram();
-  return double(available_ram()) * kTileShare;
-}
+/// Bytes the tiles of one product may take now (the governor's share of the free RAM).
+double tile_bytes() { return double(ram_for_tiles(kTileShare)); }
 
 /// A governor-accounted RAM tile of `count` T's.
 template <class T> struct Tile {
@@ -51,7 +48,7 @@ template <class T> struct Tile {
   T* p = nullptr;
   Tile() = default;
   explicit Tile(index_t count)
-      : buffer(RamBuffer::allocate(std::size_t(std::max<index_t>(count, 1)) * sizeof(T), false)),
+      : buffer(allocate_tile(std::size_t(std::max<index_t>(count, 1)) * sizeof(T))),
         p(reinterpret_cast<T*>(buffer->data())) {}
 };
 
@@ -76,68 +73,15 @@ bool word_rows(const Array& a) {
          a.stride(0) >= 64 * ceil_div(a.shape(1), 64);
 }
 
-/// Rows of a 2-D bit matrix read into word tiles (`words()` words per row):
-/// with pread from the file behind a dense array in a mapped file (loaded or
-/// spill), by copying otherwise. Arrays whose rows are not whole-word runs
-/// are copied first (a governor array: it spills when large).
-class BitSource {
- public:
-  explicit BitSource(const Array& a) : a_(word_rows(a) ? a : a.copy()) {
-    rows_ = a_.shape(0);
-    words_ = ceil_div(a_.shape(1), 64);
-    stride_ = a_.stride(0) / 64;
-    auto* mapped = dynamic_cast<const MappedFileBuffer*>(a_.buffer().get());
-    if (mapped && mapped->mode() != MapMode::copy_on_write) {
-      file_ = std::make_shared<FileRegion>(mapped->path(), false);
-      base_ = mapped->file_offset() + std::uint64_t(a_.data() - mapped->data());
-    }
-  }
-  index_t rows() const { return rows_; }
-  index_t words() const { return words_; }
-  /// The words in RAM already (a RAM array), else null.
-  const u64* resident() const {
-    return file_ || a_.buffer()->kind() != StorageKind::ram ? nullptr : reinterpret_cast<const u64*>(a_.data());
-  }
-  index_t stride() const { return stride_; }
-
-  /// Rows [r0, r1) into dst, `words()` words per row.
-  void read(index_t r0, index_t r1, u64* dst) const {
-    if (r1 <= r0 || words_ == 0) return;
-    const std::size_t row_bytes = std::size_t(words_) * 8;
-    if (file_) {
-      if (stride_ == words_) {
-        file_->read(base_ + std::uint64_t(r0) * row_bytes, std::size_t(r1 - r0) * row_bytes,
-                    reinterpret_cast<std::byte*>(dst));
-      } else {
-        for (index_t r = r0; r < r1; ++r)
-          file_->read(base_ + std::uint64_t(r) * std::uint64_t(stride_) * 8, row_bytes,
-                      reinterpret_cast<std::byte*>(dst + (r - r0) * words_));
-      }
-      return;
-    }
-    const u64* src = reinterpret_cast<const u64*>(a_.data());
-    for (index_t r = r0; r < r1; ++r) std::memcpy(dst + (r - r0) * words_, src + r * stride_, row_bytes);
-  }
-  /// Rows no longer needed: their cached pages are dropped.
-  void release(index_t r0, index_t r1) const {
-    if (file_ && r1 > r0) file_->drop(base_ + std::uint64_t(r0) * std::uint64_t(stride_) * 8, std::size_t(r1 - r0) * std::size_t(stride_) * 8);
-  }
-
- private:
-  Array a_;
-  index_t rows_ = 0, words_ = 0, stride_ = 0;
-  std::shared_ptr<FileRegion> file_;
-  std::uint64_t base_ = 0;
-};
-
-/// A bit vector as a one-row contiguous bit matrix (in RAM: k bits).
-Array vector_row(const Array& v) {
-  const index_t n = v.shape(0);
-  const std::array<index_t, 2> shape{1, n};
-  Array m = Array::empty(shape, DType::bit);
-  m.assign(v.ref());
-  return m;
+/// The words of a 2-D bit array whose rows are whole-word runs in RAM (null
+/// otherwise: it is then read in tiles), with its row stride in words.
+const u64* resident_words(const Array& a, index_t& stride) {
+  if (a.ndim() != 2 || a.buffer()->kind() != StorageKind::ram || !word_rows(a)) return nullptr;
+  stride = a.stride(0) / 64;
+  return reinterpret_cast<const u64*>(a.data());
 }
+
+std::byte* bytes(u64* p) { return reinterpret_cast<std::byte*>(p); }
 
 /// B^T (m x k) of a k x m bit matrix, out of core: B is read in strips of
 /// whole words of rows (64 rows per word), each strip transposed into the
@@ -149,10 +93,10 @@ Array transpose_out_of_core(const Array& b, Progress& progress) {
   const index_t k = b.shape(0), m = b.shape(1);
   const std::array<index_t, 2> shape{m, k};
   Array bt = Array::empty(shape, DType::bit, true);
-  const BitSource src(b);
+  const Store src(b);
   auto* dst = reinterpret_cast<u64*>(bt.data());
-  const index_t dstride = bt.stride(0) / 64, mwords = src.words();
-  // Strips of 64 * s rows, double-buffered, in a quarter of the free RAM.
+  const index_t dstride = bt.stride(0) / 64, mwords = ceil_div(m, 64);
+  // Strips of 64 * s rows, double-buffered, in a quarter of the tile RAM.
   const index_t s = std::clamp<index_t>(index_t(tile_bytes() / 4 / (2.0 * 64.0 * 8.0 * double(std::max<index_t>(mwords, 1)))),
                                         1, std::max<index_t>(ceil_div(k, 64), 1));
   const index_t strip = 64 * s, strips = ceil_div(k, strip);
@@ -162,8 +106,8 @@ Array transpose_out_of_core(const Array& b, Progress& progress) {
     const index_t r0 = i * strip, r1 = std::min(k, r0 + strip);
     u64* d = buf[i % 2].p;
     return io.submit([&src, r0, r1, d] {
-      src.read(r0, r1, d);
-      src.release(r0, r1);
+      src.read_rows(r0, r1, DType::bit, bytes(d));
+      src.release_rows(r0, r1);
     });
   };
   std::future<void> f[2];
@@ -202,10 +146,11 @@ template <class Count> Array bit_product(const Array& a, const Array& b, DType r
   if (n == 0 || m == 0 || k == 0) return new_result(a, b, n, m, result);
   // Work: the transpose of B (words of B) and the counting (pairs of rows times words).
   Progress progress("matmul", double(k) * double(ceil_div(m, 64)) + double(n) * double(m) * double(words));
-  const Array bt_array = bv ? vector_row(b) : transpose_out_of_core(b, progress);
-  const BitSource A(av ? vector_row(a) : a), BT(bt_array);
+  // B^T: a vector b is its own one-row B^T; a vector a is one row of A.
+  const Array bt_array = bv ? b : transpose_out_of_core(b, progress);
+  const Store A(a), BT(bt_array);
   Array c = new_result(a, b, n, m, result);
-  const RowStore C(c, /*vector_as_column=*/!av);
+  const Store C(c, /*vector_as_column=*/!av);
   constexpr bool out64 = std::is_same_v<Count, std::int64_t>;
   constexpr double cs = sizeof(Count);
 
@@ -216,7 +161,8 @@ template <class Count> Array bit_product(const Array& a, const Array& b, DType r
   // gives a ta x tb tile of counts, double-buffered so that one is written
   // while the next is counted.
   const double avail = tile_bytes(), row_bytes = 8.0 * double(words);
-  const u64* bt_ram = BT.resident();
+  index_t bt_ram_stride = words;
+  const u64* bt_ram = resident_words(bt_array, bt_ram_stride);
   bool bt_whole = bt_ram || double(m) * row_bytes <= avail / 2;
   index_t tb = m;
   if (!bt_whole) {
@@ -241,21 +187,21 @@ template <class Count> Array bit_product(const Array& a, const Array& b, DType r
     const index_t r0 = i * ta, r1 = std::min(n, r0 + ta);
     u64* d = abuf[i % 2].p;
     return io.submit([&A, r0, r1, d] {
-      A.read(r0, r1, d);
-      A.release(r0, r1);
+      A.read_rows(r0, r1, DType::bit, bytes(d));
+      A.release_rows(r0, r1);
     });
   };
   auto read_b = [&](index_t j, int slot, bool last_use) {
     const index_t r0 = j * tb, r1 = std::min(m, r0 + tb);
     u64* d = bbuf[slot].p;
     return io.submit([&BT, r0, r1, d, last_use] {
-      BT.read(r0, r1, d);
-      if (last_use) BT.release(r0, r1);
+      BT.read_rows(r0, r1, DType::bit, bytes(d));
+      if (last_use) BT.release_rows(r0, r1);
     });
   };
   std::future<void> fa[2], fb[2], fw[2];
   const u64* bt_words = bt_ram;
-  index_t bt_stride = bt_ram ? BT.stride() : words;
+  index_t bt_stride = bt_ram ? bt_ram_stride : words;
   if (!bt_ram && bt_whole) {
     fb[0] = read_b(0, 0, true);
     bt_words = bbuf[0].p;
@@ -319,7 +265,7 @@ template <class Count> Array bit_product(const Array& a, const Array& b, DType r
 // ---------------------------------------------------------------- integers
 
 /// The largest |value| of a (converted to W), read in row chunks.
-template <class W> std::uint64_t streamed_max(const RowStore& s, DType wide) {
+template <class W> std::uint64_t streamed_max(const Store& s, DType wide) {
   const index_t cols = std::max<index_t>(s.cols(), 1);
   const index_t step = std::clamp<index_t>(index_t(tile_bytes() / 4 / (8.0 * double(cols))), 1, std::max<index_t>(s.rows(), 1));
   Tile<W> buf(step * cols);
@@ -334,7 +280,7 @@ template <class W> std::uint64_t streamed_max(const RowStore& s, DType wide) {
 
 template <class W> Array int_product(const Array& a, const Array& b, DType result) {
   constexpr DType wide = std::is_signed_v<W> ? DType::int64 : DType::uint64;
-  const RowStore A(a), B(b, /*vector_as_column=*/true);
+  const Store A(a), B(b, /*vector_as_column=*/true);
   const index_t n = A.rows(), k = A.cols(), m = B.cols();
   if (n == 0 || m == 0 || k == 0) return new_result(a, b, n, m, result);
   detail::i128 lo, hi;
@@ -342,7 +288,7 @@ template <class W> Array int_product(const Array& a, const Array& b, DType resul
   const bool fast = detail::bound_fits(streamed_max<W>(A, wide), streamed_max<W>(B, wide), k,
                                        std::uint64_t(std::numeric_limits<W>::max()));
   Array c = new_result(a, b, n, m, result);
-  const RowStore C(c, /*vector_as_column=*/a.ndim() == 2);
+  const Store C(c, /*vector_as_column=*/a.ndim() == 2);
 
   // C in row panels of tc rows, each the sum over k-blocks of A[i, kb] B[kb, :]
   // (A in tc x tk blocks, B in tk-row blocks, or whole when it fits in half the
@@ -482,7 +428,8 @@ bool product_needs_tiles(const Array& a, const Array& b, DType result) {
   const bool any_bit = a.dtype() == DType::bit || b.dtype() == DType::bit;
   const bool handled = bits || (!any_bit && (is_int(result) || result == DType::float16 || is_lapack_dtype(result)));
   if (!handled) return false;
-  return in_ram_need(a, b, result) > double(available_ram());
+  const double need = in_ram_need(a, b, result);
+  return need >= double(std::numeric_limits<std::size_t>::max()) || !fits_in_budget(std::size_t(need));
 }
 
 Array product(const Array& a, const Array& b, DType result) {
