@@ -503,7 +503,18 @@ Array transpose_bits(const Array& a_in) {
   return t;
 }
 
+namespace {
+Array matmul_values(const Array& a, const Array& b, DType result);
+}  // namespace
+
 Array matmul(const Array& a, const Array& b, DType result) {
+  Array out = matmul_values(a, b, result);
+  mark_product(out, a, b);
+  return out;
+}
+
+namespace {
+Array matmul_values(const Array& a, const Array& b, DType result) {
   const index_t ka = a.ndim() == 1 ? a.shape(0) : a.shape(1);
   const index_t kb = b.shape(0);
   if (ka != kb)
@@ -556,5 +567,6 @@ Array matmul(const Array& a, const Array& b, DType result) {
   }
   throw TypeError("matmul into a bit result is not supported; bit @ bit gives int64 counts");
 }
+}  // namespace
 
 }  // namespace pycauset
