@@ -24,14 +24,10 @@ from typing import Any, Optional
 
 from . import _core
 
-__all__ = ["STRUCTURES", "Properties", "Trusted"]
+__all__ = ["STRUCTURES", "Properties"]
 
 #: Valid values of ``properties["structure"]``, in the order of their file codes.
 STRUCTURES = tuple(s.name for s in _core.Structure)
-
-
-class Trusted(dict):
-    """Properties from an operation that knows its result's structure: not re-checked."""
 
 
 def _check_name(value: Any) -> str:
@@ -72,9 +68,7 @@ class Properties(MutableMapping):
             # A mark that comes with the data (a pickle, a dict): checked when
             # first read, unless the handle already carries it, checked.
             h = self._handle()
-            if isinstance(data, Trusted):
-                h.assume_structure(_code(claim))
-            elif not (h.structure_current and h.structure.name == claim):
+            if not (h.structure_current and h.structure.name == claim):
                 h.claim_structure(_code(claim))
 
     def _handle(self, evaluate: bool = True) -> Any:

@@ -10,6 +10,8 @@
 
 #include "pycauset/array/array.hpp"
 #include "pycauset/core/structure.hpp"
+#include "pycauset/linalg/lapack.hpp"
+#include "pycauset/linalg/matmul.hpp"
 
 using namespace pycauset;
 using index_t = Array::index_t;
@@ -271,4 +273,48 @@ TEST(Structure, LargeBitScanFindsTheOneBadBit) {
             std::string::npos);
   EXPECT_NE(a.transpose().structure_violation(Structure::strictly_lower_triangular).find("element [199, 250]"),
             std::string::npos);
+}
+
+TEST(Structure, LinalgRoutesOnTheMark) {
+  // An upper-triangular mark routes inv and solve to the triangular routines,
+  // which read only that triangle and mark the result.
+  Array a = matrix(4, 4, DType::float64);
+  for (index_t i = 0; i < 4; ++i)
+    for (index_t j = i; j < 4; ++j) a.set(i, j, Scalar::of_float(i == j ? 2.0 : 1.0));
+  a.set_structure(Structure::upper_triangular);
+  Array x = linalg::inv(a, DType::float64);
+  EXPECT_EQ(x.structure(), Structure::upper_triangular);
+  for (index_t i = 0; i < 4; ++i)  // A X = I
+    for (index_t j = 0; j < 4; ++j) {
+      double s = 0;
+      for (index_t k = 0; k < 4; ++k) s += at(a, i, k) * at(x, k, j);
+      EXPECT_NEAR(s, i == j ? 1.0 : 0.0, 1e-14);
+    }
+  // Strictly triangular: singular, as NumPy says.
+  Array s = matrix(3, 3, DType::float64);
+  s.set(0, 2, Scalar::of_float(1.0));
+  s.set_structure(Structure::strictly_upper_triangular);
+  EXPECT_THROW(linalg::inv(s, DType::float64), LinAlgError);
+  std::array<index_t, 1> n3{3};
+  EXPECT_THROW(linalg::solve(s, Array::empty(n3, DType::float64, true), DType::float64), LinAlgError);
+  // Without the mark the same values are inverted by LU (a dense result).
+  Array d = a.copy();
+  d.set_structure(Structure::dense);
+  EXPECT_EQ(linalg::inv(d, DType::float64).structure(), Structure::dense);
+}
+
+TEST(Structure, ProductsAreMarked) {
+  Array c = matrix(70, 70, DType::bit);
+  for (index_t i = 0; i < 70; ++i)
+    for (index_t j = i + 1; j < 70; j += 3) c.set(i, j, Scalar::of_bool(true));
+  c.set_structure(Structure::strictly_upper_triangular);
+  Array p = matmul(c, c, DType::int32);
+  EXPECT_EQ(p.structure(), Structure::strictly_upper_triangular);
+  EXPECT_TRUE(p.structure_current());  // exact: trusted without a check
+  EXPECT_TRUE(holds(p, Structure::strictly_upper_triangular));
+  Array f = c.astype(DType::float64);
+  Array q = matmul(f, f, DType::float64);
+  EXPECT_FALSE(q.structure_current());  // floating: checked when first read
+  EXPECT_EQ(q.structure(), Structure::strictly_upper_triangular);
+  EXPECT_EQ(matmul(c, c.transpose(), DType::int32).structure(), Structure::dense);
 }

@@ -284,7 +284,6 @@ def example(structure: str, n: int = 6, dtype=np.float64) -> np.ndarray:
 
 
 def test_structures_are_the_core_enum():
-    assert pc.linalg  # the package imports
     from pycauset import _core
     assert tuple(s.name for s in _core.Structure) == STRUCTURES
     assert [int(s.value) for s in _core.Structure] == list(range(8))  # the file codes
@@ -437,30 +436,34 @@ def test_a_float_product_mark_is_checked_because_zero_times_inf_is_nan():
 @pytest.mark.parametrize("structure", ["upper_triangular", "lower_triangular", "diagonal"])
 @pytest.mark.parametrize("dtype", ["float64", "complex128", "float32"])
 def test_inv_and_solve_route_to_the_triangular_lapack_routines(structure, dtype):
-    lapack = pytest.importorskip("scipy.linalg.lapack")
-    sla = pytest.importorskip("scipy.linalg")
     n = 9
     a = example(structure, n).astype(dtype) + 3 * np.eye(n, dtype=dtype)
     if dtype == "complex128":
         a = a + 1j * (a != 0)
     A = pc.matrix(a, structure=structure)
     lower = structure == "lower_triangular"
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    X = pc.linalg.inv(A)
+    got = pc.to_numpy(X)
+    # trtri's result: triangular (the other triangle exactly zero), marked, and NumPy's inverse
+    assert X.properties["structure"] == structure
+    assert holds(got, structure)
+    np.testing.assert_allclose(got, np.linalg.inv(a), rtol=tol, atol=tol)
+    b = np.arange(1.0, n + 1).astype(dtype)
+    B = np.arange(2.0 * n).reshape(n, 2).astype(dtype)
+    x, xb = pc.to_numpy(pc.linalg.solve(A, b)), pc.to_numpy(pc.linalg.solve(A, B))
+    np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=tol, atol=tol)
+    np.testing.assert_allclose(xb, np.linalg.solve(a, B), rtol=tol, atol=tol)
+    try:  # LAPACK's own triangular routines, where SciPy is installed
+        from scipy.linalg import lapack, solve_triangular
+    except ImportError:
+        return
     trtri = {"float64": lapack.dtrtri, "complex128": lapack.ztrtri, "float32": lapack.strtri}[dtype]
     ref, info = trtri(a, lower=int(lower))
     assert info == 0
-    X = pc.linalg.inv(A)
-    assert X.properties["structure"] == structure
-    got = pc.to_numpy(X)
-    tol = 1e-5 if dtype == "float32" else 1e-13
     np.testing.assert_allclose(got, ref, rtol=tol, atol=tol)
-    np.testing.assert_allclose(got, np.linalg.inv(a), rtol=100 * tol, atol=100 * tol)
-    assert holds(got, structure)
-    b = np.arange(1.0, n + 1).astype(dtype)
-    np.testing.assert_allclose(pc.to_numpy(pc.linalg.solve(A, b)),
-                               sla.solve_triangular(a, b, lower=lower), rtol=tol, atol=tol)
-    B = np.arange(2.0 * n).reshape(n, 2).astype(dtype)
-    np.testing.assert_allclose(pc.to_numpy(pc.linalg.solve(A, B)),
-                               sla.solve_triangular(a, B, lower=lower), rtol=tol, atol=tol)
+    np.testing.assert_allclose(x, solve_triangular(a, b, lower=lower), rtol=tol, atol=tol)
+    np.testing.assert_allclose(xb, solve_triangular(a, B, lower=lower), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("structure", ["strictly_upper_triangular", "strictly_lower_triangular"])
@@ -577,3 +580,48 @@ def test_pickle_and_copy_keep_new_marks():
     A = pc.matrix(example("antisymmetric"), structure="antisymmetric")
     for B in (pickle.loads(pickle.dumps(A)), copy.copy(A), copy.deepcopy(A)):
         assert B.properties["structure"] == "antisymmetric"
+
+
+@pytest.fixture
+def tiny_budget(tmp_path, monkeypatch):
+    """A 1 MiB budget (spill files under tmp_path) and a log of the progress reports."""
+    import gc
+
+    import pycauset._progress as progress_mod
+
+    gc.collect()
+    old = pc.get_memory_limit()
+    pc.set_backing_dir(tmp_path)
+    reports: list = []
+    real = progress_mod.report
+
+    def record(what, fraction):
+        reports.append(what)
+        real(what, fraction)
+
+    monkeypatch.setattr(progress_mod, "report", record)
+    pc.set_memory_limit(1 << 20)
+    yield reports
+    gc.collect()
+    pc.set_memory_limit(old)
+
+
+def test_out_of_core_routing_follows_the_c_mark(tiny_budget):
+    n = 420  # 1.4 MB of float64: past the budget
+    rng = np.random.default_rng(5)
+    lo = np.tril(rng.random((n, n)) < 0.02, -1) * rng.standard_normal((n, n)) + np.diag(1.5 + rng.random(n))
+    L = pc.matrix(lo, structure="lower_triangular")
+    X = pc.linalg.inv(L)
+    assert "inv_triangular" in tiny_budget  # the tiled triangular routine ran
+    assert X.properties["structure"] == "lower_triangular"
+    np.testing.assert_allclose(pc.to_numpy(X) @ lo, np.eye(n), atol=1e-10)
+    b = rng.standard_normal((n, 3))
+    tiny_budget.clear()
+    x = pc.linalg.solve(L, b)
+    assert "solve_triangular" in tiny_budget
+    np.testing.assert_allclose(pc.to_numpy(x), np.linalg.solve(lo, b), rtol=1e-10, atol=1e-10)
+    S = pc.matrix(np.tril(lo, -1), structure="strictly_lower_triangular")
+    tiny_budget.clear()
+    with pytest.raises(pc.linalg.LinAlgError, match="Singular matrix"):
+        pc.linalg.inv(S)
+    assert "inv_triangular" in tiny_budget
