@@ -109,6 +109,9 @@ nb::tuple shape_of(const Array& a) {
 }  // namespace
 
 void bind_array(nb::module_& m) {
+  auto structure = nb::enum_<Structure>(m, "Structure");
+  for (Structure s : kStructures) structure.value(std::string(structure_name(s)).c_str(), s);
+
   nb::class_<Array>(m, "Array")
       .def_static("empty", [](const std::vector<index_t>& shape, const std::string& dtype, bool zero) {
         return Array::empty(shape, parse_dtype(dtype), zero);
@@ -141,6 +144,10 @@ void bind_array(nb::module_& m) {
       .def_prop_ro("storage_address", [](const Array& a) { return std::uintptr_t(a.buffer()->data()); })
       .def_prop_ro("pins", [](const Array& a) { return a.buffer()->pins(); })
       .def("shares_storage", [](const Array& a, const Array& b) { return a.buffer() == b.buffer(); })
+      .def_prop_ro("structure", &Array::structure)
+      .def_prop_ro("structure_current", &Array::structure_current)
+      .def("set_structure", &Array::set_structure, nb::arg("structure"))
+      .def("claim_structure", &Array::claim_structure, nb::arg("structure"))
       .def("transpose", &Array::transpose)
       .def("slice", &Array::slice, nb::arg("axis"), nb::arg("start"), nb::arg("step"), nb::arg("count"))
       .def("select", &Array::select, nb::arg("axis"), nb::arg("index"))

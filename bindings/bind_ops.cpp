@@ -61,31 +61,31 @@ void bind_ops(nb::module_& m) {
     std::vector<StridedRef> refs;
     for (const Array* a : operands) refs.push_back(a->ref());
     nb::gil_scoped_release release;
-    evaluate(nodes, refs, out.ref());
+    evaluate(nodes, refs, out.write_ref());
   }, nb::arg("nodes"), nb::arg("operands"), nb::arg("out"),
      "Evaluates post-order (op, compute, compute_rhs, result, lhs, rhs, operand, value) nodes into out.");
   m.def("evaluate_calls", &evaluate_calls);
 
   m.def("reduce_sum", [](const Array& a, int axis, Array& out, std::int64_t divisor) {
-    StridedRef o = out.ref();
+    StridedRef o = out.write_ref();
     nb::gil_scoped_release release;
     reduce_sum(a.ref(), axis, o, divisor);
   }, nb::arg("a"), nb::arg("axis"), nb::arg("out"), nb::arg("divisor") = 1);
 
   m.def("reduce_minmax", [](const Array& a, int axis, bool is_max, Array& out) {
-    StridedRef o = out.ref();
+    StridedRef o = out.write_ref();
     nb::gil_scoped_release release;
     reduce_minmax(a.ref(), axis, is_max, o);
   }, nb::arg("a"), nb::arg("axis"), nb::arg("is_max"), nb::arg("out"));
 
   m.def("reduce_any_all", [](const Array& a, int axis, bool is_all, Array& out) {
-    StridedRef o = out.ref();
+    StridedRef o = out.write_ref();
     nb::gil_scoped_release release;
     reduce_any_all(a.ref(), axis, is_all, o);
   }, nb::arg("a"), nb::arg("axis"), nb::arg("is_all"), nb::arg("out"));
 
   m.def("power", [](const Array& base, const Array& exponent, Array& out) {
-    StridedRef o = out.ref();
+    StridedRef o = out.write_ref();
     nb::gil_scoped_release release;
     power(base.ref(), exponent.ref(), o);
   }, nb::arg("base"), nb::arg("exponent"), nb::arg("out"));

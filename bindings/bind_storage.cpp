@@ -74,18 +74,18 @@ void bind_storage(nb::module_& m) {
   m.def("remove_spill_dir", &remove_spill_dir);
   m.def("remove_stale_spill_dirs", &remove_stale_spill_dirs, nb::arg("dir"));
 
-  m.def("save_array", [](const Array& a, const std::string& path, nb::bytes metadata, std::uint8_t structure) {
+  m.def("save_array", [](const Array& a, const std::string& path, nb::bytes metadata) {
     std::string meta(metadata.c_str(), metadata.size());
     nb::gil_scoped_release release;
-    save_array(a, path, meta, structure);
-  }, nb::arg("array"), nb::arg("path"), nb::arg("metadata"), nb::arg("structure"));
+    save_array(a, path, meta);
+  }, nb::arg("array"), nb::arg("path"), nb::arg("metadata"));
   m.def("load_file", [](const std::string& path, const std::string& mode) {
     MapMode mm = parse_mode(mode);
     LoadedFile f = [&] {
       nb::gil_scoped_release release;
       return load_file(path, mm);
     }();
-    return nb::make_tuple(f.array, nb::bytes(f.metadata.data(), f.metadata.size()), f.structure);
+    return nb::make_tuple(f.array, nb::bytes(f.metadata.data(), f.metadata.size()));
   }, nb::arg("path"), nb::arg("mode"));
 
   m.def("file_info", [](const std::string& path) {
@@ -101,7 +101,7 @@ void bind_storage(nb::module_& m) {
     d["cols"] = h.cols;
     d["row_stride"] = h.row_stride;
     d["payload_offset"] = h.payload_offset;
-    d["structure"] = int(h.structure);
+    d["structure"] = h.structure;
     d["metadata"] = nb::bytes(info.metadata.data(), info.metadata.size());
     return d;
   }, nb::arg("path"), "Validated header fields and metadata of a .pycauset file (payload not mapped).");
@@ -120,9 +120,9 @@ void bind_storage(nb::module_& m) {
       }, nb::arg("address"), nb::arg("dtype"), nb::arg("shape"), nb::arg("strides"), nb::arg("row0"),
          nb::arg("col0"), nb::call_guard<nb::gil_scoped_release>())
       .def("write_array", &FileWriter::write_array, nb::arg("array"), nb::call_guard<nb::gil_scoped_release>())
-      .def("commit", [](FileWriter& w, nb::bytes metadata, std::uint8_t structure) {
+      .def("commit", [](FileWriter& w, nb::bytes metadata, Structure structure) {
         std::string meta(metadata.c_str(), metadata.size());
         nb::gil_scoped_release release;
         w.commit(meta, structure);
-      }, nb::arg("metadata"), nb::arg("structure"));
+      }, nb::arg("metadata"), nb::arg("structure") = Structure::dense);
 }

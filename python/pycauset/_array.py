@@ -48,13 +48,10 @@ class Storage:
 
 
 def _transposed_properties(props: Any) -> dict:
+    """The free-form properties a view carries (the C++ Array carries the structure)."""
     if isinstance(props, _properties.Properties):
         return props.derived(transpose=True)
-    out = dict(props)
-    flip = {"upper_triangular": "lower_triangular", "lower_triangular": "upper_triangular"}
-    if "structure" in out:
-        out["structure"] = flip.get(out["structure"], out["structure"])
-    return out
+    return {k: v for k, v in props.items() if k != "structure"}
 
 
 class _ArrayBase:
@@ -77,6 +74,8 @@ class _ArrayBase:
         obj._hv = handle
         obj._expr = None
         obj._properties = {"structure": "dense"} if properties is None else properties
+        if properties and properties.get("structure", "dense") != "dense":
+            _properties.of(obj)  # a mark that comes with the data reaches the C++ Array now
         return obj
 
     @classmethod
@@ -164,10 +163,11 @@ class _ArrayBase:
         """Mutable mapping of known facts, e.g. ``{"structure": "dense"}``.
 
         ``structure`` is one of ``dense``, ``upper_triangular``, ``lower_triangular``,
-        ``symmetric`` or ``diagonal``; algorithms may exploit it, so it is checked:
-        setting a mark the data does not satisfy (or an unknown name) raises
-        ``ValueError``, and a write that breaks it turns it back to ``dense``
-        (the rule is in ``pycauset._properties``). Other keys are free-form.
+        ``symmetric``, ``diagonal``, ``strictly_upper_triangular``,
+        ``strictly_lower_triangular`` or ``antisymmetric``; algorithms may exploit
+        it, so it is checked (by the C++ core, which carries it): setting a mark
+        the data does not satisfy (or an unknown name) raises ``ValueError``, and a
+        write that breaks it turns it back to ``dense``. Other keys are free-form.
 
         Examples
         --------
@@ -237,7 +237,6 @@ class _ArrayBase:
         _lazy.before_write(h)
         v = _python_scalar(value)
         h.fill(v)
-        self.properties.wrote_all(v)
 
     # ---- NumPy protocols ------------------------------------------------------
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
@@ -375,10 +374,8 @@ class _ArrayBase:
         where = self._locate(key)
         if where[0] == "element":
             self._h.set(where[1], where[2], _python_scalar(value))
-            self.properties.wrote_element(where[1], where[2])
         else:
             _assign(where[1], value)
-            _properties.note_write(where[1])
 
     def __iter__(self) -> Iterator[Any]:
         for i in range(len(self)):

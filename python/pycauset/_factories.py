@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from typing import Any, SupportsIndex, Tuple, Union, overload
+from typing import Any, Optional, SupportsIndex, Tuple, Union, overload
 
 import numpy as np
 
@@ -84,7 +84,7 @@ def _check_cast(src: np.dtype, target: Any) -> None:
         )
 
 
-def matrix(data: Any, dtype: _dtypes.DTypeLike = None) -> Matrix:
+def matrix(data: Any, dtype: _dtypes.DTypeLike = None, *, structure: Optional[str] = None) -> Matrix:
     """Create a Matrix from 2-D data (always a copy).
 
     Parameters
@@ -97,11 +97,17 @@ def matrix(data: Any, dtype: _dtypes.DTypeLike = None) -> Matrix:
         Target dtype. Default: the data's own. A cast must be ``same_kind`` in
         NumPy's sense (int64 -> int8 or float64 -> float32 are fine, float -> int
         is not); otherwise TypeError.
+    structure : str, optional
+        A structure mark for the result (``properties["structure"]``), checked
+        against the values: ``ValueError`` naming an offending element when
+        they do not have it. Default: ``"dense"``, or the mark of a pycauset
+        Matrix given as ``data``. Nothing is detected automatically.
 
     Raises
     ------
     ValueError
-        The data is not 2-D (the message names its shape and the right factory).
+        The data is not 2-D (the message names its shape and the right
+        factory), or does not have ``structure``.
     TypeError
         Unsupported dtype (the message lists the supported ones) or unsafe cast.
 
@@ -111,8 +117,13 @@ def matrix(data: Any, dtype: _dtypes.DTypeLike = None) -> Matrix:
     >>> A = pc.matrix(np.arange(6).reshape(2, 3), dtype="float32")
     >>> A.shape, A.dtype
     ((2, 3), pycauset.float32)
+    >>> pc.matrix(np.triu(np.ones((3, 3))), structure="upper_triangular").properties["structure"]
+    'upper_triangular'
     """
-    return _from_data(data, dtype, 2, "matrix")  # type: ignore[return-value]
+    out = _from_data(data, dtype, 2, "matrix")
+    if structure is not None:
+        out.properties["structure"] = structure
+    return out  # type: ignore[return-value]
 
 
 def vector(data: Any, dtype: _dtypes.DTypeLike = None) -> Vector:
@@ -264,5 +275,5 @@ def identity(n: SupportsIndex, dtype: _dtypes.DTypeLike = None) -> Matrix:
     n = operator.index(n)
     out = zeros((n, n), _dtype_or_float64(dtype))
     out._h.diagonal().fill(1)
-    out._properties = {"structure": "diagonal"}
+    out.properties["structure"] = "diagonal"
     return out  # type: ignore[return-value]

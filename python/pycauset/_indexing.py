@@ -13,7 +13,7 @@ from typing import Any, List, Tuple
 
 import numpy as np
 
-from . import _core, _dtypes, _lazy, _properties
+from . import _core, _dtypes, _lazy
 
 __all__ = ["is_advanced", "get_item", "set_item"]
 
@@ -202,7 +202,6 @@ def set_item(obj: Any, key: Any, value: Any) -> None:
         src = _core.Array.empty([rows.shape[0]], dtype, False)
         _assign(src, value)
         base.put_pairs(rows.ctypes.data, cols.ctypes.data, rows.shape[0], src)
-        _properties.note_write(base)
         return
     _, base, axis, pos = sel
     shape = list(base.shape)
@@ -210,4 +209,3 @@ def set_item(obj: Any, key: Any, value: Any) -> None:
     src = _core.Array.empty(shape, dtype, False)
     _assign(src, value)
     base.put(axis, pos.ctypes.data, pos.shape[0], src)
-    _properties.note_write(base)

@@ -27,7 +27,6 @@ __all__ = [
 FormatError = _core.FormatError
 PathLike = Union[str, "os.PathLike[str]"]
 
-_STRUCTURES = ("dense", "upper_triangular", "lower_triangular", "symmetric", "diagonal")
 _UNITS = {
     "": 1, "b": 1,
     "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3,
@@ -187,11 +186,6 @@ def _version() -> str:
     return __version__
 
 
-def _structure_code(props: dict) -> int:
-    s = props.get("structure", "dense")
-    return _STRUCTURES.index(s) if s in _STRUCTURES else 0
-
-
 def save(obj: _ArrayBase, path: PathLike) -> None:
     """Save a Matrix or Vector to a file, atomically: ``.pycauset``, or ``.npy`` by extension.
 
@@ -235,7 +229,7 @@ def save(obj: _ArrayBase, path: PathLike) -> None:
     if _kind(name) == "npy":
         _save_npy(obj, name)
         return
-    _core.save_array(obj._h, name, _metadata(obj), _structure_code(obj.properties))
+    _core.save_array(obj._h, name, _metadata(obj))
 
 
 def _npy_header(np_dtype: np.dtype, shape: tuple) -> bytes:
@@ -313,7 +307,7 @@ def load(path: PathLike, mode: str = "r") -> Union[Matrix, Vector]:
         raise ValueError(f"mode must be 'r', 'r+' or 'c', got {mode!r}")
     name = os.fspath(path)
     try:
-        handle, meta_bytes, structure = _core.load_file(name, mode)
+        handle, meta_bytes = _core.load_file(name, mode)
     except FormatError as err:
         if _is_npy(name):
             raise FormatError(
@@ -323,8 +317,8 @@ def load(path: PathLike, mode: str = "r") -> Union[Matrix, Vector]:
             ) from None
         raise
     props = _parse_metadata(name, meta_bytes).get("properties", {})
-    props = dict(props)
-    props["structure"] = _STRUCTURES[structure]
+    # The header's structure is the Array's mark (claimed by load_file, checked when first read).
+    props = {k: v for k, v in props.items() if k != "structure"}
     return _ArrayBase._wrap(handle, props)  # type: ignore[return-value]
 
 
@@ -446,7 +440,7 @@ def _npy_to_pycauset(src: str, dst: str, chunk_bytes: int) -> None:
         writer.commit(json.dumps({
             "properties": {"structure": "dense"},
             "provenance": {"writer": f"pycauset {_version()}", "converted_from": os.path.basename(src)},
-        }).encode(), 0)
+        }).encode())
 
 
 def _read_into(f: Any, out: np.ndarray, offset: int, name: str) -> np.ndarray:

@@ -28,12 +28,16 @@ single precision, complex when any operand is complex). Documented deviations:
 * Only 1-D and 2-D inputs: stacks of matrices (NumPy's batched ``...`` axes)
   raise ``ValueError``; :func:`norm` supports ``axis=None`` only.
 
-Structure: a matrix whose ``properties["structure"]`` is ``"upper_triangular"``,
-``"lower_triangular"`` or ``"diagonal"`` (causal matrices are upper triangular)
-makes :func:`inv` and :func:`solve` use triangular routines (LAPACK trtri /
-trtrs, BLAS trsm), which read only that triangle: O(n^3/3) for the inverse and
-O(n^2) per right-hand side for a solve. The mark is checked when it is set and
-kept true through writes (see :attr:`pycauset.Matrix.properties`).
+Structure: a matrix whose ``properties["structure"]`` is triangular (upper,
+lower, strictly upper or strictly lower) or ``"diagonal"`` (causal matrices are
+strictly upper triangular) makes :func:`inv` and :func:`solve` use triangular
+routines (LAPACK trtri / trtrs, BLAS trsm), which read only that triangle:
+O(n^3/3) for the inverse and O(n^2) per right-hand side for a solve; a
+strictly triangular matrix is singular (``LinAlgError``, as NumPy says). The
+decision is the C++ core's, on the mark the matrix carries, which is checked
+when it is set and kept true through writes (see
+:attr:`pycauset.Matrix.properties`). Results whose structure a routine
+guarantees carry it (``inv_triangular``, ``cholesky``, a square ``qr`` R).
 
 Errors: :class:`LinAlgError` (a subclass of ``numpy.linalg.LinAlgError``, so
 ``except numpy.linalg.LinAlgError`` catches it) for singular matrices,
@@ -60,7 +64,7 @@ from typing import Any as _Any, NamedTuple as _NamedTuple, Optional as _Optional
 
 import numpy as _np
 
-from . import _core, _dtypes, _properties, _storage
+from . import _core, _dtypes, _storage
 from ._array import Matrix as _Matrix, Vector as _Vector, _ArrayBase
 from ._factories import matrix as _matrix
 from ._factories import vector as _vector
@@ -103,8 +107,6 @@ _atexit.register(_la.wait_background)
 #: What a matrix or vector argument may be.
 _ArrayLike = _Union[_Matrix, _Vector, _np.ndarray, list, tuple]
 
-# structure mark -> whether the matrix is lower triangular (diagonal counts as upper).
-_TRIANGULAR = {"upper_triangular": False, "lower_triangular": True, "diagonal": False}
 _SINGLE = {"float16", "float32", "complex_float32"}
 
 
@@ -192,20 +194,8 @@ def _real(dtype: _dtypes.DType) -> _dtypes.DType:
             "complex_float64": _dtypes.dtype("float64")}.get(dtype.name, dtype)
 
 
-def _triangle(a: _ArrayBase) -> _Optional[bool]:
-    """True/False (lower/upper) when ``a`` is marked triangular (or diagonal), else None."""
-    if a.ndim != 2:
-        return None
-    return _TRIANGULAR.get(a.properties["structure"])
-
-
 def _wrap(handle: _Any, properties: _Optional[dict] = None) -> _Any:
     return _ArrayBase._wrap(handle, properties)
-
-
-def _trusted(structure: str) -> dict:
-    """Properties of a result whose structure the routine guarantees (not re-checked)."""
-    return _properties.Trusted(structure=structure)
 
 
 # ---- inverse and solve ---------------------------------------------------------
@@ -218,9 +208,10 @@ def inv(a: _ArrayLike) -> _Matrix:
     from the factors as LAPACK ``getri`` forms it, ``inv(A) = inv(U) inv(L) P^T``
     (``trtri`` for ``inv(U)``, one ``trsm`` for ``inv(L)``): about 2n^3 flops,
     where ``numpy.linalg.inv`` solves against the identity (8/3 n^3).
-    A matrix marked ``upper_triangular``, ``lower_triangular`` or ``diagonal``
-    in ``properties["structure"]`` is inverted with ``trtri`` (n^3/3 flops)
-    from that triangle only, and the result carries the same mark.
+    A matrix marked triangular (``upper_triangular``, ``lower_triangular``,
+    strictly upper or lower) or ``diagonal`` in ``properties["structure"]`` is
+    inverted with ``trtri`` (n^3/3 flops) from that triangle only, and the
+    result carries the mark (a strictly triangular matrix is singular).
 
     Parameters
     ----------
@@ -253,10 +244,6 @@ def inv(a: _ArrayLike) -> _Matrix:
     """
     A = _operand(a, "a", "inv")
     dtype = _compute_dtype(A.dtype)
-    lower = _triangle(A)
-    if lower is not None:
-        h = _la.inv_triangular(A._h, dtype.name, lower, False)
-        return _wrap(h, _trusted(A.properties["structure"]))
     return _wrap(_la.inv(A._h, dtype.name))
 
 
@@ -296,8 +283,7 @@ def inv_triangular(a: _ArrayLike, lower: bool = False, unit_diagonal: bool = Fal
     """
     A = _operand(a, "a", "inv_triangular")
     dtype = _compute_dtype(A.dtype)
-    h = _la.inv_triangular(A._h, dtype.name, bool(lower), bool(unit_diagonal))
-    return _wrap(h, _trusted("lower_triangular" if lower else "upper_triangular"))
+    return _wrap(_la.inv_triangular(A._h, dtype.name, bool(lower), bool(unit_diagonal)))
 
 
 def solve(a: _ArrayLike, b: _ArrayLike) -> _Union[_Vector, _Matrix]:
@@ -341,9 +327,6 @@ def solve(a: _ArrayLike, b: _ArrayLike) -> _Union[_Vector, _Matrix]:
     A = _operand(a, "a", "solve")
     B = _operand(b, "b", "solve")
     dtype = _compute_dtype(A.dtype, B.dtype)
-    lower = _triangle(A)
-    if lower is not None:
-        return _wrap(_la.solve_triangular(A._h, B._h, dtype.name, lower, False))
     return _wrap(_la.solve(A._h, B._h, dtype.name))
 
 
@@ -709,7 +692,7 @@ def qr(a: _ArrayLike, mode: str = "reduced") -> _Union[QRResult, _Matrix]:
     A = _matrix_operand(a, "qr")
     dtype = _compute_dtype(A.dtype)
     q, r = _la.qr(A._h, dtype.name, mode)
-    R = _wrap(r, _trusted("upper_triangular") if r.shape[0] == r.shape[1] else None)
+    R = _wrap(r)
     if mode == "r":
         return R
     return QRResult(_wrap(q), R)
@@ -755,7 +738,7 @@ def cholesky(a: _ArrayLike, *, upper: bool = False) -> _Matrix:
     A = _operand(a, "a", "cholesky")
     dtype = _compute_dtype(A.dtype)
     h = _la.cholesky(A._h, dtype.name, bool(upper))
-    return _wrap(h, _trusted("upper_triangular" if upper else "lower_triangular"))
+    return _wrap(h)
 
 
 def lstsq(a: _ArrayLike, b: _ArrayLike, rcond: _Optional[float] = None) -> tuple:

@@ -1,5 +1,6 @@
 #include "pycauset/array/array.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <algorithm>
 #include <limits>
@@ -146,6 +147,10 @@ Array Array::transpose() const {
   if (ndim_ == 2) {
     std::swap(t.shape_[0], t.shape_[1]);
     std::swap(t.strides_[0], t.strides_[1]);
+    t.mark_ = transposed(mark_);
+    std::swap(t.mark_shape_[0], t.mark_shape_[1]);
+    std::swap(t.mark_start_[0], t.mark_start_[1]);
+    std::swap(t.mark_step_[0], t.mark_step_[1]);
   }
   return t;
 }
@@ -166,6 +171,8 @@ Array Array::slice(int axis, index_t start, index_t step, index_t count) const {
   v.offset_ += start * strides_[axis];
   v.strides_[axis] *= step;
   v.shape_[axis] = count;
+  v.mark_start_[axis] += start * mark_step_[axis];
+  v.mark_step_[axis] *= step;
   return v;
 }
 
@@ -175,6 +182,7 @@ Array Array::select(int axis, index_t i) const {
   index_t k = normalize_index(i, shape_[axis], axis);
   int other = 1 - axis;
   Array v = *this;
+  v.drop_mark();
   v.ndim_ = 1;
   v.offset_ += k * strides_[axis];
   v.shape_ = {shape_[other], 0};
@@ -184,6 +192,7 @@ Array Array::select(int axis, index_t i) const {
 
 Array Array::broadcast_to(index_t rows, index_t cols) const {
   Array v = *this;
+  v.drop_mark();
   auto fail = [&] {
     return ValueError("could not broadcast shape " + shape_str(ndim_, shape_) + " to (" +
                       std::to_string(rows) + ", " + std::to_string(cols) + ")");
@@ -208,6 +217,7 @@ Array Array::broadcast_to(index_t rows, index_t cols) const {
 Array Array::diagonal() const {
   if (ndim_ != 2) throw ValueError("diagonal needs a rank-2 array");
   Array v = *this;
+  v.drop_mark();
   v.ndim_ = 1;
   v.shape_ = {std::min(shape_[0], shape_[1]), 0};
   v.strides_ = {strides_[0] + strides_[1], 0};
@@ -221,6 +231,7 @@ Array Array::as_strided(int ndim, std::array<index_t, 2> shape, std::array<index
   for (int k = 0; k < ndim; ++k)
     if (shape[k] < 0) throw ValueError("negative dimensions are not allowed");
   Array v = *this;
+  v.drop_mark();
   v.ndim_ = ndim;
   v.shape_ = shape;
   v.strides_ = strides;
@@ -249,6 +260,7 @@ Array Array::astype(DType dtype) const {
   std::array<index_t, 2> shape = shape_;
   Array out = empty(std::span(shape.data(), std::size_t(ndim_)), dtype);
   convert(ref(), out.ref());
+  carry_mark(out, dtype == dtype_);
   return out;
 }
 
@@ -288,16 +300,43 @@ void Array::set(index_t i, index_t j, const Scalar& v) {
       std::memcpy(buffer_->data() + pos * index_t(sizeof(T)), &x, sizeof(T));
     }
   });
+  // A mark checked before this write stays checked if the element agrees with it.
+  const bool current = structure_current();
+  buffer_->note_write();
+  if (current && effective_mark() != Structure::dense) {
+    if (element_keeps_mark(i < 0 ? i + shape_[0] : i, j < 0 ? j + shape_[1] : j))
+      mark_checked_ = buffer_->generation();
+    else
+      drop_mark();
+  }
 }
 
 void Array::fill(const Scalar& v) {
   require_writable();
   pycauset::fill(ref(), v);
+  // All zeros have every structure; a constant (not NaN) matrix is symmetric.
+  const bool current = structure_current();
+  buffer_->note_write();
+  const Structure s = effective_mark();
+  if (!current || s == Structure::dense) return;
+  const bool nan = std::isnan(v.c.real()) || std::isnan(v.c.imag());
+  const bool keeps = !v.nonzero() || (s == Structure::symmetric && !nan);
+  if (keeps && size() > 0)
+    mark_checked_ = buffer_->generation();
+  else if (!keeps)
+    drop_mark();
 }
 
 void Array::assign(const StridedRef& src) {
   require_writable();
   convert(src, ref());
+  buffer_->note_write();
+}
+
+StridedRef Array::write_ref() {
+  require_writable();
+  buffer_->note_write();
+  return ref();
 }
 
 }  // namespace pycauset
@@ -371,6 +410,7 @@ void Array::put(int axis, std::span<const index_t> indices, const Array& src) {
       copy_element(dtype_, src.buffer_->data(), src0 + m * (ndim_ == 2 ? src.strides_[other] : 0),
                    buffer_->data(), dst0 + m * (ndim_ == 2 ? strides_[other] : 0));
   }
+  buffer_->note_write();
 }
 
 Array Array::reshape(std::span<const index_t> shape) const {
@@ -387,6 +427,7 @@ Array Array::reshape(std::span<const index_t> shape) const {
                      shape_str(nd, want));
   if (is_contiguous() && dtype_ != DType::bit) {
     Array v = *this;
+    v.drop_mark();
     v.ndim_ = nd;
     v.shape_ = want;
     v.strides_ = nd == 2 ? std::array<index_t, 2>{want[1], 1} : std::array<index_t, 2>{1, 0};
@@ -430,6 +471,7 @@ void Array::put_pairs(std::span<const index_t> rows, std::span<const index_t> co
   for (std::size_t e = 0; e < r.size(); ++e)
     copy_element(dtype_, src.buffer_->data(), src.offset_ + index_t(e) * src.strides_[0], buffer_->data(),
                  offset_ + r[e] * strides_[0] + c[e] * strides_[1]);
+  buffer_->note_write();
 }
 
 }  // namespace pycauset

@@ -109,7 +109,7 @@ void FileWriter::write_array(const Array& a) {
   write_block(a.ref(), 0, 0);
 }
 
-void FileWriter::commit(std::string_view metadata, std::uint8_t structure) {
+void FileWriter::commit(std::string_view metadata, Structure structure) {
   if (metadata.size() > format::kMaxMetadata) throw ValueError("metadata is too large");
   header_.metadata_length = metadata.size();
   header_.metadata_crc = format::crc32(std::as_bytes(std::span(metadata.data(), metadata.size())));
@@ -135,7 +135,7 @@ std::string directory_of(const std::string& path) {
 /// place (a new name, then an atomic rename). The object keeps its data but
 /// writes to it become copy-on-write, so the saved file never changes.
 /// Returns false (nothing visible done) when that does not apply.
-bool save_by_linking(const Array& a, const std::string& path, std::string_view metadata, std::uint8_t structure) {
+bool save_by_linking(const Array& a, const std::string& path, std::string_view metadata, Structure structure) {
   auto* spill = dynamic_cast<MappedFileBuffer*>(a.buffer().get());
   if (!spill || spill->kind() != StorageKind::spill || spill->mode() != MapMode::read_write) return false;
   if (!a.is_contiguous() || a.data() != spill->data() || a.buffer()->pins() > 0) return false;
@@ -206,8 +206,9 @@ bool save_by_linking(const Array& a, const std::string& path, std::string_view m
 
 }  // namespace
 
-void save_array(const Array& a, const std::string& path, std::string_view metadata, std::uint8_t structure) {
+void save_array(const Array& a, const std::string& path, std::string_view metadata) {
   if (path.empty()) throw ValueError("empty file name");
+  const Structure structure = a.structure();
   if (save_by_linking(a, path, metadata, structure)) return;
   FileWriter w(path, a.dtype(), a.ndim(), std::uint64_t(a.rows()), std::uint64_t(a.cols()));
   w.write_array(a);
@@ -261,7 +262,8 @@ LoadedFile load_file(const std::string& path, MapMode mode) {
   auto row_stride = Array::index_t(h.row_stride * 8 / bits);
   Array a = Array::over_buffer(std::move(buffer), h.dtype, h.ndim, Array::index_t(h.rows),
                                Array::index_t(h.cols), row_stride);
-  return {std::move(a), std::move(info.metadata), h.structure};
+  a.claim_structure(h.structure);
+  return {std::move(a), std::move(info.metadata)};
 }
 
 }  // namespace pycauset

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <complex>
 #include <limits>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -744,22 +745,52 @@ template <class R> R run(double flops, std::function<R()> work) {
 
 void wait_for_background() { detail::wait_for_background(); }
 
+namespace {
+/// Whether a's structure mark makes it triangular (diagonal counts as upper):
+/// nullopt when it does not, else whether it is lower triangular.
+std::optional<bool> triangular_lower(const Array& a) {
+  const Structure s = a.ndim() == 2 ? a.structure() : Structure::dense;
+  if (is_upper(s)) return false;
+  if (is_lower(s)) return true;
+  return std::nullopt;
+}
+}  // namespace
+
 Array inv(const Array& a, DType dtype) {
+  // Triangular (and diagonal) marks route to trtri on that triangle; a
+  // strictly triangular matrix has zeros on its diagonal, so trtri reports it
+  // singular as NumPy does. The inverse of a diagonal matrix is diagonal in
+  // exact arithmetic; the mark is checked when first read.
+  if (auto lower = triangular_lower(a)) {
+    const Structure s = a.structure();
+    Array x = inv_triangular(a, dtype, *lower, false);
+    if (s == Structure::diagonal) x.claim_structure(Structure::diagonal);
+    return x;
+  }
   if (route_out_of_core(a, dtype, ram_needed(a, nullptr, dtype, 2, false))) return ooc::inv(a, dtype);
   auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return inv_impl<T>(a, dtype); });
   return run(2 * cube(a.shape(0)), std::move(work));
 }
 
 Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal) {
-  if (route_out_of_core(a, dtype, ram_needed(a, nullptr, dtype, 1, false)))
-    return ooc::inv_triangular(a, dtype, lower, unit_diagonal);
+  // The other triangle of the result is written as zeros: the mark is certain.
+  const Structure mark = lower ? Structure::lower_triangular : Structure::upper_triangular;
+  if (route_out_of_core(a, dtype, ram_needed(a, nullptr, dtype, 1, false))) {
+    Array x = ooc::inv_triangular(a, dtype, lower, unit_diagonal);
+    x.assume_structure(mark);
+    return x;
+  }
   auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return inv_triangular_impl<T>(a, dtype, lower, unit_diagonal);
   });
-  return run(cube(a.shape(0)) / 3, std::move(work));
+  Array x = run(cube(a.shape(0)) / 3, std::move(work));
+  x.assume_structure(mark);
+  return x;
 }
 
 Array solve(const Array& a, const Array& b, DType dtype) {
+  // A triangular (or diagonal) mark: only the triangular solve runs.
+  if (auto lower = triangular_lower(a)) return solve_triangular(a, b, dtype, *lower, false);
   if (route_out_of_core(a, dtype, ram_needed(a, &b, dtype, 1, true)) && b.shape(0) == a.shape(0))
     return ooc::solve(a, b, dtype);
   auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
@@ -843,7 +874,10 @@ QrResult qr(const Array& a, DType dtype, QrMode mode) {
   auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return qr_impl<T>(a, dtype, mode);
   });
-  return run(4 * mnk(a), std::move(work));
+  QrResult result = run(4 * mnk(a), std::move(work));
+  if (result.r.ndim() == 2 && result.r.shape(0) == result.r.shape(1))
+    result.r.assume_structure(Structure::upper_triangular);  // R's lower part is written as zeros
+  return result;
 }
 
 Array cholesky(const Array& a, DType dtype, bool upper) {
@@ -851,7 +885,9 @@ Array cholesky(const Array& a, DType dtype, bool upper) {
   auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return cholesky_impl<T>(a, dtype, upper);
   });
-  return run(cube(a.shape(0)) / 3, std::move(work));
+  Array c = run(cube(a.shape(0)) / 3, std::move(work));
+  c.assume_structure(upper ? Structure::upper_triangular : Structure::lower_triangular);  // other triangle zeroed
+  return c;
 }
 
 LstsqResult lstsq(const Array& a, const Array& b, DType dtype, double rcond) {

@@ -324,7 +324,18 @@ DType bit_product_dtype(Array::index_t k) {
   return k <= std::numeric_limits<std::int32_t>::max() ? DType::int32 : DType::int64;
 }
 
+namespace {
+Array matmul_values(const Array& a, const Array& b, DType result);
+}  // namespace
+
 Array matmul(const Array& a, const Array& b, DType result) {
+  Array out = matmul_values(a, b, result);
+  mark_product(out, a, b);
+  return out;
+}
+
+namespace {
+Array matmul_values(const Array& a, const Array& b, DType result) {
   const index_t ka = a.ndim() == 1 ? a.shape(0) : a.shape(1);
   const index_t kb = b.shape(0);
   if (ka != kb)
@@ -373,5 +384,6 @@ Array matmul(const Array& a, const Array& b, DType result) {
   }
   throw TypeError("matmul into a bit result is not supported; " + bit_product_rule());
 }
+}  // namespace
 
 }  // namespace pycauset

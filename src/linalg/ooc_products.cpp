@@ -149,6 +149,11 @@ template <class Count> Array bit_product(const Array& a, const Array& b, DType r
   // B^T: a vector b is its own one-row B^T; a vector a is one row of A.
   const Array bt_array = bv ? b : transpose_out_of_core(b, progress);
   const Store A(a), BT(bt_array);
+  // Structure marks of the operands (core/structure.hpp), when both are matrices.
+  const Structure sa = av || bv ? Structure::dense : a.structure();
+  const Structure sb = av || bv ? Structure::dense : b.structure();
+  const bool upper = is_upper(sa) && is_upper(sb), lower = is_lower(sa) && is_lower(sb);
+  const index_t shift = index_t(is_strict(sa)) + index_t(is_strict(sb));
   Array c = new_result(a, b, n, m, result);
   const Store C(c, /*vector_as_column=*/!av);
   constexpr bool out64 = std::is_same_v<Count, std::int64_t>;
@@ -241,7 +246,11 @@ template <class Count> Array bit_product(const Array& a, const Array& b, DType r
     // neither counted nor written, the result having been created zeroed.
     const auto [al, ah] = span_of(alo[as].data(), ahi[as].data(), rows);
     index_t cf = cols, cl = 0;
-    for (index_t s = 0; s < cols; ++s)
+    // Known structure bounds the columns first: upper @ upper is zero left of
+    // the diagonal (and of the next ones when strict), lower @ lower right of it.
+    const index_t s_begin = upper ? std::clamp<index_t>(r0 + shift - c0, 0, cols) : 0;
+    const index_t s_end = lower ? std::clamp<index_t>(r0 + rows - shift - c0, 0, cols) : cols;
+    for (index_t s = s_begin; s < s_end; ++s)
       if (bh[s] > bl[s] && std::max(al, bl[s]) < std::min(ah, bh[s])) cf = std::min(cf, s), cl = s + 1;
     if (cf < cl) {
       wait(fw[cslot]);  // the tile written two steps ago is out

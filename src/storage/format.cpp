@@ -81,7 +81,7 @@ std::array<std::byte, kHeaderSize> encode(const Header& h) {
   put<std::uint32_t>(b, kByteOrderAt, kByteOrderMark);
   put<std::uint8_t>(b, kDTypeAt, std::uint8_t(h.dtype));
   put<std::uint8_t>(b, kNdimAt, h.ndim);
-  put<std::uint8_t>(b, kStructureAt, h.structure);
+  put<std::uint8_t>(b, kStructureAt, std::uint8_t(h.structure));
   put<std::uint64_t>(b, kRowsAt, h.rows);
   put<std::uint64_t>(b, kColsAt, h.cols);
   put<std::uint64_t>(b, kRowStrideAt, h.row_stride);
@@ -117,7 +117,7 @@ Header decode(std::span<const std::byte> bytes, std::uint64_t file_size, const s
   if (code >= kNumDTypes) throw fail("unknown dtype code " + std::to_string(code));
   h.dtype = DType(code);
   h.ndim = get<std::uint8_t>(bytes, kNdimAt);
-  h.structure = get<std::uint8_t>(bytes, kStructureAt);
+  const auto structure_code = get<std::uint8_t>(bytes, kStructureAt);
   h.rows = get<std::uint64_t>(bytes, kRowsAt);
   h.cols = get<std::uint64_t>(bytes, kColsAt);
   h.row_stride = get<std::uint64_t>(bytes, kRowStrideAt);
@@ -129,7 +129,9 @@ Header decode(std::span<const std::byte> bytes, std::uint64_t file_size, const s
 
   if (h.ndim != 1 && h.ndim != 2) throw fail("rank " + std::to_string(h.ndim) + " (must be 1 or 2)");
   if (h.ndim == 1 && h.rows != 1) throw fail("a vector must have one row");
-  if (h.structure > 4) throw fail("unknown structure code " + std::to_string(h.structure));
+  const auto structure = structure_from_code(structure_code);
+  if (!structure) throw fail("unknown structure code " + std::to_string(structure_code));
+  h.structure = *structure;
   constexpr std::uint64_t kMaxExtent = std::uint64_t(1) << 48;  // far beyond any real object, no overflow below
   if (h.rows > kMaxExtent || h.cols > kMaxExtent) throw fail("implausible shape");
   if (h.row_stride != payload_row_stride(h.dtype, h.cols)) throw fail("row stride does not match the shape");

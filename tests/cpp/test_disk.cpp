@@ -165,7 +165,7 @@ TEST(FileIO, MissingFilesAndDirectoriesKeepTheirErrno) {
   expect_errno([&] { read_file_info(missing); }, ENOENT, missing);
   auto nodir = (dir.path / "nodir" / "a.pycauset").string();
   Array a = Array::empty(std::array<index_t, 2>{2, 2}, DType::float64, true);
-  expect_errno([&] { save_array(a, nodir, "{}", 0); }, ENOENT, nodir);
-  expect_errno([&] { save_array(a, dir.path.string(), "{}", 0); }, EISDIR, dir.path.string());
+  expect_errno([&] { save_array(a, nodir, "{}"); }, ENOENT, nodir);
+  expect_errno([&] { save_array(a, dir.path.string(), "{}"); }, EISDIR, dir.path.string());
   expect_errno([&] { load_file(dir.path.string(), MapMode::read_only); }, EISDIR, dir.path.string());
 }

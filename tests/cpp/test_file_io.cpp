@@ -99,7 +99,7 @@ TEST(FileIO, SaveOfUnalignedRowsIsExact) {
   auto path = (dir.path / "u.pycauset").string();
   FileWriter w(path, DType::float64, 2, std::uint64_t(rows), std::uint64_t(cols));
   w.write_block(a.ref(), 0, 0);
-  w.commit("{}", 0);
+  w.commit("{}");
   LoadedFile f = load_file(path, MapMode::read_only);
   for (index_t i = 0; i < rows; i += 7)
     for (index_t j = 0; j < cols; j += 97) ASSERT_EQ(f.array.get(i, j).c.real(), double(i * 3 + j));
@@ -110,10 +110,10 @@ TEST(FileIO, SaveLoadRoundTripAllModes) {
   for (DType d : {DType::float64, DType::bit, DType::int8, DType::complex64}) {
     Array a = filled(5, 70, d);
     auto path = (dir.path / "a.pycauset").string();
-    save_array(a, path, R"({"properties":{}})", 1);
+    save_array(a, path, R"({"properties":{}})");
     for (MapMode mode : {MapMode::read_only, MapMode::read_write, MapMode::copy_on_write}) {
       LoadedFile f = load_file(path, mode);
-      EXPECT_EQ(f.structure, 1);
+      EXPECT_EQ(f.array.structure(), Structure::dense);
       EXPECT_EQ(f.metadata, R"({"properties":{}})");
       EXPECT_EQ(f.array.buffer()->kind(), StorageKind::file);
       for (index_t i = 0; i < 5; ++i)
@@ -127,7 +127,7 @@ TEST(FileIO, SaveLoadRoundTripAllModes) {
 TEST(FileIO, ReadOnlyRejectsWritesAndCopyOnWriteKeepsFile) {
   TempDir dir;
   auto path = (dir.path / "b.pycauset").string();
-  save_array(filled(3, 3, DType::int32), path, "{}", 0);
+  save_array(filled(3, 3, DType::int32), path, "{}");
   EXPECT_THROW(load_file(path, MapMode::read_only).array.set(0, 0, Scalar::of_int(9)), ValueError);
   {
     LoadedFile c = load_file(path, MapMode::copy_on_write);
@@ -146,7 +146,7 @@ TEST(FileIO, FailedWriteLeavesTargetAndNoTemporary) {
   TempDir dir;
   auto path = (dir.path / "c.pycauset").string();
   Array original = filled(2, 2, DType::float64);
-  save_array(original, path, "{}", 0);
+  save_array(original, path, "{}");
   {
     FileWriter w(path, DType::float64, 2, 2, 2);  // abandoned without commit
   }
@@ -159,7 +159,7 @@ TEST(FileIO, FailedWriteLeavesTargetAndNoTemporary) {
 TEST(FileIO, TruncatedFileIsAFormatError) {
   TempDir dir;
   auto path = (dir.path / "d.pycauset").string();
-  save_array(filled(4, 4, DType::float64), path, "{}", 0);
+  save_array(filled(4, 4, DType::float64), path, "{}");
   fs::resize_file(path, 4096 + 64);
   EXPECT_THROW(load_file(path, MapMode::read_only), FormatError);
 }

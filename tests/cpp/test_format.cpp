@@ -30,14 +30,14 @@ TEST(Format, LayoutPlacesPayloadAndMetadata) {
 
 TEST(Format, EncodeDecodeRoundTrip) {
   Header h = layout(DType::float32, 2, 10, 7, 33);
-  h.structure = 1;
+  h.structure = Structure::upper_triangular;
   h.metadata_crc = 0xdeadbeef;
   auto bytes = encode(h);
   Header back = decode(bytes, file_size_for(h), "x");
   EXPECT_EQ(back.dtype, DType::float32);
   EXPECT_EQ(back.rows, 10u);
   EXPECT_EQ(back.cols, 7u);
-  EXPECT_EQ(back.structure, 1);
+  EXPECT_EQ(back.structure, Structure::upper_triangular);
   EXPECT_EQ(back.metadata_crc, 0xdeadbeefu);
 }
 

@@ -56,7 +56,8 @@ NUMPY_OF_CODE = {
     8: np.dtype("<u8"), 9: np.dtype("<f2"), 10: np.dtype("<f4"), 11: np.dtype("<f8"),
     12: np.dtype("<c8"), 13: np.dtype("<c16"),
 }
-STRUCTURES = ["dense", "upper_triangular", "lower_triangular", "symmetric", "diagonal"]
+STRUCTURES = ["dense", "upper_triangular", "lower_triangular", "symmetric", "diagonal",
+              "strictly_upper_triangular", "strictly_lower_triangular", "antisymmetric"]
 
 
 def sha256(path) -> str:

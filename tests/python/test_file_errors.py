@@ -192,7 +192,7 @@ def test_corrupt_header_byte(at, float_file):
 
 @pytest.mark.parametrize("field,value", [
     ("header_size", 256), ("dtype", 14), ("dtype", 200), ("ndim", 0), ("ndim", 3),
-    ("structure", 5), ("rows", 4), ("cols", 99), ("row_stride", 808),
+    ("structure", 8), ("rows", 4), ("cols", 99), ("row_stride", 808),
     ("payload_offset", 0), ("payload_offset", 4000), ("payload_offset", 8192),
     ("payload_length", 2401), ("metadata_offset", 4096), ("metadata_offset", 2**63),
     ("metadata_length", 2**30), ("metadata_length", 2**64 - 1), ("metadata_crc", 12345),

@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "pycauset/core/dtype.hpp"
 #include "pycauset/core/scalar.hpp"
+#include "pycauset/core/structure.hpp"
 #include "pycauset/kernels/convert.hpp"
 #include "pycauset/storage/buffer.hpp"
 
@@ -111,12 +113,48 @@ class Array {
   void fill(const Scalar& v);
   /// Copies (and converts) src into this view. Shapes must match.
   void assign(const StridedRef& src);
+  /// The kernel descriptor of this view for a kernel about to write into it
+  /// (counts as a write: the buffer's generation moves). ValueError when read-only.
+  StridedRef write_ref();
+
+  // ---- structure (core/structure.hpp) -----------------------------------------
+  // A mark is checked against the values when set and stays true through
+  // writes: every write path moves the buffer's generation, and a mark read
+  // after its buffer was written is checked again (and becomes dense when it
+  // no longer holds). An element write through the marked array itself is
+  // checked at once, in O(1). Views: the transpose carries the transposed
+  // mark; a slice keeps it when it is a square principal sub-block (the same
+  // start and positive step on both axes of the marked array); every other
+  // view (row, column, diagonal, broadcast, strided, reshaped) is dense.
+  // Copies carry the mark.
+
+  /// The structure, true of the values now (re-checked if the buffer was
+  /// written since the last check). Vectors are always dense.
+  Structure structure() const;
+  /// Marks this array after checking the values: ValueError naming the first
+  /// violating element (or the shape) when they do not have the structure.
+  void set_structure(Structure s);
+  /// Marks this array without a check, for results whose structure the
+  /// computation guarantees.
+  void assume_structure(Structure s);
+  /// Marks this array, to be checked when first read (a mark that comes with
+  /// data: a file header, a pickle). Ignored for vectors.
+  void claim_structure(Structure s);
+  /// True when the mark needs no check to be read (dense, or checked since
+  /// the buffer's last write).
+  bool structure_current() const;
+  /// Why the values do not have structure `s`, or an empty string when they do.
+  std::string structure_violation(Structure s) const;
 
  private:
   Array() = default;
   int check_axis(int axis) const;
   index_t element_pos(index_t i, index_t j) const;
   void require_writable() const;
+  Structure effective_mark() const;
+  void drop_mark() const;
+  void carry_mark(Array& to, bool exact) const;
+  bool element_keeps_mark(index_t i, index_t j) const;
 
   std::shared_ptr<Buffer> buffer_;
   DType dtype_ = DType::float64;
@@ -124,7 +162,25 @@ class Array {
   std::array<index_t, 2> shape_{0, 0};
   std::array<index_t, 2> strides_{0, 0};
   index_t offset_ = 0;
+
+  // The structure mark: `mark_` is the structure of the array that was marked
+  // (in this view's orientation), `mark_shape_` its shape, and this view's row
+  // i / column j are its row mark_start_[0] + i * mark_step_[0] / column
+  // mark_start_[1] + j * mark_step_[1]. `mark_checked_` is the buffer
+  // generation at the last check (kUnchecked: never checked).
+  static constexpr std::uint64_t kUnchecked = ~std::uint64_t(0);
+  mutable Structure mark_ = Structure::dense;
+  std::array<index_t, 2> mark_shape_{0, 0};
+  std::array<index_t, 2> mark_start_{0, 0};
+  std::array<index_t, 2> mark_step_{1, 1};
+  mutable std::uint64_t mark_checked_ = kUnchecked;
 };
+
+/// Marks `out` = a @ b (a fresh result) with the structure the product is
+/// certain to have (product_structure of the factors' marks): trusted for
+/// integer and bit results, which are exact; for floating results checked when
+/// first read (0 * inf is NaN, so a zero triangle is not guaranteed).
+void mark_product(Array& out, const Array& a, const Array& b);
 
 /// Elements per row of a contiguous array of this dtype (bit rows round up to 64).
 Array::index_t padded_row_length(DType dtype, Array::index_t cols);

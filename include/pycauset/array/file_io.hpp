@@ -28,24 +28,25 @@ class FileWriter {
   /// Writes the whole payload from an array of the file's shape.
   void write_array(const Array& a);
   /// Writes metadata and header, makes the file durable and puts it in place.
-  void commit(std::string_view metadata, std::uint8_t structure);
+  void commit(std::string_view metadata, Structure structure = Structure::dense);
 
  private:
   AtomicFile file_;
   format::Header header_;
 };
 
-/// Saves `a` to `path` (see FileWriter). `metadata` is stored verbatim.
+/// Saves `a` to `path` (see FileWriter). `metadata` is stored verbatim, and
+/// the header records a.structure().
 /// A whole, unpinned spilled object on the same file system is saved without
 /// copying: its spill file gets the header and metadata, is fsynced and
 /// linked into place, and the object's later writes become copy-on-write.
-void save_array(const Array& a, const std::string& path, std::string_view metadata, std::uint8_t structure);
+void save_array(const Array& a, const std::string& path, std::string_view metadata);
 
-/// A loaded file: its array (memory-mapped), metadata bytes and structure code.
+/// A loaded file: its array (memory-mapped, carrying the header's structure,
+/// checked when first read) and metadata bytes.
 struct LoadedFile {
   Array array;
   std::string metadata;
-  std::uint8_t structure;
 };
 
 /// Reads and validates a .pycauset file's header and metadata (FormatError

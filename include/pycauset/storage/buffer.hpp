@@ -32,6 +32,12 @@ class Buffer {
   void unpin() { pins_.fetch_sub(1); }
   int pins() const { return pins_.load(); }
 
+  /// Write generation: counts the writes made to these bytes through pycauset
+  /// (every Array write path calls note_write), so a structure mark checked at
+  /// one generation is known to be still true while the generation is the same.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  void note_write() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+
  protected:
   Buffer(std::byte* data, std::size_t size) : data_(data), size_(size) {}
   std::byte* data_;
@@ -39,6 +45,7 @@ class Buffer {
 
  private:
   std::atomic<int> pins_{0};
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 /// Anonymous memory, 64-byte aligned; large buffers are 2 MiB aligned and ask

@@ -9,6 +9,7 @@
 
 #include "pycauset/core/dtype.hpp"
 #include "pycauset/core/error.hpp"
+#include "pycauset/core/structure.hpp"
 
 namespace pycauset {
 
@@ -32,7 +33,7 @@ inline constexpr std::uint64_t kMaxMetadata = 64u << 20;
 struct Header {
   DType dtype = DType::float64;
   std::uint8_t ndim = 2;
-  std::uint8_t structure = 0;  ///< 0 dense, 1 upper, 2 lower triangular, 3 symmetric, 4 diagonal
+  Structure structure = Structure::dense;  ///< stored as its code (core/structure.hpp)
   std::uint64_t rows = 0, cols = 0;
   std::uint64_t row_stride = 0;  ///< bytes between consecutive rows of the payload
   std::uint64_t payload_offset = 0, payload_length = 0;
