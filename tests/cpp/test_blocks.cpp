@@ -181,15 +181,17 @@ void expect_write(const BlockStore& store, Array& a, bool as_column, index_t r0,
   const std::vector<Scalar> before = snapshot(a);
   const index_t w = c1 - c0;
   // Whole rows come from a tight tile (write_rows), blocks from a wider pitch.
-  const bool whole = c0 == 0 && c1 == store.cols() && src_dtype == store.dtype();
+  const bool whole = c0 == 0 && c1 == store.cols();
   const index_t ld = whole ? padded_row_length(src_dtype, w) : src_dtype == DType::bit ? (w + 63) / 64 * 64 + 64 : w + 3;
   const std::size_t pitch = src_dtype == DType::bit ? std::size_t(ld / 8) : std::size_t(ld) * dtype_info(src_dtype).itemsize();
   std::vector<std::uint64_t> buf((std::size_t(r1 - r0) * pitch + 7) / 8 + 1, ~std::uint64_t(0));  // set padding
   auto* tile = reinterpret_cast<std::byte*>(buf.data());
   for (index_t i = r0; i < r1; ++i)
     for (index_t j = c0; j < c1; ++j) tile_set(tile, src_dtype, pitch, i - r0, j - c0, value_at(src_dtype, i, j, seed));
-  if (whole) {
+  if (whole && src_dtype == store.dtype()) {
     store.write_rows(r0, r1, tile);
+  } else if (whole) {
+    store.write_rows(r0, r1, tile, src_dtype);
   } else if (src_dtype == store.dtype()) {
     store.write_block(r0, r1, c0, c1, tile, ld);
   } else {

@@ -78,6 +78,9 @@ class BlockStore {
   /// Rows [r0, r1) from src (this store's dtype, row-major, tile_row_bytes
   /// per row). Bit: padding bits of src are ignored (written as zero).
   void write_rows(index_t r0, index_t r1, const std::byte* src) const;
+  /// As write_rows, from src of another dtype (tile_row_bytes(src_dtype,
+  /// cols()) per row), converted on the way (casts as convert()).
+  void write_rows(index_t r0, index_t r1, const std::byte* src, DType src_dtype) const;
   /// Elements [r0, r1) x [c0, c1) from src (this store's dtype, row-major
   /// with `ld` elements, bits for bit, from one row to the next). Bit:
   /// c0 % 64 == 0 and ld % 64 == 0; columns of the array past c1 in the last
