@@ -94,9 +94,9 @@ void bind_array(nb::module_& m) {
       }, nb::arg("raw"), nb::arg("shape"), nb::arg("dtype"),
          "A new Array from the row-major bytes of a contiguous one (bit rows padded to 64-bit words).")
       .def_prop_ro("ndim", &Array::ndim)
+      // The token, not the enum: a str is cheaper to return, and element access reads it.
       .def_prop_ro("dtype", [](const Array& a) { return std::string(dtype_name(a.dtype())); },
-                   "The pycauset token of the element type (see dtype_code for the enum).")
-      .def_prop_ro("dtype_code", &Array::dtype)
+                   "The pycauset token of the element type, e.g. 'complex_float64'.")
       .def_prop_ro("shape", &shape_of)
       .def_prop_ro("size", &Array::size)
       .def_prop_ro("nbytes", &Array::nbytes)

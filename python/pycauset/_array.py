@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator, List, Optional, SupportsIndex, 
 import numpy as np
 
 from . import _dtypes, _export, _lazy
+from ._dtypes import _BY_NAME as _DTYPE_OF_TOKEN  # handle.dtype is the token (element access is hot)
 
 if TYPE_CHECKING:
     from . import _indexing, _ops, _pickle, _properties
@@ -155,7 +156,7 @@ class _ArrayBase:
     @property
     def dtype(self) -> _dtypes.DType:
         """Element type, a pycauset DType such as ``pycauset.float64``."""
-        return self._expr.result if self._hv is None else _dtypes.dtype(self._hv.dtype)
+        return self._expr.result if self._hv is None else _DTYPE_OF_TOKEN[self._hv.dtype]
 
     @property
     def shape(self) -> Tuple[int, ...]:
