@@ -23,15 +23,8 @@ from ._promotion import operand_type, resolve, resolve_inputs
 __all__ = ["binary", "unary", "matmul", "sum", "mean", "trace", "count_nonzero", "dot", "transpose", "conj",
            "power", "minmax", "reduce_any", "reduce_all", "reshape", "diagonal", "isclose", "allclose", "array_equal"]
 
-_SCALARS = SCALARS
-
-
-_as_operand = as_operand
-
-
 def _node(x: Any, dtype_for_scalar: Any) -> _lazy.Node:
-    base = _ArrayBase
-    if isinstance(x, base):
+    if isinstance(x, _ArrayBase):
         return x._node()
     value = x.item() if isinstance(x, np.generic) else x
     return _lazy.scalar(value, dtype_for_scalar)
@@ -48,7 +41,7 @@ _MIRROR = {"less": "greater", "less_equal": "greater_equal", "greater": "less",
 
 def binary(op: str, a: Any, b: Any) -> Any:
     """Elementwise ``a op b`` as a lazy expression; NotImplemented for foreign operands."""
-    x, y = _as_operand(a), _as_operand(b)
+    x, y = as_operand(a), as_operand(b)
     if x is None or y is None:
         if op in ("equal", "not_equal") and (x is None) != (y is None):
             other = x if y is None else y
@@ -91,7 +84,7 @@ def _constant_comparison(op: str, side: int, other: Any) -> Any:
 
 
 def unary(op: str, a: Any) -> Any:
-    x = _as_operand(a)
+    x = as_operand(a)
     if x is None:
         return NotImplemented
     if op == "invert" and x.dtype is not _dtypes.bit:
@@ -124,7 +117,7 @@ def matmul(a: Any, b: Any) -> Any:
 
 def matmul_operator(a: Any, b: Any) -> Any:
     """``a @ b`` as the operator sees it: NotImplemented for foreign operands."""
-    x, y = _as_operand(a), _as_operand(b)
+    x, y = as_operand(a), as_operand(b)
     base = _ArrayBase
     if x is None or y is None:
         return NotImplemented
@@ -142,7 +135,7 @@ def matmul_operator(a: Any, b: Any) -> Any:
 
 def dot(a: Any, b: Any) -> Any:
     """``np.dot`` for pycauset operands: matmul for 1-D/2-D, multiply with a scalar."""
-    if isinstance(a, _SCALARS) or isinstance(b, _SCALARS):
+    if isinstance(a, SCALARS) or isinstance(b, SCALARS):
         result = binary("multiply", a, b)
         if result is NotImplemented:
             raise TypeError(f"dot: unsupported operand types {type(a).__name__} and {type(b).__name__}")
@@ -152,7 +145,7 @@ def dot(a: Any, b: Any) -> Any:
 
 def transpose(a: Any) -> Any:
     """The transposed view ``a.T`` (a vector is its own transpose)."""
-    x = _as_operand(a)
+    x = as_operand(a)
     if not isinstance(x, _ArrayBase):
         raise TypeError(f"transpose expects a pycauset Matrix or Vector, got {type(a).__name__}")
     return x.T
@@ -223,7 +216,7 @@ def sum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> 
     OverflowError rather than wrap; the default result dtype follows NumPy
     (small integers and bits give int64, unsigned give uint64).
     """
-    x = _as_operand(a)
+    x = as_operand(a)
     if x is None or not isinstance(x, _ArrayBase):
         raise TypeError(f"sum expects a pycauset Matrix or Vector, got {type(a).__name__}")
     ax = _normalize_axis(axis, x.ndim)
@@ -239,7 +232,7 @@ def mean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) ->
     With an integer ``dtype=`` the mean is the exact integer sum divided by the
     count, truncated toward zero; OverflowError if that does not fit ``dtype``.
     """
-    x = _as_operand(a)
+    x = as_operand(a)
     if x is None or not isinstance(x, _ArrayBase):
         raise TypeError(f"mean expects a pycauset Matrix or Vector, got {type(a).__name__}")
     ax = _normalize_axis(axis, x.ndim)
@@ -272,7 +265,7 @@ def _keep(x: Any, value: Any, dtype: _dtypes.DType) -> Any:
 
 def trace(a: Any, dtype: Any = None) -> Any:
     """Sum of the main diagonal, like ``np.trace`` for a 2-D object."""
-    x = _as_operand(a)
+    x = as_operand(a)
     if x is None or not isinstance(x, _ArrayBase) or x.ndim != 2:
         raise ValueError("trace needs a pycauset Matrix")
     return sum(_ArrayBase._wrap(x._h.diagonal()), dtype=dtype)
@@ -280,7 +273,7 @@ def trace(a: Any, dtype: Any = None) -> Any:
 
 def count_nonzero(a: Any, axis: Any = None) -> Any:
     """Number of non-zero elements (ones, for bits), like ``np.count_nonzero``."""
-    x = _as_operand(a)
+    x = as_operand(a)
     if x is None or not isinstance(x, _ArrayBase):
         raise TypeError(f"count_nonzero expects a pycauset Matrix or Vector, got {type(a).__name__}")
     bits = x if x.dtype is _dtypes.bit else (x != 0)
@@ -312,7 +305,7 @@ def power(a: Any, b: Any) -> Any:
     power stays int8). Integer powers wrap on overflow as in NumPy, and a
     negative integer exponent raises ValueError, as NumPy does.
     """
-    x, y = _as_operand(a), _as_operand(b)
+    x, y = as_operand(a), as_operand(b)
     if x is None or y is None:
         return NotImplemented
     (cx, cy), result = resolve_inputs("power", operand_type(x), operand_type(y))
@@ -331,7 +324,7 @@ def power(a: Any, b: Any) -> Any:
 
 
 def _array_operand(a: Any, what: str) -> Any:
-    x = _as_operand(a)
+    x = as_operand(a)
     if x is None or not isinstance(x, _ArrayBase):
         raise TypeError(f"{what} expects a pycauset Matrix or Vector, got {type(a).__name__}")
     return x
@@ -449,7 +442,7 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan:
     Infinities are close only to the same infinity; NaN only to NaN when
     ``equal_nan`` is true.
     """
-    x, y = _as_operand(a), _as_operand(b)
+    x, y = as_operand(a), as_operand(b)
     if x is None or y is None:
         raise TypeError(f"isclose: unsupported operand types {type(a).__name__} and {type(b).__name__}")
     if not isinstance(x, _ArrayBase) and not isinstance(y, _ArrayBase):
@@ -470,7 +463,7 @@ def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan
 
 def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> bool:
     """True when both have the same shape and elements (NumPy's ``array_equal``), natively."""
-    x, y = _as_operand(a1), _as_operand(a2)
+    x, y = as_operand(a1), as_operand(a2)
     if x is None or y is None:
         return False
     if getattr(x, "shape", ()) != getattr(y, "shape", ()):
