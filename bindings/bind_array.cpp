@@ -1,6 +1,6 @@
-// The Array handle. Arguments arrive as plain Python values (raw addresses and
-// byte strides of NumPy arrays the Python layer keeps alive); this file only
-// converts them to core types and back.
+// The Array handle. NumPy arrays arrive as nb::ndarray arguments and dtypes as
+// the DType enum (numpy_args.hpp); this file only converts them to core types
+// and back.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
@@ -11,6 +11,7 @@
 
 #include "pycauset/array/array.hpp"
 #include "pycauset/storage/mapped_file.hpp"
+#include "numpy_args.hpp"
 
 namespace nb = nanobind;
 using namespace pycauset;
@@ -18,68 +19,15 @@ using index_t = Array::index_t;
 
 namespace {
 
-DType parse_dtype(const std::string& name) {
-  if (auto d = dtype_from_name(name)) return *d;
-  throw TypeError("unknown dtype '" + name + "'");
-}
+using bindings::IndexArray;
+using bindings::NumpyIn;
+using bindings::NumpyOut;
+using bindings::scalar_from_python;
+using bindings::scalar_to_python;
+using bindings::strided_ref;
 
-// A NumPy array described by address, dtype token, shape and byte strides.
-StridedRef numpy_ref(std::uintptr_t address, const std::string& dtype,
-                     const std::vector<index_t>& shape, const std::vector<index_t>& strides) {
-  if (shape.size() != strides.size() || shape.empty() || shape.size() > 2)
-    throw ValueError("numpy_ref: need 1 or 2 extents with matching strides");
-  StridedRef r;
-  r.data = reinterpret_cast<std::byte*>(address);
-  r.dtype = parse_dtype(dtype);
-  if (shape.size() == 2) {
-    r.rows = shape[0], r.cols = shape[1], r.s0 = strides[0], r.s1 = strides[1];
-  } else {
-    r.rows = 1, r.cols = shape[0], r.s0 = 0, r.s1 = strides[0];
-  }
-  return r;
-}
-
-std::span<const index_t> index_span(std::uintptr_t address, std::size_t count) {
-  return {reinterpret_cast<const index_t*>(address), count};
-}
-
-}  // namespace
-
-// Shared with bind_ops.cpp: a Python bool/int/float/complex as a core Scalar.
-Scalar scalar_from_python(nb::handle v) {
-  if (PyBool_Check(v.ptr())) return Scalar::of_bool(v.ptr() == Py_True);
-  if (PyLong_Check(v.ptr())) {
-    int overflow = 0;
-    long long i = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
-    if (!overflow) return Scalar::of_int(i);
-    if (overflow > 0) {
-      unsigned long long u = PyLong_AsUnsignedLongLong(v.ptr());
-      if (!PyErr_Occurred()) return Scalar::of_uint(u);
-      PyErr_Clear();
-    }
-    throw OverflowError("Python integer " + nb::cast<std::string>(nb::str(v)) +
-                        " is out of bounds for every pycauset integer dtype");
-  }
-  if (PyFloat_Check(v.ptr())) return Scalar::of_float(PyFloat_AsDouble(v.ptr()));
-  if (PyComplex_Check(v.ptr()))
-    return Scalar::of_complex({PyComplex_RealAsDouble(v.ptr()), PyComplex_ImagAsDouble(v.ptr())});
-  throw TypeError("expected a bool, int, float or complex value, got " +
-                  nb::cast<std::string>(nb::str(v.type())));
-}
-
-namespace {
-
-Scalar to_scalar(nb::handle v) { return scalar_from_python(v); }
-
-nb::object from_scalar(const Scalar& s) {
-  switch (s.kind) {
-    case Scalar::Kind::boolean: return nb::bool_(s.i != 0);
-    case Scalar::Kind::signed_int: return nb::int_(s.i);
-    case Scalar::Kind::unsigned_int: return nb::steal(PyLong_FromUnsignedLongLong(s.u));
-    case Scalar::Kind::floating: return nb::float_(s.c.real());
-    case Scalar::Kind::complex: return nb::steal(PyComplex_FromDoubles(s.c.real(), s.c.imag()));
-  }
-  return nb::none();
+std::span<const index_t> index_span(const IndexArray& a) {
+  return {a.data(), a.shape(0)};
 }
 
 nb::dlpack::dtype dlpack_dtype(DType d) {
@@ -113,19 +61,45 @@ void bind_array(nb::module_& m) {
   for (Structure s : kStructures) structure.value(std::string(structure_name(s)).c_str(), s);
 
   nb::class_<Array>(m, "Array")
-      .def_static("empty", [](const std::vector<index_t>& shape, const std::string& dtype, bool zero) {
-        return Array::empty(shape, parse_dtype(dtype), zero);
+      .def_static("empty", [](const std::vector<index_t>& shape, DType dtype, bool zero) {
+        return Array::empty(shape, dtype, zero);
       }, nb::arg("shape"), nb::arg("dtype"), nb::arg("zero") = false,
          nb::call_guard<nb::gil_scoped_release>())
-      .def_static("from_numpy", [](std::uintptr_t address, const std::string& src_dtype,
-                                   const std::vector<index_t>& shape, const std::vector<index_t>& strides,
-                                   const std::string& dtype) {
-        StridedRef src = numpy_ref(address, src_dtype, shape, strides);
-        return Array::from_strided(src, parse_dtype(dtype), int(shape.size()));
-      }, nb::arg("address"), nb::arg("src_dtype"), nb::arg("shape"), nb::arg("strides"), nb::arg("dtype"),
-         nb::call_guard<nb::gil_scoped_release>())
+      .def_static("from_numpy", [](const NumpyIn& src, DType dtype) {
+        StridedRef ref = strided_ref(src);
+        nb::gil_scoped_release release;
+        return Array::from_strided(ref, dtype, int(src.ndim()));
+      }, nb::arg("src"), nb::arg("dtype"),
+         "A new Array of `dtype` holding a converted copy of a 1-D or 2-D NumPy array.")
+      .def_static("from_bytes", [](const NumpyIn& raw, const std::vector<index_t>& shape, DType dtype) {
+        // The inverse of raw_view for a contiguous Array: `raw` (uint8, contiguous) holds
+        // the elements row-major, bit rows padded to whole 64-bit words.
+        if (raw.ndim() != 1 || raw.itemsize() != 1 || (raw.shape(0) > 1 && raw.stride(0) != 1))
+          throw ValueError("from_bytes: need a contiguous 1-D array of bytes");
+        if (shape.empty() || shape.size() > 2) throw ValueError("from_bytes: need 1 or 2 extents");
+        StridedRef ref;
+        ref.data = reinterpret_cast<std::byte*>(const_cast<void*>(static_cast<const void*>(raw.data())));
+        ref.dtype = dtype;
+        ref.rows = shape.size() == 2 ? shape[0] : 1;
+        ref.cols = shape.back();
+        const auto& info = dtype_info(dtype);
+        const index_t row = dtype == DType::bit ? (ref.cols + 63) / 64 * 64 : ref.cols * index_t(info.bits);
+        ref.s1 = dtype == DType::bit ? 1 : index_t(info.itemsize());
+        ref.s0 = shape.size() == 2 ? (dtype == DType::bit ? row : row / 8) : 0;
+        const index_t need = ref.rows == 0 || ref.cols == 0 ? 0
+                             : dtype == DType::bit ? (ref.rows - 1) * row / 8 + (ref.cols + 7) / 8
+                                                   : ref.rows * row / 8;
+        if (index_t(raw.shape(0)) < need)
+          throw ValueError("from_bytes: " + std::to_string(raw.shape(0)) + " bytes for a " +
+                           std::string(dtype_name(dtype)) + " array that needs " + std::to_string(need));
+        nb::gil_scoped_release release;
+        return Array::from_strided(ref, dtype, int(shape.size()));
+      }, nb::arg("raw"), nb::arg("shape"), nb::arg("dtype"),
+         "A new Array from the row-major bytes of a contiguous one (bit rows padded to 64-bit words).")
       .def_prop_ro("ndim", &Array::ndim)
-      .def_prop_ro("dtype", [](const Array& a) { return std::string(dtype_name(a.dtype())); })
+      // The token, not the enum: a str is cheaper to return, and element access reads it.
+      .def_prop_ro("dtype", [](const Array& a) { return std::string(dtype_name(a.dtype())); },
+                   "The pycauset token of the element type, e.g. 'complex_float64'.")
       .def_prop_ro("shape", &shape_of)
       .def_prop_ro("size", &Array::size)
       .def_prop_ro("nbytes", &Array::nbytes)
@@ -152,71 +126,54 @@ void bind_array(nb::module_& m) {
       .def("slice", &Array::slice, nb::arg("axis"), nb::arg("start"), nb::arg("step"), nb::arg("count"))
       .def("select", &Array::select, nb::arg("axis"), nb::arg("index"))
       .def("diagonal", &Array::diagonal)
-      // Integer-array indexing: indices arrive as the address and length of a
-      // contiguous int64 NumPy array the caller keeps alive.
-      .def("take", [](const Array& a, int axis, std::uintptr_t address, std::size_t count) {
+      // Integer-array indexing: indices arrive as contiguous int64 NumPy arrays.
+      .def("take", [](const Array& a, int axis, const IndexArray& index) {
         nb::gil_scoped_release release;
-        return a.take(axis, index_span(address, count));
-      }, nb::arg("axis"), nb::arg("address"), nb::arg("count"))
-      .def("put", [](Array& a, int axis, std::uintptr_t address, std::size_t count, const Array& src) {
+        return a.take(axis, index_span(index));
+      }, nb::arg("axis"), nb::arg("index"))
+      .def("put", [](Array& a, int axis, const IndexArray& index, const Array& src) {
         nb::gil_scoped_release release;
-        a.put(axis, index_span(address, count), src);
-      }, nb::arg("axis"), nb::arg("address"), nb::arg("count"), nb::arg("src"))
+        a.put(axis, index_span(index), src);
+      }, nb::arg("axis"), nb::arg("index"), nb::arg("src"))
       .def("reshape", [](const Array& a, const std::vector<index_t>& shape) {
         nb::gil_scoped_release release;
         return a.reshape(shape);
       }, nb::arg("shape"))
-      .def("take_pairs", [](const Array& a, std::uintptr_t rows, std::uintptr_t cols, std::size_t count) {
+      .def("take_pairs", [](const Array& a, const IndexArray& rows, const IndexArray& cols) {
+        if (rows.shape(0) != cols.shape(0)) throw ValueError("take_pairs: rows and cols differ in length");
         nb::gil_scoped_release release;
-        return a.take_pairs(index_span(rows, count), index_span(cols, count));
-      }, nb::arg("rows"), nb::arg("cols"), nb::arg("count"))
-      .def("put_pairs", [](Array& a, std::uintptr_t rows, std::uintptr_t cols, std::size_t count,
-                           const Array& src) {
+        return a.take_pairs(index_span(rows), index_span(cols));
+      }, nb::arg("rows"), nb::arg("cols"))
+      .def("put_pairs", [](Array& a, const IndexArray& rows, const IndexArray& cols, const Array& src) {
+        if (rows.shape(0) != cols.shape(0)) throw ValueError("put_pairs: rows and cols differ in length");
         nb::gil_scoped_release release;
-        a.put_pairs(index_span(rows, count), index_span(cols, count), src);
-      }, nb::arg("rows"), nb::arg("cols"), nb::arg("count"), nb::arg("src"))
-      .def("broadcast_to", &Array::broadcast_to, nb::arg("rows"), nb::arg("cols"))
+        a.put_pairs(index_span(rows), index_span(cols), src);
+      }, nb::arg("rows"), nb::arg("cols"), nb::arg("src"))
+      .def("broadcast_to", [](const Array& a, const std::vector<index_t>& shape) { return a.broadcast_to(shape); },
+           nb::arg("shape"), "Read-only-use view repeated to `shape` (1 or 2 extents) by NumPy's broadcasting.")
       .def("copy", &Array::copy, nb::call_guard<nb::gil_scoped_release>())
-      .def("astype", [](const Array& a, const std::string& dtype) {
-        DType d = parse_dtype(dtype);
-        nb::gil_scoped_release release;
-        return a.astype(d);
-      }, nb::arg("dtype"))
-      .def("get", [](const Array& a, index_t i, index_t j) { return from_scalar(a.get(i, j)); },
+      .def("astype", &Array::astype, nb::arg("dtype"), nb::call_guard<nb::gil_scoped_release>())
+      .def("get", [](const Array& a, index_t i, index_t j) { return scalar_to_python(a.get(i, j)); },
            nb::arg("i"), nb::arg("j") = 0)
-      .def("set", [](Array& a, index_t i, index_t j, nb::handle v) { a.set(i, j, to_scalar(v)); },
+      .def("set", [](Array& a, index_t i, index_t j, nb::handle v) { a.set(i, j, scalar_from_python(v)); },
            nb::arg("i"), nb::arg("j"), nb::arg("value"))
       .def("fill", [](Array& a, nb::handle v) {
-        Scalar s = to_scalar(v);
+        Scalar s = scalar_from_python(v);
         nb::gil_scoped_release release;
         a.fill(s);
       }, nb::arg("value"))
-      .def("assign_numpy", [](Array& a, std::uintptr_t address, const std::string& src_dtype,
-                              const std::vector<index_t>& shape, const std::vector<index_t>& strides) {
-        a.assign(numpy_ref(address, src_dtype, shape, strides));
-      }, nb::arg("address"), nb::arg("src_dtype"), nb::arg("shape"), nb::arg("strides"),
-         nb::call_guard<nb::gil_scoped_release>())
+      .def("assign_numpy", [](Array& a, const NumpyIn& src) {
+        StridedRef ref = strided_ref(src);
+        nb::gil_scoped_release release;
+        a.assign(ref);
+      }, nb::arg("src"), "Copies a NumPy array of this view's shape into it (casting).")
       .def("assign", [](Array& a, const Array& src) { a.assign(src.ref()); }, nb::arg("src"),
            nb::call_guard<nb::gil_scoped_release>())
-      .def("export_into", [](const Array& a, std::uintptr_t address, const std::string& dst_dtype,
-                             const std::vector<index_t>& shape, const std::vector<index_t>& strides) {
-        convert(a.ref(), numpy_ref(address, dst_dtype, shape, strides));
-      }, nb::arg("address"), nb::arg("dst_dtype"), nb::arg("shape"), nb::arg("strides"),
-         nb::call_guard<nb::gil_scoped_release>())
-      .def("export_to", [](const Array& a, nb::ndarray<nb::numpy, nb::device::cpu> out,
-                           const std::string& dst_dtype) {
-        // As export_into, with the address, shape and strides read from the array itself
-        // (ndarray.ctypes.data alone costs ~10 us a call).
-        const std::size_t nd = out.ndim();
-        if (nd < 1 || nd > 2) throw ValueError("export_to: need a 1-D or 2-D array");
-        const auto item = index_t(out.itemsize());
-        std::vector<index_t> shape(nd), strides(nd);
-        for (std::size_t k = 0; k < nd; ++k) {
-          shape[k] = index_t(out.shape(k));
-          strides[k] = index_t(out.stride(k)) * item;
-        }
-        convert(a.ref(), numpy_ref(reinterpret_cast<std::uintptr_t>(out.data()), dst_dtype, shape, strides));
-      }, nb::arg("out"), nb::arg("dst_dtype"), nb::call_guard<nb::gil_scoped_release>())
+      .def("export_to", [](const Array& a, const NumpyOut& out) {
+        StridedRef ref = strided_ref(out);
+        nb::gil_scoped_release release;
+        convert(a.ref(), ref);
+      }, nb::arg("out"), "Copies this view into a writeable NumPy array of the same shape (casting).")
       .def_static("export_block", [](std::size_t nbytes) {
         // Writeable memory for a copy export, owned by the returned array (through a
         // capsule that hands the mapping back to the reuse cache when NumPy frees it).

@@ -77,12 +77,32 @@ void bind_core(nb::module_& m) {
     }
   });
 
+  // The one binding of the element types: every binding that takes or gives a
+  // dtype uses this enum (values are the file-format codes of core/dtype.hpp).
+  nb::enum_<DType>(m, "DType", "Element type of a core Array (the codes the file format stores).")
+      .value("bit", DType::bit)
+      .value("int8", DType::int8)
+      .value("int16", DType::int16)
+      .value("int32", DType::int32)
+      .value("int64", DType::int64)
+      .value("uint8", DType::uint8)
+      .value("uint16", DType::uint16)
+      .value("uint32", DType::uint32)
+      .value("uint64", DType::uint64)
+      .value("float16", DType::float16)
+      .value("float32", DType::float32)
+      .value("float64", DType::float64)
+      .value("complex64", DType::complex64)
+      .value("complex128", DType::complex128);
+
   m.def("dtypes", [] {
-    std::vector<std::tuple<std::string, int, std::string, int>> out;
+    std::vector<std::tuple<DType, std::string, std::string, int>> out;
     for (const auto& d : all_dtypes())
-      out.emplace_back(std::string(d.name), int(d.id), std::string(1, char(d.kind)), int(d.bits));
+      out.emplace_back(d.id, std::string(d.name), std::string(1, char(d.kind)), int(d.bits));
     return out;
-  }, "(name, code, kind, bits) of every dtype, in code order.");
+  }, "(DType, pycauset token, kind letter, bits) of every dtype, in code order.");
+  m.def("real_dtype", &real_dtype, nb::arg("dtype"),
+        "The real dtype of a complex dtype (complex64 -> float32); other dtypes map to themselves.");
 
   m.def("num_threads", &num_threads);
   m.def("set_num_threads", &set_num_threads, nb::arg("n"), nb::call_guard<nb::gil_scoped_release>());

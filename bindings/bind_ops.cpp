@@ -11,20 +11,15 @@
 #include "pycauset/kernels/minmax.hpp"
 #include "pycauset/kernels/reduce.hpp"
 #include "pycauset/linalg/matmul.hpp"
+#include "numpy_args.hpp"
 
 namespace nb = nanobind;
 using namespace pycauset;
 
-Scalar scalar_from_python(nb::handle v);  // bind_array.cpp
-
 namespace {
 
-DType dtype_of(const std::string& name) {
-  if (auto d = dtype_from_name(name)) return *d;
-  throw TypeError("unknown dtype '" + name + "'");
-}
-
-using NodeTuple = std::tuple<ExprOp, std::string, std::string, std::string, int, int, int, nb::object>;
+using bindings::scalar_from_python;
+using NodeTuple = std::tuple<ExprOp, DType, DType, DType, int, int, int, nb::object>;
 
 }  // namespace
 
@@ -49,9 +44,9 @@ void bind_ops(nb::module_& m) {
     for (const auto& [op, compute, compute_rhs, result, lhs, rhs, operand, value] : tuples) {
       ExprNode n;
       n.op = op;
-      n.compute = dtype_of(compute);
-      n.compute_rhs = dtype_of(compute_rhs);
-      n.result = dtype_of(result);
+      n.compute = compute;
+      n.compute_rhs = compute_rhs;
+      n.result = result;
       n.lhs = lhs;
       n.rhs = rhs;
       n.operand = operand;
@@ -90,9 +85,6 @@ void bind_ops(nb::module_& m) {
     power(base.ref(), exponent.ref(), o);
   }, nb::arg("base"), nb::arg("exponent"), nb::arg("out"));
 
-  m.def("matmul", [](const Array& a, const Array& b, const std::string& result) {
-    DType d = dtype_of(result);
-    nb::gil_scoped_release release;
-    return matmul(a, b, d);
-  }, nb::arg("a"), nb::arg("b"), nb::arg("result"));
+  m.def("matmul", &matmul, nb::arg("a"), nb::arg("b"), nb::arg("result"),
+        nb::call_guard<nb::gil_scoped_release>());
 }

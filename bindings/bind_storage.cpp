@@ -6,6 +6,7 @@
 
 #include "pycauset/array/file_io.hpp"
 #include "pycauset/storage/governor.hpp"
+#include "numpy_args.hpp"
 
 namespace nb = nanobind;
 using namespace pycauset;
@@ -17,14 +18,6 @@ MapMode parse_mode(const std::string& mode) {
   if (mode == "r+") return MapMode::read_write;
   if (mode == "c") return MapMode::copy_on_write;
   throw ValueError("mode must be 'r', 'r+' or 'c', got '" + mode + "'");
-}
-
-StridedRef numpy_block(std::uintptr_t address, const std::string& dtype, const std::vector<std::int64_t>& shape,
-                       const std::vector<std::int64_t>& strides) {
-  auto d = dtype_from_name(dtype);
-  if (!d) throw TypeError("unknown dtype '" + dtype + "'");
-  if (shape.size() != 2 || strides.size() != 2) throw ValueError("blocks are 2-D");
-  return {reinterpret_cast<std::byte*>(address), *d, shape[0], shape[1], strides[0], strides[1], 0};
 }
 
 }  // namespace
@@ -107,18 +100,17 @@ void bind_storage(nb::module_& m) {
   }, nb::arg("path"), "Validated header fields and metadata of a .pycauset file (payload not mapped).");
 
   nb::class_<FileWriter>(m, "FileWriter")
-      .def_static("create", [](const std::string& path, const std::string& dtype, int ndim, std::uint64_t rows,
+      .def_static("create", [](const std::string& path, DType dtype, int ndim, std::uint64_t rows,
                                std::uint64_t cols) {
-        auto d = dtype_from_name(dtype);
-        if (!d) throw TypeError("unknown dtype '" + dtype + "'");
-        return new FileWriter(path, *d, ndim, rows, cols);
+        return new FileWriter(path, dtype, ndim, rows, cols);
       }, nb::arg("path"), nb::arg("dtype"), nb::arg("ndim"), nb::arg("rows"), nb::arg("cols"))
-      .def("write_numpy", [](FileWriter& w, std::uintptr_t address, const std::string& dtype,
-                             const std::vector<std::int64_t>& shape, const std::vector<std::int64_t>& strides,
-                             std::uint64_t row0, std::uint64_t col0) {
-        w.write_block(numpy_block(address, dtype, shape, strides), row0, col0);
-      }, nb::arg("address"), nb::arg("dtype"), nb::arg("shape"), nb::arg("strides"), nb::arg("row0"),
-         nb::arg("col0"), nb::call_guard<nb::gil_scoped_release>())
+      .def("write_numpy", [](FileWriter& w, const bindings::NumpyIn& block, std::uint64_t row0,
+                             std::uint64_t col0) {
+        if (block.ndim() != 2) throw ValueError("write_numpy: blocks are 2-D");
+        StridedRef ref = bindings::strided_ref(block);
+        nb::gil_scoped_release release;
+        w.write_block(ref, row0, col0);
+      }, nb::arg("block"), nb::arg("row0"), nb::arg("col0"))
       .def("write_array", &FileWriter::write_array, nb::arg("array"), nb::call_guard<nb::gil_scoped_release>())
       .def("commit", [](FileWriter& w, nb::bytes metadata, Structure structure) {
         std::string meta(metadata.c_str(), metadata.size());

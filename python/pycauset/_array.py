@@ -1,4 +1,14 @@
-"""Matrix and Vector: the user-facing objects, thin wrappers over a C++ Array handle."""
+"""Matrix and Vector: the user-facing objects, thin wrappers over a C++ Array handle.
+
+This module sits low in the package's import order (see
+tests/python/test_import_order.py): it imports only ``_dtypes``, ``_export`` and
+``_lazy``. Some methods defined here are implemented by modules above it
+(``_ops``: operators, reductions, reshaping; ``_indexing``: advanced indexing;
+``_properties``: structure marks; ``_pickle``: copying and pickling). Those
+modules are never imported here: ``pycauset/__init__.py`` hands them to
+:func:`install` once they are imported, and the methods call them through the
+module globals it sets. Type checkers see them as ordinary imports.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +18,22 @@ from typing import TYPE_CHECKING, Any, Iterator, List, Optional, SupportsIndex, 
 
 import numpy as np
 
-from . import _dtypes, _export, _indexing, _lazy, _ops, _properties
+from . import _dtypes, _export, _lazy
+from ._dtypes import _BY_NAME as _DTYPE_OF_TOKEN  # handle.dtype is the token (element access is hot)
+
+if TYPE_CHECKING:
+    from . import _indexing, _ops, _pickle, _properties
+else:  # set by install(), called by pycauset/__init__.py
+    _indexing = _ops = _pickle = _properties = None
+
+
+def install(*, ops: Any, indexing: Any, properties: Any, pickle: Any) -> None:
+    """Give this module the higher modules that implement some of its methods.
+
+    Called once by ``pycauset/__init__.py`` after importing them; this keeps the
+    package's imports one-way (``_array`` never imports a module above it).
+    """
+    globals().update(_ops=ops, _indexing=indexing, _properties=properties, _pickle=pickle)
 
 __all__ = ["Matrix", "Vector", "Storage"]
 
@@ -130,7 +155,7 @@ class _ArrayBase:
     @property
     def dtype(self) -> _dtypes.DType:
         """Element type, a pycauset DType such as ``pycauset.float64``."""
-        return self._expr.result if self._hv is None else _dtypes.dtype(self._hv.dtype)
+        return self._expr.result if self._hv is None else _DTYPE_OF_TOKEN[self._hv.dtype]
 
     @property
     def shape(self) -> Tuple[int, ...]:
@@ -205,15 +230,12 @@ class _ArrayBase:
 
     # copy.copy, copy.deepcopy and pickle: the rules and the logic are in _pickle.py.
     def __copy__(self) -> "_ArrayBase":
-        from . import _pickle
         return _pickle.copy_of(self)
 
     def __deepcopy__(self, memo: dict) -> "_ArrayBase":
-        from . import _pickle
         return _pickle.deepcopy_of(self, memo)
 
     def __reduce_ex__(self, protocol: Any) -> tuple:
-        from . import _pickle
         return _pickle.reduce(self, protocol)
 
     def astype(self: _Self, dtype: _dtypes.DTypeLike, copy: bool = True) -> _Self:
@@ -225,7 +247,7 @@ class _ArrayBase:
         target = _dtypes.dtype(dtype)
         if not copy and target is self.dtype:
             return self
-        return _ArrayBase._wrap(self._h.astype(target.name), self.properties.derived())  # type: ignore[return-value]
+        return _ArrayBase._wrap(self._h.astype(target.core), self.properties.derived())  # type: ignore[return-value]
 
     def fill(self, value: ScalarLike) -> None:
         """Set every element to ``value`` (in place, also through views).
@@ -707,12 +729,13 @@ def _slice(handle: Any, axis: int, s: slice) -> Any:
     return handle.slice(axis, start if count else 0, step if count > 1 else 1, count)
 
 
-def _numpy_args(arr: np.ndarray) -> tuple:
-    return (arr.ctypes.data, _dtypes.kernel_name(arr.dtype), arr.shape, arr.strides)
-
-
 def _prepare_numpy(arr: np.ndarray) -> np.ndarray:
-    """Make an ndarray readable by the kernels: native byte order, aligned, supported dtype."""
+    """Make an ndarray readable by the kernels: native byte order, aligned, supported dtype.
+
+    The array itself is then passed to the core (``_core.Array.from_numpy``,
+    ``assign_numpy``, ``FileWriter.write_numpy``), whose argument holds it alive
+    for the whole call and reads its dtype, shape and strides in C++.
+    """
     if not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))
     _dtypes.from_numpy(arr.dtype)  # TypeError for unsupported dtypes
@@ -727,7 +750,7 @@ def _handle_from_numpy(arr: np.ndarray, dtype: Optional[_dtypes.DType] = None) -
 
     arr = _prepare_numpy(arr)
     target = dtype or _dtypes.from_numpy(arr.dtype)
-    return _core.Array.from_numpy(*_numpy_args(arr), target.name)
+    return _core.Array.from_numpy(arr, target.core)
 
 
 def _assign(handle: Any, value: Any) -> None:
@@ -745,17 +768,12 @@ def _assign(handle: Any, value: Any) -> None:
     shape = handle.shape
     if isinstance(value, _ArrayBase):
         src = value._materialized()._h
-        if src.dtype.startswith("complex") and target.kind != "c":
+        if _dtypes.dtype(src.dtype).kind == "c" and target.kind != "c":
             raise TypeError(f"cannot assign complex values into a {target.name} object")
         if src.shares_storage(handle):
             src = src.copy()
         if src.shape != shape:
-            if len(shape) == 1 and src.shape != (1,) or len(src.shape) > len(shape):
-                raise ValueError(f"could not broadcast input of shape {src.shape} into shape {shape}")
-            rows, cols = shape if len(shape) == 2 else (1, shape[0])
-            src = src.broadcast_to(rows, cols)
-            if len(shape) == 1:
-                src = src.select(0, 0)
+            src = src.broadcast_to(shape)  # ValueError when the shapes do not broadcast
         handle.assign(src)
         return
     if isinstance(value, np.ndarray):
@@ -771,7 +789,7 @@ def _assign(handle: Any, value: Any) -> None:
     arr = _prepare_numpy(arr)
     if _overlaps(arr, handle):
         arr = arr.copy()
-    handle.assign_numpy(*_numpy_args(arr))
+    handle.assign_numpy(arr)
 
 
 def _overlaps(arr: np.ndarray, handle: Any) -> bool:

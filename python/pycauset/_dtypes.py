@@ -1,7 +1,10 @@
 """Dtypes: the pycauset element types, their NumPy equivalents, and parsing.
 
 This module holds the one mapping table between pycauset and NumPy dtypes; import,
-export, casting checks, promotion and the file format all read it.
+export, casting checks, promotion and the file format all read it. The dtypes
+themselves (tokens, codes, kinds, sizes) come from the C++ core: each DType
+carries its ``_core.DType`` enum member (``DType.core``), which is what every
+binding takes; no dtype names cross the boundary.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ class DType:
     ----------
     name : str
         The pycauset token, e.g. ``"complex_float64"``.
+    code : int
+        The code the file format stores (the C++ enum value).
     kind : str
         NumPy kind letter: ``b`` (bit), ``i``, ``u``, ``f`` or ``c``.
     bits : int
@@ -59,11 +64,12 @@ class DType:
         The NumPy dtype this maps to on export (``bool`` for ``bit``).
     """
 
-    __slots__ = ("name", "code", "kind", "bits", "numpy")
+    __slots__ = ("name", "code", "kind", "bits", "numpy", "core")
 
-    def __init__(self, name: str, code: int, kind: str, bits: int) -> None:
+    def __init__(self, core: Any, name: str, kind: str, bits: int) -> None:
+        self.core = core  # the _core.DType enum member: what bindings take
         self.name = name
-        self.code = code
+        self.code = int(core.value)
         self.kind = kind
         self.bits = bits
         self.numpy = _NUMPY_OF[name]
@@ -100,9 +106,11 @@ class DType:
 
 
 _BY_NAME: dict[str, DType] = {
-    name: DType(name, code, kind, bits) for name, code, kind, bits in _core.dtypes()
+    name: DType(core, name, kind, bits) for core, name, kind, bits in _core.dtypes()
 }
 _BY_NUMPY: dict[np.dtype, DType] = {d.numpy: d for d in _BY_NAME.values()}
+#: _core.DType enum member -> DType (the reverse of DType.core).
+_BY_CORE: dict[Any, DType] = {d.core: d for d in _BY_NAME.values()}
 
 DTypeLike = Union[DType, str, np.dtype, type, None]
 
@@ -116,7 +124,8 @@ def dtype(spec: Any) -> DType:
     """Normalise a dtype specification to a pycauset DType.
 
     Accepts a DType, a pycauset or NumPy token (``"float64"``, ``"complex128"``,
-    ``"bool"``), a NumPy dtype, or a type (``float``, ``np.int32``...).
+    ``"bool"``), a NumPy dtype, a type (``float``, ``np.int32``...), or the core's
+    ``_core.DType`` enum member.
 
     Raises
     ------
@@ -137,6 +146,8 @@ def dtype(spec: Any) -> DType:
         name = _ALIASES.get(spec, spec)
         if name in _BY_NAME:
             return _BY_NAME[name]
+    elif isinstance(spec, _core.DType):
+        return _BY_CORE[spec]
     if spec is not None:  # NumPy spellings: np.float32, "f8", "<i4", float, ...
         try:
             np_dtype = np.dtype(spec)
@@ -164,13 +175,10 @@ def from_numpy(np_dtype: np.dtype) -> DType:
     return found
 
 
-def kernel_name(np_dtype: np.dtype) -> str:
-    """Token the C++ kernels use to read or write a NumPy array of this dtype.
-
-    NumPy bools are bytes holding 0/1, which the kernels treat as uint8.
-    """
-    d = from_numpy(np_dtype)
-    return "uint8" if d.name == "bit" else d.name
+def real(d: DType) -> DType:
+    """The real dtype of a complex dtype (complex_float32 -> float32); others map to
+    themselves. The rule is the core's (``_core.real_dtype``)."""
+    return _REAL[d]
 
 
 def result_type_of_value(value: Any) -> DType:
@@ -204,3 +212,4 @@ float64 = _BY_NAME["float64"]
 complex_float32 = complex64 = _BY_NAME["complex_float32"]
 complex_float64 = complex128 = _BY_NAME["complex_float64"]
 ALL = tuple(_BY_NAME.values())
+_REAL: dict[DType, DType] = {d: _BY_CORE[_core.real_dtype(d.core)] for d in ALL}

@@ -126,10 +126,9 @@ def _view(obj: Any) -> np.ndarray:
     return obj._h.numpy_view(obj)
 
 
-#: handle dtype token -> NumPy dtype, and NumPy dtype -> kernel token (a lookup each
-#: costs a few microseconds, which small exports notice)
+#: handle dtype token -> NumPy dtype (a lookup costs a few microseconds, which small
+#: exports notice)
 _NUMPY_OF: dict = {}
-_KERNEL_OF: dict = {}
 
 
 def _numpy_dtype(obj: Any) -> np.dtype:
@@ -144,9 +143,6 @@ def _numpy_dtype(obj: Any) -> np.dtype:
 def _copy(obj: Any, np_dtype: np.dtype) -> np.ndarray:
     """A fresh, writeable, C-ordered ndarray holding obj's values as np_dtype."""
     h = obj._h
-    kernel = _KERNEL_OF.get(np_dtype)
-    if kernel is None:
-        kernel = _KERNEL_OF[np_dtype] = _dtypes.kernel_name(np_dtype)
     nbytes = h.size * np_dtype.itemsize
     if nbytes >= _BLOCK_EXPORT_BYTES:
         # Large: memory from pycauset's reuse cache of freed mappings when one fits (its
@@ -155,7 +151,7 @@ def _copy(obj: Any, np_dtype: np.dtype) -> np.ndarray:
         out = _core.Array.export_block(nbytes).view(np_dtype).reshape(h.shape)
     else:
         out = np.empty(h.shape, dtype=np_dtype)
-    h.export_to(out, kernel)  # the core copies with the GIL released
+    h.export_to(out)  # the core reads out's dtype and strides, and copies with the GIL released
     return out
 
 

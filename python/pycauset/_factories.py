@@ -31,7 +31,7 @@ def _from_data(data: Any, dtype: _dtypes.DTypeLike, rank: int, factory: str) -> 
                 f"{type(src).__name__} of shape {src.shape}; use pycauset.{other}"
             )
         _check_cast(src.dtype.numpy, target)
-        h = src._h.astype((target or src.dtype).name)
+        h = src._h.astype((target or src.dtype).core)
         return _ArrayBase._wrap(h, dict(src.properties))
     arr = np.asarray(data)
     if arr.ndim != rank:
@@ -174,7 +174,7 @@ def _dtype_or_float64(dtype: _dtypes.DTypeLike) -> _dtypes.DType:
 
 
 def _new(shape: ShapeLike, d: _dtypes.DType, zero: bool) -> Any:
-    return _ArrayBase._wrap(_core.Array.empty(list(_shape(shape, d.bits)), d.name, zero))
+    return _ArrayBase._wrap(_core.Array.empty(list(_shape(shape, d.bits)), d.core, zero))
 
 
 @overload

@@ -14,22 +14,12 @@ from typing import Any, List, Tuple
 import numpy as np
 
 from . import _core, _dtypes, _lazy
+from ._array import _ArrayBase, _assign, _slice
+from ._export import to_numpy
 
 __all__ = ["is_advanced", "get_item", "set_item"]
 
 _INT64_MAX = np.iinfo(np.int64).max
-
-
-_ARRAY_BASE: Any = None
-
-
-def _base() -> Any:
-    global _ARRAY_BASE
-    if _ARRAY_BASE is None:  # imported late: _array imports this module
-        from ._array import _ArrayBase
-
-        _ARRAY_BASE = _ArrayBase
-    return _ARRAY_BASE
 
 
 def is_advanced(key: Any) -> bool:
@@ -37,9 +27,8 @@ def is_advanced(key: Any) -> bool:
     if type(key) is int:  # element access is the hot path
         return False
     keys = key if isinstance(key, tuple) else (key,)
-    base = _base()
     for k in keys:
-        if isinstance(k, (list, base)):
+        if isinstance(k, (list, _ArrayBase)):
             return True
         if isinstance(k, np.ndarray) and k.ndim > 0:
             return True
@@ -48,14 +37,11 @@ def is_advanced(key: Any) -> bool:
 
 def _index_array(k: Any) -> np.ndarray:
     """An index entry as an ndarray: bool (a mask) or int64 (positions)."""
-    base = _base()
-    if isinstance(k, base):
+    if isinstance(k, _ArrayBase):
         if k.dtype.kind not in "biu":
             raise IndexError(
                 f"arrays used as indices must be of integer (or boolean) type, got {k.dtype.name}"
             )
-        from ._export import to_numpy
-
         arr = to_numpy(k)
     else:
         try:
@@ -116,7 +102,7 @@ def _expand(key: Any, ndim: int) -> Tuple[Any, ...]:
             raise IndexError("np.newaxis/None is not supported: pycauset objects are 1-D or 2-D")
         elif isinstance(k, (bool, np.bool_)):
             raise IndexError("a scalar boolean index is not supported; use a boolean array")
-        elif isinstance(k, (list, np.ndarray, _base())) and not (isinstance(k, np.ndarray) and k.ndim == 0):
+        elif isinstance(k, (list, np.ndarray, _ArrayBase)) and not (isinstance(k, np.ndarray) and k.ndim == 0):
             out.append(_index_array(k))
         else:
             try:
@@ -134,8 +120,6 @@ def _expand(key: Any, ndim: int) -> Tuple[Any, ...]:
 
 
 def _sliced(h: Any, axis: int, s: slice) -> Any:
-    from ._array import _slice
-
     return _slice(h, axis, s)
 
 
@@ -182,30 +166,28 @@ def get_item(obj: Any, key: Any) -> Any:
     sel = _resolve(obj._h, key)
     if sel[0] == "pairs":
         _, h, rows, cols = sel
-        out = h.take_pairs(rows.ctypes.data, cols.ctypes.data, rows.shape[0])
+        out = h.take_pairs(rows, cols)
     else:
         _, h, axis, pos = sel
-        out = h.take(axis, pos.ctypes.data, pos.shape[0])
-    return _base()._wrap(out)
+        out = h.take(axis, pos)
+    return _ArrayBase._wrap(out)
 
 
 def set_item(obj: Any, key: Any, value: Any) -> None:
     """``obj[key] = value`` for a key with index arrays (value broadcasts to the selection)."""
-    from ._array import _assign
-
     h = obj._h
     _lazy.before_write(h)
     sel = _resolve(h, key)
-    dtype = _dtypes.dtype(h.dtype).name
+    dtype = _dtypes.dtype(h.dtype).core
     if sel[0] == "pairs":
         _, base, rows, cols = sel
         src = _core.Array.empty([rows.shape[0]], dtype, False)
         _assign(src, value)
-        base.put_pairs(rows.ctypes.data, cols.ctypes.data, rows.shape[0], src)
+        base.put_pairs(rows, cols, src)
         return
     _, base, axis, pos = sel
     shape = list(base.shape)
     shape[axis] = pos.shape[0]
     src = _core.Array.empty(shape, dtype, False)
     _assign(src, value)
-    base.put(axis, pos.ctypes.data, pos.shape[0], src)
+    base.put(axis, pos, src)

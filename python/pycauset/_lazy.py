@@ -81,11 +81,10 @@ def apply(op: str, compute: DType, result: DType, *children: Node,
 def evaluate(node: Node) -> Any:
     """Compute a tree into a new C++ Array (RAM, or spill past the memory budget)."""
     shape = node.shape
-    out = _core.Array.empty(list(shape), node.result.name, False)
+    out = _core.Array.empty(list(shape), node.result.core, False)
     if node.op == "operand" and node.handle.shape == shape and node.handle.dtype == node.result.name:
         out.assign(node.handle)
         return out
-    rows, cols = shape if len(shape) == 2 else (1, shape[0])
     tuples: List[tuple] = []
     operands: List[Any] = []
     seen: Dict[int, int] = {}
@@ -98,16 +97,14 @@ def evaluate(node: Node) -> Any:
             if key not in seen:
                 h = n.handle
                 if h.shape != shape:
-                    h = h.broadcast_to(rows, cols)
-                    if len(shape) == 1:
-                        h = h.select(0, 0)
+                    h = h.broadcast_to(shape)
                 seen[key] = len(operands)
                 operands.append(h)
             index = seen[key]
         lhs = kids[0] if kids else -1
         rhs = kids[1] if len(kids) > 1 else -1
         value = n.value if n.op == "scalar" else None
-        tuples.append((getattr(_core.ExprOp, n.op), n.compute.name, n.compute_rhs.name, n.result.name,
+        tuples.append((getattr(_core.ExprOp, n.op), n.compute.core, n.compute_rhs.core, n.result.core,
                        lhs, rhs, index, value))
         return len(tuples) - 1
 

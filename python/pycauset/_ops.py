@@ -15,51 +15,23 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _core, _dtypes, _lazy
+from ._array import _ArrayBase
+from ._factories import empty, full
+from ._operands import SCALARS, as_operand
 from ._promotion import operand_type, resolve, resolve_inputs
 
 __all__ = ["binary", "unary", "matmul", "sum", "mean", "trace", "count_nonzero", "dot", "transpose", "conj",
            "power", "minmax", "reduce_any", "reduce_all", "reshape", "diagonal", "isclose", "allclose", "array_equal"]
 
-_SCALARS = (bool, int, float, complex, np.generic)
-
-
-def _base():
-    from ._array import _ArrayBase
-
-    return _ArrayBase
-
-
-def _as_operand(x: Any) -> Any:
-    """A pycauset object, a scalar, or None (unsupported: the caller returns NotImplemented)."""
-    base = _base()
-    if isinstance(x, base):
-        return x
-    if isinstance(x, _SCALARS):
-        return x
-    if isinstance(x, np.ndarray) and x.ndim == 0:
-        return x[()]
-    if isinstance(x, (np.ndarray, list, tuple)):
-        arr = np.asarray(x)
-        if arr.ndim == 0:
-            return arr[()]
-        if arr.ndim > 2:
-            raise ValueError(f"operand of shape {arr.shape} has {arr.ndim} dimensions; pycauset objects are 1-D or 2-D")
-        from ._factories import matrix, vector
-
-        return vector(arr) if arr.ndim == 1 else matrix(arr)
-    return None
-
-
 def _node(x: Any, dtype_for_scalar: Any) -> _lazy.Node:
-    base = _base()
-    if isinstance(x, base):
+    if isinstance(x, _ArrayBase):
         return x._node()
     value = x.item() if isinstance(x, np.generic) else x
     return _lazy.scalar(value, dtype_for_scalar)
 
 
 def _make(node: _lazy.Node) -> Any:
-    return _base()._lazy(node)
+    return _ArrayBase._lazy(node)
 
 
 _COMPARISONS = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
@@ -69,15 +41,13 @@ _MIRROR = {"less": "greater", "less_equal": "greater_equal", "greater": "less",
 
 def binary(op: str, a: Any, b: Any) -> Any:
     """Elementwise ``a op b`` as a lazy expression; NotImplemented for foreign operands."""
-    x, y = _as_operand(a), _as_operand(b)
+    x, y = as_operand(a), as_operand(b)
     if x is None or y is None:
         if op in ("equal", "not_equal") and (x is None) != (y is None):
             other = x if y is None else y
             foreign = b if y is None else a
-            if isinstance(other, _base()) and (foreign is None or isinstance(foreign, str)):
+            if isinstance(other, _ArrayBase) and (foreign is None or isinstance(foreign, str)):
                 # As NumPy: elementwise, every element differs from None or a string.
-                from ._factories import full
-
                 return full(other.shape, op == "not_equal", _dtypes.bit)
         return NotImplemented
     if op.startswith("logical_"):
@@ -86,7 +56,7 @@ def binary(op: str, a: Any, b: Any) -> Any:
                 raise TypeError(f"& | ^ need bit operands (comparisons give bits), got {operand_type(v)}")
     if op in _COMPARISONS:
         for scalar, other, first in ((x, y, True), (y, x, False)):
-            outside = _outside_range(scalar, other.dtype) if isinstance(other, _base()) else 0
+            outside = _outside_range(scalar, other.dtype) if isinstance(other, _ArrayBase) else 0
             if outside:
                 return _constant_comparison(_MIRROR[op] if first else op, outside, other)
     (cx, cy), result = resolve_inputs(op, operand_type(x), operand_type(y))
@@ -110,20 +80,18 @@ def _constant_comparison(op: str, side: int, other: Any) -> Any:
     below = side > 0  # every element lies below the scalar
     value = {"less": below, "less_equal": below, "greater": not below, "greater_equal": not below,
              "equal": False, "not_equal": True}[op]
-    from ._factories import full
-
     return full(other.shape, value, _dtypes.bit)
 
 
 def unary(op: str, a: Any) -> Any:
-    x = _as_operand(a)
+    x = as_operand(a)
     if x is None:
         return NotImplemented
     if op == "invert" and x.dtype is not _dtypes.bit:
         raise TypeError(f"~ needs a bit operand, got {x.dtype}")
     if op in ("real", "imag"):
         compute = x.dtype
-        result = _dtypes.dtype(np.empty(0, compute.numpy).real.dtype)
+        result = _dtypes.real(compute)
     else:
         compute, result = resolve(op, x.dtype)
     return _make(_lazy.apply(op, compute, result, x._node()))
@@ -149,8 +117,8 @@ def matmul(a: Any, b: Any) -> Any:
 
 def matmul_operator(a: Any, b: Any) -> Any:
     """``a @ b`` as the operator sees it: NotImplemented for foreign operands."""
-    x, y = _as_operand(a), _as_operand(b)
-    base = _base()
+    x, y = as_operand(a), as_operand(b)
+    base = _ArrayBase
     if x is None or y is None:
         return NotImplemented
     if not isinstance(x, base) or not isinstance(y, base):
@@ -159,7 +127,7 @@ def matmul_operator(a: Any, b: Any) -> Any:
         result = _dtypes.dtype(_core.linalg.bit_product_dtype(x.shape[-1]))
     else:
         _, result = resolve("matmul", x.dtype, y.dtype)
-    h = _core.matmul(x._h, y._h, result.name)
+    h = _core.matmul(x._h, y._h, result.core)
     if x.ndim == 1 and y.ndim == 1:
         return result.numpy.type(h.get(0, 0))
     return base._wrap(h)
@@ -167,7 +135,7 @@ def matmul_operator(a: Any, b: Any) -> Any:
 
 def dot(a: Any, b: Any) -> Any:
     """``np.dot`` for pycauset operands: matmul for 1-D/2-D, multiply with a scalar."""
-    if isinstance(a, _SCALARS) or isinstance(b, _SCALARS):
+    if isinstance(a, SCALARS) or isinstance(b, SCALARS):
         result = binary("multiply", a, b)
         if result is NotImplemented:
             raise TypeError(f"dot: unsupported operand types {type(a).__name__} and {type(b).__name__}")
@@ -177,8 +145,8 @@ def dot(a: Any, b: Any) -> Any:
 
 def transpose(a: Any) -> Any:
     """The transposed view ``a.T`` (a vector is its own transpose)."""
-    x = _as_operand(a)
-    if not isinstance(x, _base()):
+    x = as_operand(a)
+    if not isinstance(x, _ArrayBase):
         raise TypeError(f"transpose expects a pycauset Matrix or Vector, got {type(a).__name__}")
     return x.T
 
@@ -219,29 +187,25 @@ def _reduce(x: Any, axis: int, out_dtype: _dtypes.DType, divisor: int = 1) -> An
     """Sum (divided by ``divisor``) into a C++ Array: one element for axis -1, else a vector."""
     h = x._h
     length = 1 if axis == -1 else h.shape[1] if axis == 0 else h.shape[0]
-    out = _core.Array.empty([length], out_dtype.name, False)
+    out = _core.Array.empty([length], out_dtype.core, False)
     _core.reduce_sum(h, axis, out, divisor)
     return out
 
 
 def _finish(x: Any, out: Any, axis: int, keepdims: bool, dtype: _dtypes.DType) -> Any:
-    base = _base()
+    base = _ArrayBase
     if axis == -1:
         value = dtype.numpy.type(out.get(0, 0))
         if not keepdims:
             return value
-        from ._factories import full
-
         return full((1, 1) if x.ndim == 2 else (1,), value, dtype)
     v = base._wrap(out)
     if not keepdims:
         return v
     n = v.shape[0]
     shape = (1, n) if axis == 0 else (n, 1)
-    from ._factories import empty
-
     m = empty(shape, dtype)
-    m._h.assign(out.broadcast_to(*shape) if axis == 0 else out.broadcast_to(1, n).transpose())
+    m._h.assign(out.broadcast_to(shape) if axis == 0 else out.broadcast_to([1, n]).transpose())
     return m
 
 
@@ -252,8 +216,8 @@ def sum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> 
     OverflowError rather than wrap; the default result dtype follows NumPy
     (small integers and bits give int64, unsigned give uint64).
     """
-    x = _as_operand(a)
-    if x is None or not isinstance(x, _base()):
+    x = as_operand(a)
+    if x is None or not isinstance(x, _ArrayBase):
         raise TypeError(f"sum expects a pycauset Matrix or Vector, got {type(a).__name__}")
     ax = _normalize_axis(axis, x.ndim)
     out_dtype = _default_sum_dtype(x.dtype) if dtype is None else _dtypes.dtype(dtype)
@@ -268,8 +232,8 @@ def mean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) ->
     With an integer ``dtype=`` the mean is the exact integer sum divided by the
     count, truncated toward zero; OverflowError if that does not fit ``dtype``.
     """
-    x = _as_operand(a)
-    if x is None or not isinstance(x, _base()):
+    x = as_operand(a)
+    if x is None or not isinstance(x, _ArrayBase):
         raise TypeError(f"mean expects a pycauset Matrix or Vector, got {type(a).__name__}")
     ax = _normalize_axis(axis, x.ndim)
     if dtype is not None:
@@ -290,29 +254,27 @@ def mean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) ->
     if ax == -1:
         value = out_dtype.numpy.type(total.get(0, 0) / count if count else np.nan)
         return _keep(x, value, out_dtype) if keepdims else value
-    vec = _base()._wrap(total)
+    vec = _ArrayBase._wrap(total)
     averaged = (vec / count if count else vec * np.nan).astype(out_dtype)
     return _finish(x, averaged._h, ax, keepdims, out_dtype)
 
 
 def _keep(x: Any, value: Any, dtype: _dtypes.DType) -> Any:
-    from ._factories import full
-
     return full((1, 1) if x.ndim == 2 else (1,), value, dtype)
 
 
 def trace(a: Any, dtype: Any = None) -> Any:
     """Sum of the main diagonal, like ``np.trace`` for a 2-D object."""
-    x = _as_operand(a)
-    if x is None or not isinstance(x, _base()) or x.ndim != 2:
+    x = as_operand(a)
+    if x is None or not isinstance(x, _ArrayBase) or x.ndim != 2:
         raise ValueError("trace needs a pycauset Matrix")
-    return sum(_base()._wrap(x._h.diagonal()), dtype=dtype)
+    return sum(_ArrayBase._wrap(x._h.diagonal()), dtype=dtype)
 
 
 def count_nonzero(a: Any, axis: Any = None) -> Any:
     """Number of non-zero elements (ones, for bits), like ``np.count_nonzero``."""
-    x = _as_operand(a)
-    if x is None or not isinstance(x, _base()):
+    x = as_operand(a)
+    if x is None or not isinstance(x, _ArrayBase):
         raise TypeError(f"count_nonzero expects a pycauset Matrix or Vector, got {type(a).__name__}")
     bits = x if x.dtype is _dtypes.bit else (x != 0)
     result = sum(bits, axis=axis, dtype=_dtypes.int64)
@@ -324,18 +286,15 @@ def count_nonzero(a: Any, axis: Any = None) -> Any:
 
 def _handle_as(x: Any, dtype: _dtypes.DType, shape: tuple) -> Any:
     """A C++ Array of x (pycauset object or scalar) in `dtype`, broadcast to `shape`."""
-    if isinstance(x, _base()):
+    if isinstance(x, _ArrayBase):
         h = x._h
         if h.dtype != dtype.name:
-            h = h.astype(dtype.name)
+            h = h.astype(dtype.core)
     else:
-        h = _core.Array.empty([1], dtype.name, False)
+        h = _core.Array.empty([1], dtype.core, False)
         h.fill(x.item() if isinstance(x, np.generic) else x)
     if h.shape != shape:
-        rows, cols = shape if len(shape) == 2 else (1, shape[0])
-        h = h.broadcast_to(rows, cols)
-        if len(shape) == 1:
-            h = h.select(0, 0)
+        h = h.broadcast_to(shape)
     return h
 
 
@@ -346,7 +305,7 @@ def power(a: Any, b: Any) -> Any:
     power stays int8). Integer powers wrap on overflow as in NumPy, and a
     negative integer exponent raises ValueError, as NumPy does.
     """
-    x, y = _as_operand(a), _as_operand(b)
+    x, y = as_operand(a), as_operand(b)
     if x is None or y is None:
         return NotImplemented
     (cx, cy), result = resolve_inputs("power", operand_type(x), operand_type(y))
@@ -354,19 +313,19 @@ def power(a: Any, b: Any) -> Any:
         if _outside_range(scalar, compute):
             raise OverflowError(f"Python integer {scalar} out of bounds for {compute.name}")
     shape = _lazy.broadcast_shape(getattr(x, "shape", ()), getattr(y, "shape", ()))
-    out = _core.Array.empty(list(shape), cx.name, False)
+    out = _core.Array.empty(list(shape), cx.core, False)
     _core.power(_handle_as(x, cx, shape), _handle_as(y, cx, shape), out)
     if result is not cx:
-        out = out.astype(result.name)
-    return _base()._wrap(out)
+        out = out.astype(result.core)
+    return _ArrayBase._wrap(out)
 
 
 # ---- order and truth reductions --------------------------------------------------------
 
 
 def _array_operand(a: Any, what: str) -> Any:
-    x = _as_operand(a)
-    if x is None or not isinstance(x, _base()):
+    x = as_operand(a)
+    if x is None or not isinstance(x, _ArrayBase):
         raise TypeError(f"{what} expects a pycauset Matrix or Vector, got {type(a).__name__}")
     return x
 
@@ -376,12 +335,12 @@ def _reduced_length(x: Any, ax: int) -> int:
 
 
 def _truth(x: Any, ax: int, keepdims: bool, is_all: bool) -> Any:
-    out = _core.Array.empty([_reduced_length(x, ax)], "uint8", False)
+    out = _core.Array.empty([_reduced_length(x, ax)], _dtypes.uint8.core, False)
     _core.reduce_any_all(x._h, ax, is_all, out)
     if ax == -1:
         value = np.bool_(out.get(0, 0))
         return _keep(x, value, _dtypes.bit) if keepdims else value
-    return _finish(x, out.astype("bit"), ax, keepdims, _dtypes.bit)
+    return _finish(x, out.astype(_dtypes.bit.core), ax, keepdims, _dtypes.bit)
 
 
 def reduce_any(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -408,7 +367,7 @@ def minmax(a: Any, axis: Any = None, keepdims: bool = False, *, is_max: bool) ->
         if reduced == 0:
             raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
         return _truth(x, ax, bool(keepdims), is_all=not is_max)
-    out = _core.Array.empty([_reduced_length(x, ax)], x.dtype.name, False)
+    out = _core.Array.empty([_reduced_length(x, ax)], x.dtype.core, False)
     _core.reduce_minmax(x._h, ax, is_max, out)
     return _finish(x, out, ax, bool(keepdims), x.dtype)
 
@@ -446,7 +405,7 @@ def reshape(a: Any, shape: Any) -> Any:
         dims[unknown[0]] = size // known
     if math.prod(dims) != size:
         raise ValueError(f"cannot reshape array of size {size} into shape {tuple(dims)}")
-    return _base()._wrap(x._h.reshape(dims))
+    return _ArrayBase._wrap(x._h.reshape(dims))
 
 
 def diagonal(a: Any, offset: int = 0) -> Any:
@@ -458,9 +417,9 @@ def diagonal(a: Any, offset: int = 0) -> Any:
     h = x._h
     rows, cols = h.shape
     if k >= cols or -k >= rows:
-        return _base()._wrap(_core.Array.empty([0], h.dtype, False))
+        return _ArrayBase._wrap(_core.Array.empty([0], x.dtype.core, False))
     sub = h.slice(1, k, 1, cols - k) if k > 0 else h.slice(0, -k, 1, rows + k) if k < 0 else h
-    return _base()._wrap(sub.diagonal().copy())
+    return _ArrayBase._wrap(sub.diagonal().copy())
 
 
 # ---- closeness and equality ----------------------------------------------------------------
@@ -468,7 +427,7 @@ def diagonal(a: Any, offset: int = 0) -> Any:
 
 def _float_operand(v: Any) -> Any:
     """v as NumPy's isclose sees it: in a dtype at least as precise as float (result_type(v, 1.0))."""
-    if isinstance(v, _base()):
+    if isinstance(v, _ArrayBase):
         target = _dtypes.from_numpy(np.result_type(v.dtype.numpy, 1.0))
         return v if target is v.dtype else v.astype(target)
     if isinstance(v, (bool, int, np.bool_, np.integer)):
@@ -483,10 +442,10 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan:
     Infinities are close only to the same infinity; NaN only to NaN when
     ``equal_nan`` is true.
     """
-    x, y = _as_operand(a), _as_operand(b)
+    x, y = as_operand(a), as_operand(b)
     if x is None or y is None:
         raise TypeError(f"isclose: unsupported operand types {type(a).__name__} and {type(b).__name__}")
-    if not isinstance(x, _base()) and not isinstance(y, _base()):
+    if not isinstance(x, _ArrayBase) and not isinstance(y, _ArrayBase):
         return np.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
     y = _float_operand(y)
     finite_y = (y - y) == 0  # False for inf and NaN
@@ -499,12 +458,12 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan:
 def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
     """Whether every element of ``a`` is close to ``b`` (NumPy's ``allclose``), natively."""
     close = isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    return bool(close.all() if isinstance(close, _base()) else np.all(close))
+    return bool(close.all() if isinstance(close, _ArrayBase) else np.all(close))
 
 
 def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> bool:
     """True when both have the same shape and elements (NumPy's ``array_equal``), natively."""
-    x, y = _as_operand(a1), _as_operand(a2)
+    x, y = as_operand(a1), as_operand(a2)
     if x is None or y is None:
         return False
     if getattr(x, "shape", ()) != getattr(y, "shape", ()):
@@ -512,7 +471,7 @@ def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> bool:
     same = x == y
     if equal_nan:
         same = same | ((x != x) & (y != y))
-    return bool(same.all() if isinstance(same, _base()) else same)
+    return bool(same.all() if isinstance(same, _ArrayBase) else same)
 
 
 # ---- NumPy protocols -----------------------------------------------------------------

@@ -188,18 +188,12 @@ def _rebuild_value(fmt: int, dtype: str, shape: tuple, order: str, props: dict, 
             f"{shape}, expected {expected}"
         )
     if expected == 0:
-        h = _core.Array.empty(list(stored), d.name, True)
+        h = _core.Array.empty(list(stored), d.core, True)
     else:
-        if d.name == "bit":
-            align = 8
-            strides = [(stored[1] + 63) // 64 * 64, 1] if len(stored) == 2 else [1]
-        else:
-            align = d.numpy.alignment
-            item = d.numpy.itemsize
-            strides = [stored[1] * item, item] if len(stored) == 2 else [item]
+        align = 8 if d.name == "bit" else d.numpy.alignment
         if raw.ctypes.data % align:
             raw = raw.copy()  # an unaligned buffer supplied by the caller
-        h = _core.Array.from_numpy(raw.ctypes.data, d.name, list(stored), strides, d.name)
+        h = _core.Array.from_bytes(raw, list(stored), d.core)
     if order == "T":
         h = h.transpose()
     return _ArrayBase._wrap(h, dict(props))

@@ -17,7 +17,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _core, _dtypes
-from ._array import Matrix, Vector, _ArrayBase, _numpy_args, _prepare_numpy
+from ._array import Matrix, Vector, _ArrayBase, _prepare_numpy
 
 __all__ = [
     "set_memory_limit", "get_memory_limit", "set_backing_dir", "get_backing_dir",
@@ -268,7 +268,7 @@ def _save_npy(obj: _ArrayBase, path: str, chunk_bytes: int = _CHUNK_BYTES) -> No
                 block = _page_matched(pool, at, k * n * item).view(np_dtype).reshape(k, n)
                 part = obj[c0:c0 + n] if obj.ndim == 1 else obj[r0:r0 + k, c0:c0 + n]
                 target = block.reshape(n) if obj.ndim == 1 else block
-                part._h.export_into(target.ctypes.data, _dtypes.kernel_name(np_dtype), target.shape, target.strides)
+                part._h.export_to(target)
                 out.write(block.ctypes.data, block.nbytes, at)
     out.commit()
 
@@ -405,7 +405,7 @@ def _npy_to_pycauset(src: str, dst: str, chunk_bytes: int) -> None:
         size = f.seek(0, os.SEEK_END)
         if size < offset + rows * cols * dtype.itemsize:
             raise ValueError(f"'{src}' is truncated: its header promises more data than the file holds")
-        writer = _core.FileWriter.create(dst, target.name, len(shape), rows, cols)
+        writer = _core.FileWriter.create(dst, target.core, len(shape), rows, cols)
         item = dtype.itemsize
         if not fortran or len(shape) == 1 or rows == 1 or cols == 1:
             # The payload is row-major (or one row/column): stream row blocks, or
@@ -453,7 +453,7 @@ def _read_into(f: Any, out: np.ndarray, offset: int, name: str) -> np.ndarray:
 
 def _write_block(writer: Any, block: np.ndarray, r0: int, c0: int) -> None:
     block = _prepare_numpy(block)  # native byte order for the kernels
-    writer.write_numpy(*_numpy_args(block), r0, c0)
+    writer.write_numpy(block, r0, c0)
 
 
 def _pycauset_to_npy(src: str, dst: str, chunk_bytes: int) -> None:

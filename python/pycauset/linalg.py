@@ -66,8 +66,7 @@ import numpy as _np
 
 from . import _core, _dtypes, _storage
 from ._array import Matrix as _Matrix, Vector as _Vector, _ArrayBase
-from ._factories import matrix as _matrix
-from ._factories import vector as _vector
+from ._operands import as_operand as _as_operand
 
 __all__ = [
     "LinAlgError",
@@ -151,33 +150,18 @@ class QRResult(_NamedTuple):
 
 
 def _operand(x: _Any, name: str, func: str) -> _ArrayBase:
-    """A pycauset object for a pycauset object or a 1-D/2-D ndarray, list or tuple (imported)."""
-    if isinstance(x, _ArrayBase):
-        return x._materialized()
-    if isinstance(x, (list, tuple)):
-        x = _np.asarray(x)
-        if x.dtype == object:
-            raise TypeError(
-                f"pycauset.linalg.{func}: {name} is a ragged or non-numeric sequence; "
-                "pass a rectangular list of numbers"
-            )
-    if isinstance(x, _np.ndarray):
-        if x.ndim == 2:
-            return _matrix(x)
-        if x.ndim == 1:
-            return _vector(x)
-        if x.ndim == 0:
-            raise LinAlgError(
-                "0-dimensional array given. Array must be at least two-dimensional"
-            )
-        raise ValueError(
-            f"pycauset.linalg.{func}: {name} has {x.ndim} dimensions; stacks of matrices "
-            "(batched linear algebra) are not supported, pass one 2-D matrix at a time"
+    """``x`` as a pycauset object: operands are normalised as everywhere else in
+    pycauset (``_operands.as_operand``: NumPy arrays and lists are imported, ragged
+    or more than 2-D input raises ValueError); scalars are not matrices here."""
+    if isinstance(x, _np.ndarray) and x.ndim == 0:
+        raise LinAlgError("0-dimensional array given. Array must be at least two-dimensional")
+    op = _as_operand(x)
+    if not isinstance(op, _ArrayBase):
+        raise TypeError(
+            f"pycauset.linalg.{func}: {name} must be a pycauset Matrix or Vector, a "
+            f"numpy.ndarray or a list, got {type(x).__name__} (convert it with pycauset.matrix/vector)"
         )
-    raise TypeError(
-        f"pycauset.linalg.{func}: {name} must be a pycauset Matrix or Vector, a "
-        f"numpy.ndarray or a list, got {type(x).__name__} (convert it with pycauset.matrix/vector)"
-    )
+    return op._materialized()
 
 
 def _compute_dtype(*dtypes: _dtypes.DType) -> _dtypes.DType:
@@ -189,9 +173,7 @@ def _compute_dtype(*dtypes: _dtypes.DType) -> _dtypes.DType:
     return _dtypes.dtype("float32" if single else "float64")
 
 
-def _real(dtype: _dtypes.DType) -> _dtypes.DType:
-    return {"complex_float32": _dtypes.dtype("float32"),
-            "complex_float64": _dtypes.dtype("float64")}.get(dtype.name, dtype)
+_real = _dtypes.real  # the real dtype of a complex one (the core's rule)
 
 
 def _wrap(handle: _Any, properties: _Optional[dict] = None) -> _Any:
@@ -244,7 +226,7 @@ def inv(a: _ArrayLike) -> _Matrix:
     """
     A = _operand(a, "a", "inv")
     dtype = _compute_dtype(A.dtype)
-    return _wrap(_la.inv(A._h, dtype.name))
+    return _wrap(_la.inv(A._h, dtype.core))
 
 
 def inv_triangular(a: _ArrayLike, lower: bool = False, unit_diagonal: bool = False) -> _Matrix:
@@ -283,7 +265,7 @@ def inv_triangular(a: _ArrayLike, lower: bool = False, unit_diagonal: bool = Fal
     """
     A = _operand(a, "a", "inv_triangular")
     dtype = _compute_dtype(A.dtype)
-    return _wrap(_la.inv_triangular(A._h, dtype.name, bool(lower), bool(unit_diagonal)))
+    return _wrap(_la.inv_triangular(A._h, dtype.core, bool(lower), bool(unit_diagonal)))
 
 
 def solve(a: _ArrayLike, b: _ArrayLike) -> _Union[_Vector, _Matrix]:
@@ -327,7 +309,7 @@ def solve(a: _ArrayLike, b: _ArrayLike) -> _Union[_Vector, _Matrix]:
     A = _operand(a, "a", "solve")
     B = _operand(b, "b", "solve")
     dtype = _compute_dtype(A.dtype, B.dtype)
-    return _wrap(_la.solve(A._h, B._h, dtype.name))
+    return _wrap(_la.solve(A._h, B._h, dtype.core))
 
 
 def solve_triangular(
@@ -371,7 +353,7 @@ def solve_triangular(
     A = _operand(a, "a", "solve_triangular")
     B = _operand(b, "b", "solve_triangular")
     dtype = _compute_dtype(A.dtype, B.dtype)
-    return _wrap(_la.solve_triangular(A._h, B._h, dtype.name, bool(lower), bool(unit_diagonal)))
+    return _wrap(_la.solve_triangular(A._h, B._h, dtype.core, bool(lower), bool(unit_diagonal)))
 
 
 # ---- determinants --------------------------------------------------------------
@@ -411,7 +393,7 @@ def det(a: _ArrayLike) -> _Any:
     """
     A = _operand(a, "a", "det")
     dtype = _compute_dtype(A.dtype)
-    return dtype.numpy.type(_la.det(A._h, dtype.name))
+    return dtype.numpy.type(_la.det(A._h, dtype.core))
 
 
 def slogdet(a: _ArrayLike) -> SlogdetResult:
@@ -447,7 +429,7 @@ def slogdet(a: _ArrayLike) -> SlogdetResult:
     """
     A = _operand(a, "a", "slogdet")
     dtype = _compute_dtype(A.dtype)
-    sign, logabsdet = _la.slogdet(A._h, dtype.name)
+    sign, logabsdet = _la.slogdet(A._h, dtype.core)
     return SlogdetResult(dtype.numpy.type(sign), _real(dtype).numpy.type(logabsdet))
 
 
@@ -497,7 +479,7 @@ def eigh(a: _ArrayLike, UPLO: str = "L") -> EighResult:
     lower = _uplo(UPLO)
     A = _operand(a, "a", "eigh")
     dtype = _compute_dtype(A.dtype)
-    w, v = _la.eigh(A._h, dtype.name, lower, True)
+    w, v = _la.eigh(A._h, dtype.core, lower, True)
     return EighResult(_wrap(w), _wrap(v))
 
 
@@ -515,7 +497,7 @@ def eigvalsh(a: _ArrayLike, UPLO: str = "L") -> _Vector:
     lower = _uplo(UPLO)
     A = _operand(a, "a", "eigvalsh")
     dtype = _compute_dtype(A.dtype)
-    w, _ = _la.eigh(A._h, dtype.name, lower, False)
+    w, _ = _la.eigh(A._h, dtype.core, lower, False)
     return _wrap(w)
 
 
@@ -555,7 +537,7 @@ def eig(a: _ArrayLike) -> EigResult:
     """
     A = _operand(a, "a", "eig")
     dtype = _compute_dtype(A.dtype)
-    w, v = _la.eig(A._h, dtype.name, True)
+    w, v = _la.eig(A._h, dtype.core, True)
     return EigResult(_wrap(w), _wrap(v))
 
 
@@ -572,7 +554,7 @@ def eigvals(a: _ArrayLike) -> _Vector:
     """
     A = _operand(a, "a", "eigvals")
     dtype = _compute_dtype(A.dtype)
-    w, _ = _la.eig(A._h, dtype.name, False)
+    w, _ = _la.eig(A._h, dtype.core, False)
     return _wrap(w)
 
 
@@ -640,8 +622,8 @@ def svd(
     A = _matrix_operand(a, "svd")
     dtype = _compute_dtype(A.dtype)
     if not compute_uv:
-        return _wrap(_la.svdvals(A._h, dtype.name))
-    u, s, vh = _la.svd(A._h, dtype.name, bool(full_matrices))
+        return _wrap(_la.svdvals(A._h, dtype.core))
+    u, s, vh = _la.svd(A._h, dtype.core, bool(full_matrices))
     return SVDResult(_wrap(u), _wrap(s), _wrap(vh))
 
 
@@ -691,7 +673,7 @@ def qr(a: _ArrayLike, mode: str = "reduced") -> _Union[QRResult, _Matrix]:
         raise ValueError(f"Unrecognized mode '{mode}': use 'reduced', 'complete' or 'r'")
     A = _matrix_operand(a, "qr")
     dtype = _compute_dtype(A.dtype)
-    q, r = _la.qr(A._h, dtype.name, mode)
+    q, r = _la.qr(A._h, dtype.core, mode)
     R = _wrap(r)
     if mode == "r":
         return R
@@ -737,7 +719,7 @@ def cholesky(a: _ArrayLike, *, upper: bool = False) -> _Matrix:
     """
     A = _operand(a, "a", "cholesky")
     dtype = _compute_dtype(A.dtype)
-    h = _la.cholesky(A._h, dtype.name, bool(upper))
+    h = _la.cholesky(A._h, dtype.core, bool(upper))
     return _wrap(h)
 
 
@@ -791,7 +773,7 @@ def lstsq(a: _ArrayLike, b: _ArrayLike, rcond: _Optional[float] = None) -> tuple
     m, n = A.shape
     if rcond is None:
         rcond = _eps(dtype) * max(m, n)
-    x, residuals, rank, s = _la.lstsq(A._h, B._h, dtype.name, float(rcond))
+    x, residuals, rank, s = _la.lstsq(A._h, B._h, dtype.core, float(rcond))
     return _wrap(x), _wrap(residuals), int(rank), _wrap(s)
 
 
@@ -839,10 +821,10 @@ def matrix_rank(
         return int(X.count_nonzero() > 0)
     dtype = _compute_dtype(X.dtype)
     if hermitian:
-        w, _ = _la.eigh(X._h, dtype.name, True, False)
+        w, _ = _la.eigh(X._h, dtype.core, True, False)
         S = _np.abs(_np.asarray(_wrap(w)))
     else:
-        S = _np.asarray(_wrap(_la.svdvals(X._h, dtype.name)))
+        S = _np.asarray(_wrap(_la.svdvals(X._h, dtype.core)))
     if tol is None:
         if rtol is None:
             rtol = max(X.shape) * _eps(dtype)
@@ -907,7 +889,7 @@ def pinv(a: _ArrayLike, rcond: _Optional[float] = None, hermitian: bool = False,
             rcond = rtol
     elif rtol is not _NO_VALUE:
         raise ValueError("`rtol` and `rcond` can't be both set.")
-    return _wrap(_la.pinv(A._h, dtype.name, float(rcond)))
+    return _wrap(_la.pinv(A._h, dtype.core, float(rcond)))
 
 
 # ---- norms ---------------------------------------------------------------------
@@ -984,7 +966,7 @@ def norm(x: _ArrayLike, ord: _Any = None, axis: _Any = None, keepdims: bool = Fa
     if ord is None or ord == "fro":
         return result_type(_la.vector_norm(h, 2.0))
     if ord == "nuc" or (not isinstance(ord, str) and _float_ord(ord) in (2.0, -2.0)):
-        s = _np.asarray(_wrap(_la.svdvals(h, _compute_dtype(X.dtype).name)), dtype=_np.float64)
+        s = _np.asarray(_wrap(_la.svdvals(h, _compute_dtype(X.dtype).core)), dtype=_np.float64)
         if ord == "nuc":
             return result_type(s.sum())
         if s.size == 0:

@@ -190,11 +190,25 @@ Array Array::select(int axis, index_t i) const {
   return v;
 }
 
+Array Array::broadcast_to(std::span<const index_t> shape) const {
+  if (shape.size() == 2) return broadcast_to(shape[0], shape[1]);
+  if (shape.size() != 1) throw ValueError("broadcast_to: need 1 or 2 extents");
+  if (ndim_ != 1 || (shape_[0] != shape[0] && shape_[0] != 1))
+    throw ValueError("could not broadcast input of shape " + shape_str(ndim_, shape_) + " into shape (" +
+                     std::to_string(shape[0]) + ",)");
+  Array v = *this;
+  if (shape_[0] != shape[0]) {
+    v.shape_[0] = shape[0];
+    v.strides_[0] = 0;
+  }
+  return v;
+}
+
 Array Array::broadcast_to(index_t rows, index_t cols) const {
   Array v = *this;
   v.drop_mark();
   auto fail = [&] {
-    return ValueError("could not broadcast shape " + shape_str(ndim_, shape_) + " to (" +
+    return ValueError("could not broadcast input of shape " + shape_str(ndim_, shape_) + " into shape (" +
                       std::to_string(rows) + ", " + std::to_string(cols) + ")");
   };
   if (ndim_ == 1) {

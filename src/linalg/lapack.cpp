@@ -705,14 +705,6 @@ bool is_lapack_dtype(DType dtype) {
          dtype == DType::complex128;
 }
 
-DType real_dtype(DType dtype) {
-  switch (dtype) {
-    case DType::complex64: return DType::float32;
-    case DType::complex128: return DType::float64;
-    default: return dtype;
-  }
-}
-
 namespace {
 
 /// RAM an in-RAM routine would need beyond what it holds: operands living in

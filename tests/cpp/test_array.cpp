@@ -94,3 +94,27 @@ TEST(Array, RejectsBadShapes) {
   std::array<index_t, 2> neg{-1, 2};
   EXPECT_THROW(Array::empty(neg, DType::float64), ValueError);
 }
+
+TEST(Array, BroadcastToAShapeOfEitherRank) {
+  // NumPy: np.broadcast_to(v, (2, 3)) repeats a length-3 vector as rows,
+  // np.broadcast_to([7.], (4,)) repeats one element; other shapes do not broadcast.
+  std::array<index_t, 1> three{3}, one{1}, four{4};
+  Array v = Array::empty(three, DType::float64, true);
+  for (index_t j = 0; j < 3; ++j) v.set(j, 0, Scalar::of_float(double(j) + 1.0));
+  std::array<index_t, 2> rows{2, 3};
+  Array m = v.broadcast_to(rows);
+  ASSERT_EQ(m.ndim(), 2);
+  EXPECT_EQ(m.shape(0), 2);
+  EXPECT_EQ(m.stride(0), 0);
+  EXPECT_EQ(m.get(1, 2).c.real(), 3.0);
+  Array s = Array::empty(one, DType::int32, true);
+  s.set(0, 0, Scalar::of_int(7));
+  Array r = s.broadcast_to(four);
+  ASSERT_EQ(r.ndim(), 1);
+  EXPECT_EQ(r.shape(0), 4);
+  EXPECT_EQ(r.get(3).i, 7);
+  EXPECT_THROW(v.broadcast_to(four), ValueError);                 // (3,) into (4,)
+  EXPECT_THROW(matrix(1, 4, DType::float64).broadcast_to(four), ValueError);  // 2-D into 1-D
+  std::array<index_t, 3> three_d{1, 2, 3};
+  EXPECT_THROW(v.broadcast_to(three_d), ValueError);
+}

@@ -26,3 +26,15 @@ TEST(DType, NamesRoundTrip) {
 }
 
 TEST(DType, InvalidCodeThrows) { EXPECT_THROW(dtype_info(DType(200)), TypeError); }
+
+TEST(DType, RealDtypeOfComplexIsItsComponent) {
+  // NumPy: np.complex64().real is float32, np.complex128().real is float64.
+  EXPECT_EQ(real_dtype(DType::complex64), DType::float32);
+  EXPECT_EQ(real_dtype(DType::complex128), DType::float64);
+  for (const auto& info : all_dtypes()) {
+    if (info.kind != DTypeKind::complex) {
+      EXPECT_EQ(real_dtype(info.id), info.id) << info.name;
+    }
+  }
+  static_assert(real_dtype(DType::complex64) == DType::float32);  // usable at compile time
+}

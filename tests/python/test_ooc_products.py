@@ -182,19 +182,19 @@ def test_bit_product_int64_counts(tiny):
     a, b = bits((70, 200)), bits((200, 90))
     A, B = pc.matrix(a), pc.matrix(b)
     tiny.set(16 * KiB)
-    h = tiled(tiny, lambda: _core.matmul(A._h, B._h, "int64"))
+    h = tiled(tiny, lambda: _core.matmul(A._h, B._h, _core.DType.int64))
     assert np.array_equal(pc.to_numpy(pc.Matrix._wrap(h), allow_huge=True), counts(a, b).astype(np.int64))
 
 
 def test_bit_product_dtype_lives_in_the_core():
-    assert _core.linalg.bit_product_dtype(10) == "int32"
-    assert _core.linalg.bit_product_dtype(2**31 - 1) == "int32"
-    assert _core.linalg.bit_product_dtype(2**31) == "int64"
+    assert _core.linalg.bit_product_dtype(10) == _core.DType.int32
+    assert _core.linalg.bit_product_dtype(2**31 - 1) == _core.DType.int32
+    assert _core.linalg.bit_product_dtype(2**31) == _core.DType.int64
     A = pc.matrix(bits((3, 4)))
     with pytest.raises(TypeError, match=r"bit @ bit gives int32 counts \(int64 when the inner dimension"):
-        _core.matmul(A._h, A.T._h, "float64")
+        _core.matmul(A._h, A.T._h, _core.DType.float64)
     with pytest.raises(TypeError, match=r"matmul into a bit result is not supported; bit @ bit gives int32 counts"):
-        _core.matmul(A._h, A.T._h, "bit")
+        _core.matmul(A._h, A.T._h, _core.DType.bit)
 
 
 # ---- integers --------------------------------------------------------------------------------------

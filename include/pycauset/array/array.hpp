@@ -71,6 +71,9 @@ class Array {
   /// repeats as rows; a rank-2 array may repeat along extents of size 1.
   /// ValueError when the shapes are not compatible.
   Array broadcast_to(index_t rows, index_t cols) const;
+  /// The same to `shape` (1 or 2 extents): a rank-1 target takes a rank-1 array of
+  /// that length or of length 1; a rank-2 target is broadcast_to(rows, cols).
+  Array broadcast_to(std::span<const index_t> shape) const;
 
   /// Rank 2: view of the main diagonal as a rank-1 array (min(rows, cols) elements).
   Array diagonal() const;

@@ -55,6 +55,18 @@ std::span<const DTypeInfo> all_dtypes();
 std::optional<DType> dtype_from_name(std::string_view name);
 inline std::string_view dtype_name(DType d) { return dtype_info(d).name; }
 
+/// The real dtype of a complex one (complex64 -> float32, complex128 -> float64);
+/// every other dtype is its own real dtype. What `.real`, `abs` and the real
+/// results of LAPACK routines (eigenvalues of Hermitian matrices, singular
+/// values, norms) have.
+constexpr DType real_dtype(DType d) {
+  switch (d) {
+    case DType::complex64: return DType::float32;
+    case DType::complex128: return DType::float64;
+    default: return d;
+  }
+}
+
 using float16_t = _Float16;
 
 /// Tag passed to visitors for the packed bit dtype (it has no C++ element type).

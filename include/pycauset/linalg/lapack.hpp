@@ -46,9 +46,6 @@ namespace pycauset::linalg {
 /// True for the dtypes LAPACK computes in: float32, float64, complex64, complex128.
 bool is_lapack_dtype(DType dtype);
 
-/// The real dtype of a LAPACK dtype (complex64 -> float32, complex128 -> float64).
-DType real_dtype(DType dtype);
-
 /// Inverse of the square matrix `a`: LU with partial pivoting (getrf), then
 /// getri's algorithm, inv(A) = U^-1 L^-1 P^T: trtri inverts U in place and one
 /// right-side trsm applies L^-1 (getri itself loops over narrow GEMMs that do
