@@ -207,12 +207,13 @@ std::string Array::structure_violation(Structure s) const {
 }
 
 Structure Array::effective_mark() const {
-  if (mark_ == Structure::dense || ndim_ != 2) return Structure::dense;
+  const Structure mark = mark_.load();
+  if (mark == Structure::dense || ndim_ != 2) return Structure::dense;
   const bool whole = mark_start_[0] == 0 && mark_start_[1] == 0 && mark_step_[0] == 1 && mark_step_[1] == 1 &&
                      shape_ == mark_shape_;
   const bool principal = mark_start_[0] == mark_start_[1] && mark_step_[0] == mark_step_[1] &&
                          mark_step_[0] > 0 && shape_[0] == shape_[1];
-  return whole || principal ? mark_ : Structure::dense;
+  return whole || principal ? mark : Structure::dense;
 }
 
 void Array::drop_mark() const {

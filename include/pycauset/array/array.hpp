@@ -2,6 +2,7 @@
 // Array: the handle behind every Matrix (rank 2) and Vector (rank 1). It is a
 // strided view of a Buffer, so transposes and basic slices share storage.
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -15,11 +16,34 @@
 
 namespace pycauset {
 
+namespace detail {
+/// A value const readers may update concurrently (a relaxed atomic), copied by value.
+template <class T> class RelaxedAtomic {
+ public:
+  RelaxedAtomic(T v = T{}) : v_(v) {}
+  RelaxedAtomic(const RelaxedAtomic& o) : v_(o.load()) {}
+  RelaxedAtomic& operator=(const RelaxedAtomic& o) {
+    v_.store(o.load(), std::memory_order_relaxed);
+    return *this;
+  }
+  RelaxedAtomic& operator=(T v) {
+    v_.store(v, std::memory_order_relaxed);
+    return *this;
+  }
+  operator T() const { return load(); }
+  T load() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<T> v_;
+};
+}  // namespace detail
+
 /// A rank-1 or rank-2 strided view of a buffer. Copying an Array copies the
 /// view, not the data. Strides and offset count elements (bits for `bit`).
 /// Contiguous bit matrices pad each row to a whole number of 64-bit words.
-/// Thread safety: const methods may run concurrently; writes to overlapping
-/// elements need external synchronisation.
+/// Thread safety: const methods may run concurrently (structure() updates the
+/// mark through relaxed atomics); writes to overlapping elements need
+/// external synchronisation.
 class Array {
  public:
   using index_t = std::int64_t;
@@ -172,11 +196,11 @@ class Array {
   // mark_start_[1] + j * mark_step_[1]. `mark_checked_` is the buffer
   // generation at the last check (kUnchecked: never checked).
   static constexpr std::uint64_t kUnchecked = ~std::uint64_t(0);
-  mutable Structure mark_ = Structure::dense;
+  mutable detail::RelaxedAtomic<Structure> mark_ = Structure::dense;
   std::array<index_t, 2> mark_shape_{0, 0};
   std::array<index_t, 2> mark_start_{0, 0};
   std::array<index_t, 2> mark_step_{1, 1};
-  mutable std::uint64_t mark_checked_ = kUnchecked;
+  mutable detail::RelaxedAtomic<std::uint64_t> mark_checked_ = kUnchecked;
 };
 
 /// Marks `out` = a @ b (a fresh result) with the structure the product is
