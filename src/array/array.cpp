@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "../core/scalar_impl.hpp"
+#include "pycauset/core/detail/scalar_impl.hpp"
 #include "pycauset/storage/governor.hpp"
 
 namespace pycauset {

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "../core/scalar_impl.hpp"
+#include "pycauset/core/detail/scalar_impl.hpp"
 #include "pycauset/core/threads.hpp"
 
 #ifndef PYCAUSET_ISA

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "../core/scalar_impl.hpp"
+#include "pycauset/core/detail/scalar_impl.hpp"
 #include "pycauset/core/threads.hpp"
 
 #ifndef PYCAUSET_ISA

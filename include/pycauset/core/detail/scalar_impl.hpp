@@ -1,5 +1,6 @@
 #pragma once
-// Template definitions of scalar_to / scalar_from, included where instantiated.
+// Template definitions of scalar_to / scalar_from, included where instantiated
+// (core, array and the conversion kernels). Private to the core library.
 #include <cmath>
 #include <limits>
 #include <string>
