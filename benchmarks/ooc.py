@@ -489,6 +489,211 @@ def matmul_numpy(np: Any, a: Any, b: Any, out_path: Path, budget: int) -> dict:
             "writeback_fsyncs": wb.calls}
 
 
+# ---- matmul baseline "preadv" (the default): whole-row runs, a prefetch thread, BLAS beta=1 ----
+#
+# C is computed in row bands of h rows: C[band] = sum over k-chunks of A[band, chunk] B[chunk, :].
+# Every read and write is a run of whole rows of a file (one contiguous byte range), so the
+# reads are os.preadv calls straight into preallocated NumPy buffers and the writes pwrite.
+# NumPy cannot accumulate a product into an existing array (np.matmul(out=) overwrites), and
+# a temporary + `+=` costs a serial pass over the band per k-chunk, so the products call the
+# cblas_dgemm of NumPy's own OpenBLAS through ctypes with beta = 1 (OpenBLAS threads as
+# NumPy has them). A reader thread fetches the next B chunk and the next A band, a writer
+# thread writes finished bands and fsyncs them, while the main thread runs the BLAS calls.
+
+
+def plan_bands(n: int, budget_elems: int, chunk_max: int = 1024) -> dict:
+    """Band height h and k-chunk kc for the "preadv" baseline so that two A bands (h x N),
+    two C bands (h x N) and two B chunks (kc x N) fit the budget: 4 h N + 2 kc N <= M.
+
+    kc = min(chunk_max, h) (a GEMM with K >= 1024 runs at full speed, and a smaller chunk
+    leaves more rows to the bands); h is then as large as the budget allows, and evened out
+    over the bands it needs. Fewer, taller bands mean fewer passes over B.
+    """
+    rows = budget_elems // max(n, 1)          # whole rows of N elements the budget holds
+    kc = max(1, min(chunk_max, n, rows // 6))
+    h = (rows - 2 * kc) // 4
+    if h < 1:
+        raise ValueError(f"no band blocking of N={n} fits {budget_elems} elements")
+    h = min(h, n)
+    bands = -(-n // h)
+    h = -(-n // bands)
+    chunks = -(-n // kc)
+    kc = -(-n // chunks)
+    mem = 4 * h * n + 2 * kc * n
+    return {"h": h, "kc": kc, "bands": bands, "k_chunks": chunks, "buffer_elems": mem,
+            "buffer_bytes": 8 * mem}
+
+
+def _numpy_dgemm(np: Any) -> Callable:
+    """cblas_dgemm (row-major) of the OpenBLAS that NumPy itself loaded (ILP64)."""
+    import ctypes
+    import glob
+
+    try:
+        import threadpoolctl
+
+        paths = [p["filepath"] for p in threadpoolctl.threadpool_info()
+                 if p.get("internal_api") == "openblas"]
+    except Exception:  # noqa: BLE001
+        paths = []
+    libs = Path(np.__file__).resolve().parent.parent / "numpy.libs"
+    paths += sorted(glob.glob(str(libs / "*openblas*")))
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        for name in ("scipy_cblas_dgemm64_", "cblas_dgemm64_", "cblas_dgemm"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                i64, dbl, ptr = ctypes.c_int64, ctypes.c_double, ctypes.c_void_p
+                fn.restype = None
+                fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, i64, i64, i64, dbl,
+                               ptr, i64, ptr, i64, dbl, ptr, i64]
+                return fn
+    raise RuntimeError("cannot find cblas_dgemm in NumPy's BLAS")
+
+
+def _preadv_all(fd: int, buf: Any, offset: int) -> None:
+    """Fill a contiguous NumPy buffer from the file range at ``offset`` with os.preadv
+    (one call for the whole run of rows, looping over short reads)."""
+    mv = memoryview(buf).cast("B")
+    done = 0
+    while done < len(mv):
+        got = os.preadv(fd, [mv[done:]], offset + done)
+        if got <= 0:
+            raise OSError(f"short read at offset {offset + done}")
+        done += got
+
+
+class _Slot:
+    """A buffer handed between threads: ``free`` when it may be (re)filled, ``ready`` when
+    its content may be used."""
+
+    def __init__(self, array: Any) -> None:
+        self.array = array
+        self.free = threading.Semaphore(1)
+        self.ready = threading.Semaphore(0)
+
+
+def matmul_numpy_preadv(np: Any, a: Any, b: Any, out_path: Path, budget: int) -> dict:
+    """The default matmul baseline (see the comment above plan_bands)."""
+    n = a.shape[0]
+    plan = plan_bands(n, budget // 8)
+    h, kc, bands, chunks = plan["h"], plan["kc"], plan["bands"], plan["k_chunks"]
+    dgemm = _numpy_dgemm(np)
+    row = 8 * n
+    fa = os.open(a.filename, os.O_RDONLY)
+    fb = os.open(b.filename, os.O_RDONLY)
+    fc = -1
+    stats = {"read_wait_s": 0.0, "write_wait_s": 0.0, "gemm_s": 0.0}
+    errors: list = []
+    try:
+        c_offset = _new_npy(np, out_path, n)
+        fc = os.open(out_path, os.O_RDWR)
+        a_slots = [_Slot(np.empty((h, n))) for _ in range(min(2, bands))]
+        c_slots = [_Slot(np.empty((h, n))) for _ in range(min(2, bands))]
+        b_slots = [_Slot(np.empty((kc, n))) for _ in range(min(2, bands * chunks))]
+
+        def band_rows(i: int) -> tuple:
+            return i * h, min(n, (i + 1) * h)
+
+        def chunk_rows(c: int) -> tuple:
+            return c * kc, min(n, (c + 1) * kc)
+
+        # The reader's job list, in the order the main thread needs them: A band 0, then
+        # per band its B chunks, with the next band's A right after the band's second chunk
+        # (by then the band before has released its A buffer).
+        jobs: list = [("A", 0)]
+        for i in range(bands):
+            for c in range(chunks):
+                jobs.append(("B", i * chunks + c))
+                if i + 1 < bands and c == min(1, chunks - 1):
+                    jobs.append(("A", i + 1))
+
+        def reader() -> None:
+            try:
+                for kind, idx in jobs:
+                    if kind == "A":
+                        slot = a_slots[idx % len(a_slots)]
+                        r0, r1 = band_rows(idx)
+                        slot.free.acquire()
+                        _preadv_all(fa, slot.array[: r1 - r0], a.offset + r0 * row)
+                    else:
+                        slot = b_slots[idx % len(b_slots)]
+                        r0, r1 = chunk_rows(idx % chunks)
+                        slot.free.acquire()
+                        _preadv_all(fb, slot.array[: r1 - r0], b.offset + r0 * row)
+                    slot.ready.release()
+            except BaseException as exc:  # noqa: BLE001 -- reported by the main thread
+                errors.append(exc)
+                for s in a_slots + b_slots:
+                    s.ready.release()
+
+        writes: list = []
+        write_kick = threading.Semaphore(0)
+
+        def writer() -> None:
+            try:
+                for i in range(bands):
+                    write_kick.acquire()
+                    slot = c_slots[i % len(c_slots)]
+                    r0, r1 = band_rows(i)
+                    _pwrite_all(fc, slot.array[: r1 - r0], c_offset + r0 * row)
+                    slot.free.release()
+                    os.fdatasync(fc)      # durable while the next bands compute
+                    writes.append(i)
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+                for s in c_slots:
+                    s.free.release()
+
+        rt = threading.Thread(target=reader, daemon=True)
+        wt = threading.Thread(target=writer, daemon=True)
+        rt.start()
+        wt.start()
+        for i in range(bands):
+            r0, r1 = band_rows(i)
+            hh = r1 - r0
+            aslot = a_slots[i % len(a_slots)]
+            cslot = c_slots[i % len(c_slots)]
+            t = time.perf_counter()
+            aslot.ready.acquire()
+            stats["read_wait_s"] += time.perf_counter() - t
+            t = time.perf_counter()
+            cslot.free.acquire()
+            stats["write_wait_s"] += time.perf_counter() - t
+            if errors:
+                raise errors[0]
+            av, cv = aslot.array, cslot.array
+            for c in range(chunks):
+                k0, k1 = chunk_rows(c)
+                bslot = b_slots[(i * chunks + c) % len(b_slots)]
+                t = time.perf_counter()
+                bslot.ready.acquire()
+                stats["read_wait_s"] += time.perf_counter() - t
+                if errors:
+                    raise errors[0]
+                t = time.perf_counter()
+                # C[band] (+)= A[band, k0:k1] @ B[k0:k1, :], row-major, lda = ldb = ldc = N
+                dgemm(101, 111, 111, hh, n, k1 - k0, 1.0, av.ctypes.data + 8 * k0, n,
+                      bslot.array.ctypes.data, n, 0.0 if c == 0 else 1.0, cv.ctypes.data, n)
+                stats["gemm_s"] += time.perf_counter() - t
+                bslot.free.release()
+            aslot.free.release()
+            write_kick.release()
+        t = time.perf_counter()
+        wt.join()
+        rt.join()
+        if errors:
+            raise errors[0]
+        os.fsync(fc)
+        stats["final_flush_s"] = time.perf_counter() - t
+    finally:
+        os.close(fa)
+        os.close(fb)
+        if fc >= 0:
+            os.close(fc)
+    return {"plan": plan, **stats}
+
+
 # ---- LU with partial pivoting of a tall panel, in RAM (NumPy has no getrf) ---------------
 #
 # The panel P (m x n, m >= n) is held transposed: PT = P.T, n x m, C-contiguous rows, so a
@@ -1036,11 +1241,16 @@ def _numpy_side(args: argparse.Namespace, workload: str, rec: dict) -> None:
     b = np.load(paths["B.npy"], mmap_mode="r") if workload == "matmul" else None
     out_path = run_dir / f"{workload}-numpy-{args.tag}.npy"
     files = [paths["A.npy"]] + ([paths["B.npy"]] if b is not None else [])
-    rec["plan"] = (plan_matmul(args.n, args.budget // 8) if workload == "matmul"
-                   else plan_inverse(args.n, args.budget // 8, steps=args.inv_steps))
+    if workload == "matmul":
+        rec["baseline"] = args.baseline
+        rec["plan"] = (plan_bands(args.n, args.budget // 8) if args.baseline == "preadv"
+                       else plan_matmul(args.n, args.budget // 8))
+    else:
+        rec["plan"] = plan_inverse(args.n, args.budget // 8, steps=args.inv_steps)
 
     if workload == "matmul":
-        run = lambda: matmul_numpy(np, a, b, out_path, args.budget)  # noqa: E731
+        base_fn = matmul_numpy_preadv if args.baseline == "preadv" else matmul_numpy
+        run = lambda: base_fn(np, a, b, out_path, args.budget)  # noqa: E731
     else:
         run = lambda: inv_numpy(np, a, out_path, args.budget, steps=args.inv_steps)  # noqa: E731
     parts, m = _measure(run, _cold_setup(files, cache, run_dir))
@@ -1185,6 +1395,7 @@ class Runner:
                "--tag", f"{self.count:03d}", *(extra or [])]
         if self.args.inv_steps:
             cmd += ["--inv-steps", str(self.args.inv_steps)]
+        cmd += ["--baseline", self.args.baseline]
         t0 = time.perf_counter()
         try:
             rc = subprocess.run(cmd, cwd=str(H.REPO_ROOT), env=self.env,
@@ -1372,7 +1583,10 @@ def baseline_parts_table(pairs_by_workload: dict) -> str:
                 continue
             parts = r["parts"]
             plan = parts["plan"]
-            if workload == "matmul":
+            if workload == "matmul" and "h" in plan:
+                desc = (f"{plan['bands']} bands of {plan['h']} rows, k-chunk {plan['kc']} "
+                        f"({plan['k_chunks']} chunks), buffers {fmt_bytes(plan['buffer_bytes'])}")
+            elif workload == "matmul":
                 desc = (f"C tile {plan['p']}x{plan['q']}, K {plan['k']} ({plan['k_chunks']} "
                         f"chunk(s)), buffers {fmt_bytes(plan['buffer_bytes'])}")
             else:
@@ -1648,6 +1862,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "with every CPU, each alone and beside a CPU hog pinned to one CPU; "
                         f"reports the slowdowns (default N={CONTENTION_N}, M=16 MiB; with "
                         f"--quick N={QUICK_N}, one round)")
+    p.add_argument("--baseline", choices=("preadv", "memmap"), default="preadv",
+                   help="the matmul baseline: 'preadv' (default: row bands, whole-row os.preadv "
+                        "reads on a prefetch thread, BLAS accumulating in place) or 'memmap' "
+                        "(C tiles, np.copyto from the memmaps, K = N when it fits)")
     p.add_argument("--inv-steps", type=int, default=None, help=argparse.SUPPRESS)
     # internal: child processes
     p.add_argument("--child", choices=CHILD_KINDS, help=argparse.SUPPRESS)
