@@ -29,18 +29,31 @@ data; both sides must respect it):
   ``pc.linalg.inv(A).eval()``; the result is pycauset's file-backed (spill) storage.
 * NumPy side (baseline): inputs ``np.load(..., mmap_mode="r")`` of the same values in .npy
   files; a blocked algorithm whose buffers -- all allocated inside the timed region --
-  never exceed M. Tiles are read as whole-tile copies from the memmaps (``np.copyto``)
-  with ``posix_fadvise(WILLNEED)`` read-ahead of the next tile; the result goes into a .npy
+  never exceed M. For the inverse (and the ``memmap`` matmul baseline) tiles are read as
+  whole-tile copies from the memmaps (``np.copyto``) with ``posix_fadvise(WILLNEED)``
+  read-ahead of the next tile; the result goes into a .npy
   file created by ``np.lib.format.open_memmap`` and is written as whole tiles with
   ``os.pwrite`` (page-fault writes through the mapping into a fresh file run at 0.2-0.9
   GB/s on our machines, pwrite at about 4 GB/s), then made durable with fsync inside the
   timed region (a background thread fsyncs finished tiles while BLAS computes; the
   final wait is reported as ``final_flush``):
 
-  - matmul: a planner picks a C tile p x q and a k-chunk K (p, q, K as large as M allows)
-    minimising a simple cost (page-cache reads, accumulation traffic, small-GEMM
-    penalty). With K = N (the case at the default sizes) A's row panel p x N stays in
-    RAM while B's column slabs N x q stream past it, and np.matmul writes each C tile
+  - matmul, ``--baseline preadv`` (the default): C in row bands of h rows, each the sum
+    over k-chunks of A[band, chunk] @ B[chunk, :]; two A bands, two C bands and two B
+    chunks (whole rows of N) fit M, with h as large as that allows and k-chunks of 1,024
+    rows. Every read is a run of whole rows (one contiguous byte range), done with
+    ``os.preadv`` straight into preallocated buffers by a prefetch thread (the next B
+    chunk, and the next band of A during the current band); a writer thread writes each
+    finished C band (one pwrite) and fdatasyncs it while the next bands compute. The
+    products call cblas_dgemm of NumPy's own OpenBLAS through ctypes with beta = 1, so
+    the k-chunks accumulate in place (np.matmul can only overwrite, and a temporary plus
+    ``+=`` would cost a serial pass over the band per chunk), with OpenBLAS's threads as
+    NumPy has them.
+  - matmul, ``--baseline memmap`` (the earlier baseline): a planner picks a C tile p x q
+    and a k-chunk K (p, q, K as large as M allows) minimising a simple cost (page-cache
+    reads, accumulation traffic, small-GEMM penalty). With K = N (the case at the default
+    sizes) A's row panel p x N stays in RAM while B's column slabs N x q stream past it
+    (np.copyto from the memmaps, WILLNEED read-ahead), and np.matmul writes each C tile
     straight into a preallocated buffer (no accumulation); otherwise tiles accumulate
     over k-chunks through a small temporary.
   - inv: blocked Gauss-Jordan with partial pivoting, out of core, in s steps of b
@@ -1168,6 +1181,7 @@ def _measure(run: Callable[[], Any], cold: Callable[[], dict]) -> tuple:
     gc.collect()
     gc.disable()
     io0 = _proc_io()
+    cpu0 = os.times()
     anon_before = H.proc_status(("RssAnon",)).get("RssAnon")
     rec["anon_before"] = anon_before
     sampler = H.RssSampler()
@@ -1182,6 +1196,10 @@ def _measure(run: Callable[[], Any], cold: Callable[[], dict]) -> tuple:
             rec["error"] = f"{type(exc).__name__}: {exc}"
             rec["traceback"] = traceback.format_exc()[-4000:]
     gc.enable()
+    cpu1 = os.times()
+    # CPU seconds of the whole process (every thread) in the timed call: on a busy machine
+    # a steadier measure of the work done than wall time (spinning BLAS threads count too).
+    rec["cpu_s"] = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     rec.update(peak_anon=sampler.peak_anon, peak_rss=sampler.peak_rss,
                anon_samples=sampler.samples,
                peak_anon_delta=(sampler.peak_anon - anon_before) if anon_before is not None else None,
@@ -1531,7 +1549,7 @@ def gate_table(summaries: list, gated: bool) -> str:
 
 
 def runs_table(pairs_by_workload: dict) -> str:
-    headers = ["workload", "pair", "side", "seconds", "GFLOP/s", "peak anon (limit)",
+    headers = ["workload", "pair", "side", "seconds", "GFLOP/s", "CPU s", "peak anon (limit)",
                "disk read", "disk write", "cold resident", "check", "detail"]
     rows = []
     for workload, (pairs, n, budget) in pairs_by_workload.items():
@@ -1567,11 +1585,12 @@ def runs_table(pairs_by_workload: dict) -> str:
                 peak = r.get("peak_anon_delta")
                 rows.append([workload, i + 1, side, "n/a" if not secs else f"{secs:.2f}",
                              _gf(flops / secs / 1e9 if secs else None),
+                             "n/a" if r.get("cpu_s") is None else f"{r['cpu_s']:.1f}",
                              f"{fmt_bytes(peak)} ({'ok' if peak is not None and peak <= lim else 'OVER'})"
                              if peak is not None else "n/a",
                              fmt_bytes(io.get("read_bytes")), fmt_bytes(io.get("write_bytes")),
                              fmt_bytes(resident), check, detail])
-    return H.markdown_table(headers, rows, "lrlrrrrrrll")
+    return H.markdown_table(headers, rows, "lrlrrrrrrrll")
 
 
 def baseline_parts_table(pairs_by_workload: dict) -> str:
@@ -1751,7 +1770,8 @@ def parent_main(args: argparse.Namespace, argv: list) -> int:
                   f"{args.repeat} timed pair(s) after {args.warmup} warm-up pair(s); every "
                   f"file evicted from the page cache before every timed run; peak anon = "
                   f"RssAnon peak minus RssAnon before the call, limit {ANON_LIMIT_FACTOR} M; "
-                  "GFLOP/s count 2 N^3 for both workloads.", "",
+                  "GFLOP/s count 2 N^3 for both workloads; CPU s = user + system time of "
+                  f"the side's process in the timed call. matmul baseline: {args.baseline}.", "",
                   gate_table(summaries, gated), "", "### Every timed run", "",
                   runs_table(pairs_by_workload), ""]
         bp = baseline_parts_table(pairs_by_workload)
@@ -1760,7 +1780,9 @@ def parent_main(args: argparse.Namespace, argv: list) -> int:
                       "read = copies from the input (and, for inv, output) memmaps, page "
                       "faults and disk waits included; write = pwrite of whole tiles/rows "
                       "into the output .npy; final_flush = waiting for the writeback "
-                      "thread + fsync.", ""]
+                      "thread + fsync. preadv baseline: read_wait = the BLAS thread "
+                      "waiting for the prefetch thread, write_wait = waiting for a free C "
+                      "band, gemm = in BLAS.", ""]
     if points:
         lines += ["## Scaling: pycauset matmul (reported, not gated)", "",
                   ("budget scaled by (N/N_max)^2 so every point keeps input/M"
@@ -1795,6 +1817,7 @@ def parent_main(args: argparse.Namespace, argv: list) -> int:
                      "inv_check": f"residuals <= {INV_RESID_C} N eps (Frobenius, normalised)",
                      "inv_cross_check": f"rel diff <= 2 x {INV_RESID_C} N eps x {KAPPA_BOUND} x sqrt(N)"},
         "repeat": args.repeat, "warmup": args.warmup, "sides": args.sides,
+        "matmul_baseline": args.baseline,
         "filesystem": fs, "generation": gen, "calibration": calib,
         "workloads": {w: {"pairs": p} for w, (p, _, _) in pairs_by_workload.items()},
         "summaries": summaries,

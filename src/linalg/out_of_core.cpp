@@ -205,7 +205,10 @@ MatmulShape matmul_shape(index_t m, index_t k, index_t n, double avail) {
                                            std::min(kMinPanel, m), m);
     return {even(m, tc), tk, true};
   }
-  index_t tk = std::min(k, kMatmulK);
+  // k-blocks of kMatmulK rows, or when the budget is too small for that beside
+  // a panel as tall, square A blocks (tc = tk, the largest that fit).
+  const double square = (-3.0 * nn + std::sqrt(9.0 * nn * nn + 8.0 * avail)) / 4.0;
+  index_t tk = std::clamp<index_t>(std::min<index_t>(index_t(square), kMatmulK), std::min(kMinPanel, k), k);
   index_t tc = std::clamp<index_t>(index_t((avail - 2.0 * double(tk) * nn) / (nn + 2.0 * double(tk))),
                                    std::min(kMinPanel, m), m);
   tc = even(m, tc);
