@@ -94,7 +94,7 @@ data; both sides must respect it):
 * Gate (full runs; ``--quick`` never gates): for each workload, median ratio > 1.00, every
   check of both sides and the cross-check pass, and both sides' peak anonymous memory
   <= 1.15 M (a baseline over budget invalidates the comparison: FAIL). Targets reported
-  alongside, not gated: matmul >= 1.2, inv >= 1.5.
+  alongside, not gated: matmul >= 1.15, inv >= 1.5.
 * Scaling (``--scaling on``, the default; ``off``; ``only``): pycauset matmul time for
   three sizes N, N/2^(1/3), N/2^(2/3) (N^3 halves at each step; ``--scaling-n`` to choose)
   with the budget scaled by (N_k/N)^2 so every point keeps the gate's input/M ratio and
@@ -160,7 +160,7 @@ GRACEFUL = 1.5                     # beside a hog, all threads may take <= 1.5 x
 MIN_INPUT_OVER_BUDGET = 1.25       # each input file >= 1.25 M
 ANON_LIMIT_FACTOR = 1.15           # peak RssAnon delta <= 1.15 M
 GATE_RATIO = 1.00                  # median t_numpy / t_pycauset must exceed this
-TARGETS = {"matmul": 1.2, "inv": 1.5}
+TARGETS = {"matmul": 1.15, "inv": 1.5}
 WORKLOADS = ("matmul", "inv")
 
 N_SAMPLES = 16                     # random rows and columns checked (plus first and last)
