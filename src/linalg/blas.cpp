@@ -2,13 +2,14 @@
 
 #include <cblas.h>
 
+#include "blas_api.hpp"
 #include "pycauset/core/error.hpp"
 
 
 namespace pycauset::blas {
 
 double dot(std::int64_t n, const double* x, std::int64_t incx, const double* y, std::int64_t incy) {
-  return scipy_cblas_ddot64_(n, x, incx, y, incy);
+  return linalg::detail::Blas<double>::dot(n, x, incx, y, incy);
 }
 
 int num_threads() { return scipy_openblas_get_num_threads64_(); }

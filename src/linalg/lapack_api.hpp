@@ -10,18 +10,10 @@
 // and allocate nothing, so every workspace comes from the memory governor.
 // std::complex<T> has the layout of Fortran COMPLEX, so pointers to it are
 // passed where LAPACKE expects lapack_complex_float/double.
-#include <cblas.h>
-
 #include <complex>
 #include <cstdint>
 
-namespace pycauset::linalg::detail {
-
-using lp_int = std::int64_t;
-using cfloat = std::complex<float>;
-using cdouble = std::complex<double>;
-
-}  // namespace pycauset::linalg::detail
+#include "blas_api.hpp"  // lp_int, cfloat, cdouble and the BLAS half of the traits
 
 extern "C" {
 using pycauset::linalg::detail::cdouble;
@@ -132,10 +124,11 @@ namespace pycauset::linalg::detail {
 inline constexpr int kColMajor = 102;  // LAPACK_COL_MAJOR
 
 /// s/d/c/z dispatch: Lapack<T>::getrf(...) etc. with column-major layout
-/// fixed. Return values are LAPACK's INFO.
+/// fixed. Return values are LAPACK's INFO. Lapack<T> is also a Blas<T>
+/// (blas_api.hpp), so L::gemm, L::trsm and L::trmm reach the same BLAS.
 template <class T> struct Lapack;
 
-#define PYCAUSET_LAPACK_TRAITS(P, T, R, CBLAS_ALPHA)                                                   \
+#define PYCAUSET_LAPACK_TRAITS(P, T, R)                                                              \
   using real_type = R;                                                                                \
   static lp_int getrf(lp_int m, lp_int n, T* a, lp_int lda, lp_int* ipiv) {                          \
     return scipy_LAPACKE_##P##getrf_work64_(kColMajor, m, n, a, lda, ipiv);                          \
@@ -151,25 +144,6 @@ template <class T> struct Lapack;
                       lp_int lda, T* b, lp_int ldb) {                                                 \
     return scipy_LAPACKE_##P##trtrs_work64_(kColMajor, uplo, trans, diag, n, nrhs, a, lda, b, ldb);  \
   }                                                                                                   \
-  /* B := op(A)^-1 B (side left) or B op(A)^-1 (side right), A triangular, B m x n. */               \
-  static void trsm(CBLAS_ORDER order, CBLAS_SIDE side, CBLAS_UPLO uplo, CBLAS_TRANSPOSE trans,       \
-                   CBLAS_DIAG diag, lp_int m, lp_int n, const T* a, lp_int lda, T* b, lp_int ldb) {  \
-    const T one(1);                                                                                   \
-    scipy_cblas_##P##trsm64_(order, side, uplo, trans, diag, m, n, CBLAS_ALPHA(one), a, lda, b, ldb); \
-  }                                                                                                   \
-  /* C := alpha op(A) op(B) + beta C. */                                                              \
-  static void gemm(CBLAS_ORDER order, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, lp_int m, lp_int n,     \
-                   lp_int k, T alpha, const T* a, lp_int lda, const T* b, lp_int ldb, T beta, T* c,   \
-                   lp_int ldc) {                                                                      \
-    scipy_cblas_##P##gemm64_(order, ta, tb, m, n, k, CBLAS_ALPHA(alpha), a, lda, b, ldb,              \
-                             CBLAS_ALPHA(beta), c, ldc);                                              \
-  }                                                                                                   \
-  /* B := alpha op(A) B (side left) or alpha B op(A) (side right), A triangular. */                   \
-  static void trmm(CBLAS_ORDER order, CBLAS_SIDE side, CBLAS_UPLO uplo, CBLAS_TRANSPOSE trans,       \
-                   CBLAS_DIAG diag, lp_int m, lp_int n, T alpha, const T* a, lp_int lda, T* b,        \
-                   lp_int ldb) {                                                                      \
-    scipy_cblas_##P##trmm64_(order, side, uplo, trans, diag, m, n, CBLAS_ALPHA(alpha), a, lda, b, ldb); \
-  }                                                                                                   \
   static lp_int geqrf(lp_int m, lp_int n, T* a, lp_int lda, T* tau, T* work, lp_int lwork) {       \
     return scipy_LAPACKE_##P##geqrf_work64_(kColMajor, m, n, a, lda, tau, work, lwork);              \
   }                                                                                                   \
@@ -181,11 +155,8 @@ template <class T> struct Lapack;
     return scipy_LAPACKE_##P##laswp_work64_(kColMajor, n, a, lda, k1, k2, ipiv, 1);                   \
   }
 
-#define PYCAUSET_ALPHA_VALUE(x) (x)
-#define PYCAUSET_ALPHA_POINTER(x) (&(x))
-
-template <> struct Lapack<float> {
-  PYCAUSET_LAPACK_TRAITS(s, float, float, PYCAUSET_ALPHA_VALUE)
+template <> struct Lapack<float> : Blas<float> {
+  PYCAUSET_LAPACK_TRAITS(s, float, float)
   static lp_int heevd(char jobz, char uplo, lp_int n, float* a, lp_int lda, float* w, float* work,
                       lp_int lwork, float*, lp_int, lp_int* iwork, lp_int liwork) {
     return scipy_LAPACKE_ssyevd_work64_(kColMajor, jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork);
@@ -212,8 +183,8 @@ template <> struct Lapack<float> {
                                         iwork);
   }
 };
-template <> struct Lapack<double> {
-  PYCAUSET_LAPACK_TRAITS(d, double, double, PYCAUSET_ALPHA_VALUE)
+template <> struct Lapack<double> : Blas<double> {
+  PYCAUSET_LAPACK_TRAITS(d, double, double)
   static lp_int heevd(char jobz, char uplo, lp_int n, double* a, lp_int lda, double* w, double* work,
                       lp_int lwork, double*, lp_int, lp_int* iwork, lp_int liwork) {
     return scipy_LAPACKE_dsyevd_work64_(kColMajor, jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork);
@@ -240,8 +211,8 @@ template <> struct Lapack<double> {
                                         iwork);
   }
 };
-template <> struct Lapack<cfloat> {
-  PYCAUSET_LAPACK_TRAITS(c, cfloat, float, PYCAUSET_ALPHA_POINTER)
+template <> struct Lapack<cfloat> : Blas<cfloat> {
+  PYCAUSET_LAPACK_TRAITS(c, cfloat, float)
   static lp_int heevd(char jobz, char uplo, lp_int n, cfloat* a, lp_int lda, float* w, cfloat* work,
                       lp_int lwork, float* rwork, lp_int lrwork, lp_int* iwork, lp_int liwork) {
     return scipy_LAPACKE_cheevd_work64_(kColMajor, jobz, uplo, n, a, lda, w, work, lwork, rwork, lrwork,
@@ -269,8 +240,8 @@ template <> struct Lapack<cfloat> {
                                         iwork);
   }
 };
-template <> struct Lapack<cdouble> {
-  PYCAUSET_LAPACK_TRAITS(z, cdouble, double, PYCAUSET_ALPHA_POINTER)
+template <> struct Lapack<cdouble> : Blas<cdouble> {
+  PYCAUSET_LAPACK_TRAITS(z, cdouble, double)
   static lp_int heevd(char jobz, char uplo, lp_int n, cdouble* a, lp_int lda, double* w, cdouble* work,
                       lp_int lwork, double* rwork, lp_int lrwork, lp_int* iwork, lp_int liwork) {
     return scipy_LAPACKE_zheevd_work64_(kColMajor, jobz, uplo, n, a, lda, w, work, lwork, rwork, lrwork,
@@ -300,8 +271,6 @@ template <> struct Lapack<cdouble> {
 };
 
 #undef PYCAUSET_LAPACK_TRAITS
-#undef PYCAUSET_ALPHA_VALUE
-#undef PYCAUSET_ALPHA_POINTER
 
 // geev differs between real (wr, wi) and complex (w, rwork) types; the
 // callers are separate too.

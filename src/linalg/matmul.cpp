@@ -17,12 +17,14 @@
 #include "pycauset/linalg/out_of_core.hpp"
 #include "pycauset/storage/buffer.hpp"
 #include "background.hpp"
+#include "blas_api.hpp"
 #include "exact_products.hpp"
 
 namespace pycauset {
 namespace {
 
 using index_t = Array::index_t;
+using linalg::detail::Blas;
 using linalg::detail::CancelFlag;
 using linalg::detail::throw_if_cancelled;
 
@@ -65,45 +67,23 @@ BlasVector blas_vector(const Array& v) {
   return {c, c.data(), 1};
 }
 
+// Typed BLAS calls go through linalg::detail::Blas<T> (blas_api.hpp), the one
+// place that maps element types to BLAS symbols; these adapt untyped Array data.
+template <class T> const T* typed(const void* p) { return static_cast<const T*>(p); }
+
 template <class T> void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::int64_t m, std::int64_t n, std::int64_t k,
                              const void* a, std::int64_t lda, const void* b, std::int64_t ldb, void* c, std::int64_t ldc) {
-  if constexpr (std::is_same_v<T, float>)
-    scipy_cblas_sgemm64_(CblasRowMajor, ta, tb, m, n, k, 1.0f, (const float*)a, lda, (const float*)b, ldb, 0.0f, (float*)c, ldc);
-  else if constexpr (std::is_same_v<T, double>)
-    scipy_cblas_dgemm64_(CblasRowMajor, ta, tb, m, n, k, 1.0, (const double*)a, lda, (const double*)b, ldb, 0.0, (double*)c, ldc);
-  else {
-    const T one(1), zero(0);
-    if constexpr (std::is_same_v<T, std::complex<float>>)
-      scipy_cblas_cgemm64_(CblasRowMajor, ta, tb, m, n, k, &one, a, lda, b, ldb, &zero, c, ldc);
-    else
-      scipy_cblas_zgemm64_(CblasRowMajor, ta, tb, m, n, k, &one, a, lda, b, ldb, &zero, c, ldc);
-  }
+  Blas<T>::gemm(CblasRowMajor, ta, tb, m, n, k, T(1), typed<T>(a), lda, typed<T>(b), ldb, T(0), static_cast<T*>(c),
+                ldc);
 }
 
 template <class T> void gemv(CBLAS_TRANSPOSE t, std::int64_t m, std::int64_t n, const void* a, std::int64_t lda,
                              const void* x, std::int64_t incx, void* y) {
-  if constexpr (std::is_same_v<T, float>)
-    scipy_cblas_sgemv64_(CblasRowMajor, t, m, n, 1.0f, (const float*)a, lda, (const float*)x, incx, 0.0f, (float*)y, 1);
-  else if constexpr (std::is_same_v<T, double>)
-    scipy_cblas_dgemv64_(CblasRowMajor, t, m, n, 1.0, (const double*)a, lda, (const double*)x, incx, 0.0, (double*)y, 1);
-  else {
-    const T one(1), zero(0);
-    if constexpr (std::is_same_v<T, std::complex<float>>)
-      scipy_cblas_cgemv64_(CblasRowMajor, t, m, n, &one, a, lda, x, incx, &zero, y, 1);
-    else
-      scipy_cblas_zgemv64_(CblasRowMajor, t, m, n, &one, a, lda, x, incx, &zero, y, 1);
-  }
+  Blas<T>::gemv(CblasRowMajor, t, m, n, T(1), typed<T>(a), lda, typed<T>(x), incx, T(0), static_cast<T*>(y), 1);
 }
 
 template <class T> T dot(std::int64_t n, const void* x, std::int64_t incx, const void* y, std::int64_t incy) {
-  if constexpr (std::is_same_v<T, float>) return scipy_cblas_sdot64_(n, (const float*)x, incx, (const float*)y, incy);
-  else if constexpr (std::is_same_v<T, double>) return scipy_cblas_ddot64_(n, (const double*)x, incx, (const double*)y, incy);
-  else {
-    T r;
-    if constexpr (std::is_same_v<T, std::complex<float>>) scipy_cblas_cdotu_sub64_(n, x, incx, y, incy, &r);
-    else scipy_cblas_zdotu_sub64_(n, x, incx, y, incy, &r);
-    return r;
-  }
+  return Blas<T>::dot(n, typed<T>(x), incx, typed<T>(y), incy);
 }
 
 template <class T> Array blas_matmul(const Array& a, const Array& b, DType d) {

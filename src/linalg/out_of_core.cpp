@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
+#include <functional>
 #include <future>
+#include <mutex>
 #include <numeric>
 #include <type_traits>
 #include <vector>
@@ -29,7 +31,6 @@ using detail::require_square;
 using detail::singular;
 using detail::visit_lapack;
 using detail::lp_int;
-using RowStore = pycauset::BlockStore;  // row blocks of an Array (array/blocks.hpp)
 using index_t = Array::index_t;
 
 // Share of the free RAM the tiles take; the rest covers conversion staging,
@@ -115,7 +116,7 @@ struct Panels {
 
 /// Reads columns [c0, c1) of the column-major view of `store` (its rows) into dst.
 template <class T>
-std::future<void> read_panel(IoThread& io, const RowStore& store, index_t c0, index_t c1, DType dtype, T* dst,
+std::future<void> read_panel(IoThread& io, const BlockStore& store, index_t c0, index_t c1, DType dtype, T* dst,
                              bool release) {
   return io.submit([&store, c0, c1, dtype, dst, release] {
     store.read_rows(c0, c1, dtype, bytes(dst));
@@ -152,9 +153,74 @@ void interchange_rows(T* f, index_t n, index_t cols, index_t k1, index_t k2, con
 
 // ---------------------------------------------------------------- matmul
 
+// C = A B past the budget. C is computed in panels of tc rows (one tc x n
+// buffer); each panel is the sum over k-blocks of A[panel, kb] B[kb, :], with
+// A read in tc x tk blocks and B in tk-row blocks of whole rows (direct I/O,
+// no page cache, no CPU copy), or held whole when it fits beside the rest.
+// The I/O thread reads step t + 1's blocks while BLAS multiplies step t's.
+//
+// Where the time goes, and the choices that follow (measured on 2 cores):
+// * BLAS is single-threaded (see over_rows) and a step's product is split
+//   into column blocks of C handed out on the pool. Every BLAS call packs
+//   both operands; a column block packs the A block (tc x tk) and its own
+//   slice of B, where a row block would pack the whole B block (tk x n) once
+//   per block: for the panels used here that is 3-8x less copying.
+// * Tall panels: B is read once per panel, so the panel takes what the
+//   budget leaves after the k-blocks, and k-blocks stay near kMatmulK rows,
+//   enough for BLAS to run at full speed.
+// * The first step of the run is a short k-block, so BLAS starts after a
+//   read of a few MiB rather than a whole block; the last panel's last step
+//   runs in row blocks, each written and synced while the next is computed,
+//   so only a sliver of the output is left to write when the product is done.
+// * Other panels are written by column block during their last step and
+//   synced while the next panel is computed.
+constexpr index_t kMatmulK = 1024;     // k-block rows aimed at when B is streamed
+constexpr index_t kMatmulMaxK = 2048;  // the most a k-block grows to
+constexpr index_t kMatmulHeadK = 256;  // the run's first k-block
+
+struct MatmulShape {
+  index_t tc, tk;  // panel rows, k-block rows
+  bool resident;   // B held whole in RAM
+};
+
+/// Panel and k-block sizes for an (m x k) (k x n) product in `avail` elements:
+/// resident B:  k n + tc n + 2 tc tk <= avail;
+/// streamed B:  tc n + 2 tk (tc + n) <= avail (C panel, two A and B blocks).
+MatmulShape matmul_shape(index_t m, index_t k, index_t n, double avail) {
+  const double nn = double(n);
+  auto even = [](index_t len, index_t block) { return ceil_div(len, ceil_div(len, block)); };
+  if (double(k) * nn <= avail / 2) {
+    const index_t tk = std::min(k, kMatmulMaxK);
+    const index_t tc = std::clamp<index_t>(index_t((avail - double(k) * nn) / (2.0 * double(tk) + nn)),
+                                           std::min(kMinPanel, m), m);
+    return {even(m, tc), tk, true};
+  }
+  // k-blocks of kMatmulK rows, or when the budget is too small for that beside
+  // a panel as tall, square A blocks (tc = tk, the largest that fit).
+  const double square = (-3.0 * nn + std::sqrt(9.0 * nn * nn + 8.0 * avail)) / 4.0;
+  index_t tk = std::clamp<index_t>(std::min<index_t>(index_t(square), kMatmulK), std::min(kMinPanel, k), k);
+  index_t tc = std::clamp<index_t>(index_t((avail - 2.0 * double(tk) * nn) / (nn + 2.0 * double(tk))),
+                                   std::min(kMinPanel, m), m);
+  tc = even(m, tc);
+  // Evening the panels out may have freed room: give it to the k-blocks.
+  tk = std::clamp<index_t>(index_t((avail - double(tc) * nn) / (2.0 * (double(tc) + nn))),
+                           std::min(kMinPanel, k), std::min(k, kMatmulMaxK));
+  return {tc, even(k, tk), false};
+}
+
+/// fn(c0, c1) over [0, len) in blocks of `block`: on the pool when `parallel`,
+/// else in order on this thread.
+template <class F> void over_blocks(index_t len, index_t block, bool parallel, F&& fn) {
+  if (parallel) {
+    parallel_for_dynamic(len, block, [&](std::int64_t c0, std::int64_t c1) { fn(index_t(c0), index_t(c1)); });
+    return;
+  }
+  for (index_t c0 = 0; c0 < len; c0 += block) fn(c0, std::min(len, c0 + block));
+}
+
 template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype) {
   using L = Lapack<T>;
-  const RowStore A(a), B(b, /*vector_as_column=*/true);
+  const BlockStore A(a), B(b, /*vector_as_column=*/true);
   const index_t m = A.rows(), k = A.cols(), n = B.cols();
   auto result = [&](bool zero) {
     return a.ndim() == 1 ? new_vector(n, dtype, zero) : b.ndim() == 1 ? new_vector(m, dtype, zero)
@@ -162,61 +228,60 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
   };
   if (m == 0 || n == 0 || k == 0) return result(true);
   Array c = result(false);
-  const RowStore C(c, /*vector_as_column=*/a.ndim() == 2);
+  const BlockStore C(c, /*vector_as_column=*/a.ndim() == 2);
 
-  // C is computed in row panels of tc rows, each C_i = sum over k-blocks of
-  // A[i, kb] B[kb, :]: A in tc x tk blocks, B in tk-row blocks (or resident
-  // when it fits in half of the free RAM), so no panel of A or B has to be
-  // whole. The I/O thread reads the next pair of blocks while BLAS multiplies
-  // the current one. The C panel has one buffer: its last product runs in
-  // column chunks, each written out while the next is computed, so only the
-  // last chunk's write is left when the next panel starts. Square blocks
-  // (tc = tk) balance the two costs of small blocks: B is re-read once per
-  // panel of C, and BLAS re-reads and re-writes C once per k-block.
-  const double avail = tile_elements<T>();
-  const bool resident = double(k) * double(n) <= avail / 2;
-  const double nn = double(n);
-  index_t tc, tk;
-  if (resident) {
-    tk = std::min<index_t>(k, 2048);
-    tc = index_t((avail - double(k) * nn) / (2.0 * double(tk) + nn));
-  } else {  // 2 tc tk + 2 tk n + tc n <= avail with tc = tk
-    tc = tk = index_t((-3.0 * nn + std::sqrt(9.0 * nn * nn + 8.0 * avail)) / 4.0);
-    if (tc > m) tk = index_t((avail - double(m) * nn) / (2.0 * double(m) + 2.0 * nn));
+  const MatmulShape shape = matmul_shape(m, k, n, tile_elements<T>());
+  const index_t tc = shape.tc, tk = shape.tk, panels = ceil_div(m, tc);
+  const bool resident = shape.resident;
+
+  // The steps in order: (panel, k-range). The run's first k-block is short.
+  struct Step {
+    index_t panel, k0, k1;
+  };
+  std::vector<Step> steps;
+  for (index_t i = 0; i < panels; ++i) {
+    index_t k0 = 0;
+    if (i == 0 && !resident && k > 2 * kMatmulHeadK && tk > kMatmulHeadK) {
+      steps.push_back({0, 0, kMatmulHeadK});
+      k0 = kMatmulHeadK;
+    }
+    for (; k0 < k; k0 += tk) steps.push_back({i, k0, std::min(k, k0 + tk)});
   }
-  tc = std::clamp<index_t>(tc, std::min(kMinPanel, m), m);
-  tk = std::clamp<index_t>(tk, std::min(kMinPanel, k), k);
-  const index_t panels = ceil_div(m, tc), blocks = ceil_div(k, tk), steps = panels * blocks;
-  const index_t chunk = std::max<index_t>(256, ceil_div(n, 8));  // columns per chunk of a panel's last product
-  Tile<T> abuf[2] = {Tile<T>(tc * tk), steps > 1 ? Tile<T>(tc * tk) : Tile<T>()};
+
+  Tile<T> abuf[2] = {Tile<T>(tc * tk), steps.size() > 1 ? Tile<T>(tc * tk) : Tile<T>()};
   Tile<T> cbuf(tc * n);
-  // B comes in by direct I/O (no page cache, no CPU copy) and lands up to 4 KiB into its buffer.
-  const index_t slack = index_t(RowStore::kDirectSlack / sizeof(T)) + 1;
+  // B comes in by direct I/O and lands up to 4 KiB into its buffer.
+  const index_t slack = index_t(BlockStore::kDirectSlack / sizeof(T)) + 1;
   Tile<T> bbuf[2] = {Tile<T>((resident ? k * n : tk * n) + slack),
-                     resident || steps == 1 ? Tile<T>() : Tile<T>(tk * n + slack)};
+                     resident || steps.size() == 1 ? Tile<T>() : Tile<T>(tk * n + slack)};
   T* bdata[2] = {bbuf[0].p, bbuf[1].p};
   IoThread io;  // after the tiles: it must stop before they are freed
 
-  // Step t multiplies block (i, kb) = (t / blocks, t % blocks); reading step
-  // t's operands into slot t % 2 overlaps with step t - 1's product.
-  auto read_step = [&](index_t t) {
+  // Reading step t's operands into slot t % 2 overlaps with step t - 1's product.
+  auto read_step = [&](std::size_t t) {
     const int slot = int(t % 2);
-    const index_t i = t / blocks, blk = t % blocks;
-    const index_t r0 = i * tc, r1 = std::min(m, r0 + tc), k0 = blk * tk, k1 = std::min(k, k0 + tk);
+    const Step s = steps[t];
+    const index_t r0 = s.panel * tc, r1 = std::min(m, r0 + tc);
     T* adst = abuf[slot].p;
     T* bdst = resident ? nullptr : bbuf[slot].p;
-    const bool last_a = blk + 1 == blocks, last_b = i + 1 == panels;
-    return io.submit([&A, &B, &bdata, slot, r0, r1, k0, k1, adst, bdst, last_a, last_b, dtype] {
-      A.read_block(r0, r1, k0, k1, dtype, bytes(adst));
+    const bool last_a = s.k1 == k, last_b = s.panel + 1 == panels;
+    return io.submit([&A, &B, &bdata, slot, r0, r1, s, adst, bdst, last_a, last_b, dtype] {
+      A.read_block(r0, r1, s.k0, s.k1, dtype, bytes(adst));
       if (last_a) A.release_rows(r0, r1);
       if (bdst) {
-        bdata[slot] = reinterpret_cast<T*>(B.read_rows_direct(k0, k1, dtype, bytes(bdst)));
-        if (last_b) B.release_rows(k0, k1);
+        bdata[slot] = reinterpret_cast<T*>(B.read_rows_direct(s.k0, s.k1, dtype, bytes(bdst)));
+        if (last_b) B.release_rows(s.k0, s.k1);
       }
     });
   };
   std::future<void> fs[2], fb;
-  std::vector<std::future<void>> writes;  // the chunks of the last panel's C
+  std::mutex writes_mutex;
+  std::vector<std::future<void>> writes;  // C's blocks on their way to the file
+  auto queue_write = [&](std::function<void()> job) {
+    std::future<void> f = io.submit(std::move(job));
+    const std::lock_guard lock(writes_mutex);
+    writes.push_back(std::move(f));
+  };
   if (resident)
     fb = io.submit([&B, &bdata, k, dtype, dst = bbuf[0].p] {
       bdata[0] = reinterpret_cast<T*>(B.read_rows_direct(0, k, dtype, bytes(dst)));
@@ -224,38 +289,56 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
     });
   fs[0] = read_step(0);
 
-  Progress progress("matmul", 2.0 * double(m) * nn * double(k));
+  const int threads = num_threads();
+  // Blocks per step: about four per thread, so that a thread another process
+  // preempts holds up a quarter of its share at most.
+  auto block_of = [&](index_t len, index_t align) {
+    const index_t blk = ceil_div(len, 4 * index_t(threads));
+    return std::min(len, std::max(align, ceil_div(blk, align) * align));
+  };
+  Progress progress("matmul", 2.0 * double(m) * double(n) * double(k));
   T* ci = cbuf.p;
-  for (index_t t = 0; t < steps; ++t) {
+  for (std::size_t t = 0; t < steps.size(); ++t) {
     const int slot = int(t % 2);
-    const index_t i = t / blocks, blk = t % blocks;
-    const index_t r0 = i * tc, rows = std::min(m, r0 + tc) - r0, k0 = blk * tk, kk = std::min(k, k0 + tk) - k0;
+    const Step s = steps[t];
+    const index_t r0 = s.panel * tc, rows = std::min(m, r0 + tc) - r0, kk = s.k1 - s.k0;
     wait(fb);
     wait(fs[slot]);
-    if (t + 1 < steps) fs[1 - slot] = read_step(t + 1);
-    if (blk == 0)  // C's buffer is about to be overwritten: the last panel must be out
+    if (t + 1 < steps.size()) fs[1 - slot] = read_step(t + 1);
+    if (s.k0 == 0) {  // C's buffer is about to be overwritten: the last panel must be out
       for (auto& f : writes) f.get();
-    writes.clear();
-    const T* ak = abuf[slot].p;
-    const T* bk = resident ? bdata[0] + k0 * n : bdata[slot];
-    const T beta = blk == 0 ? T(0) : T(1);
-    const bool last = blk + 1 == blocks;
-    for (index_t c0 = 0; c0 < n; c0 += last ? chunk : n) {
-      const index_t c1 = last ? std::min(n, c0 + chunk) : n;
-      over_rows(rows, 2.0 * double(c1 - c0) * double(kk), [&](index_t i0, index_t i1) {
-        L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i1 - i0, c1 - c0, kk, T(1), ak + i0 * kk, kk, bk + c0,
-                n, beta, ci + i0 * n + c0, n);
-      });
-      progress.advance(2.0 * double(rows) * double(c1 - c0) * double(kk));
-      if (last)
-        writes.push_back(io.submit([&C, r0, rows, c0, c1, ci, n] {
-          C.write_block(r0, r0 + rows, c0, c1, bytes(ci + c0), n);
-        }));
+      writes.clear();
     }
-    if (last) io.submit([&C, r0, rows] { C.finish_rows(r0, r0 + rows); });
+    const T* ak = abuf[slot].p;
+    const T* bk = resident ? bdata[0] + s.k0 * n : bdata[slot];
+    const T beta = s.k0 == 0 ? T(0) : T(1);
+    const bool last = s.k1 == k, final_step = t + 1 == steps.size();
+    const double flops = 2.0 * double(rows) * double(n) * double(kk);
+    const bool parallel = threads > 1 && flops >= kParallelFlops;
+    if (final_step && rows > 1) {
+      // Row blocks, each written out and synced as soon as it is done.
+      over_blocks(rows, block_of(rows, 16), threads > 1, [&](index_t i0, index_t i1) {
+        L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i1 - i0, n, kk, T(1), ak + i0 * kk, kk, bk, n, beta,
+                ci + i0 * n, n);
+        queue_write([&C, r0, i0, i1, ci, n] {
+          C.write_rows(r0 + i0, r0 + i1, bytes(ci + i0 * n));
+          C.finish_rows(r0 + i0, r0 + i1);
+        });
+      });
+    } else {
+      over_blocks(n, parallel ? block_of(n, 64) : n, parallel, [&](index_t c0, index_t c1) {
+        L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, c1 - c0, kk, T(1), ak, kk, bk + c0, n, beta,
+                ci + c0, n);
+        if (last)
+          queue_write([&C, r0, rows, c0, c1, ci, n] { C.write_block(r0, r0 + rows, c0, c1, bytes(ci + c0), n); });
+      });
+      // Synced and dropped while the next panel is computed (not waited for).
+      if (last) io.submit([&C, r0, rows] { C.finish_rows(r0, r0 + rows); });
+    }
+    progress.advance(flops);
   }
   for (auto& f : writes) f.get();
-  io.submit([] {}).get();  // the last write-back too
+  io.submit([] {}).get();  // every write-back too
   progress.finish();
   return c;
 }
@@ -307,12 +390,12 @@ double pair_work(index_t n, index_t w1, index_t w2) { return 2.0 * double(n) * d
 /// interchanges known when they were factored; later interchanges are applied
 /// to the copy in RAM as they are read.
 template <class T>
-void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, bool invert_u,
+void factor(const BlockStore& input, const BlockStore& lu, index_t n, DType dtype, bool invert_u,
             std::vector<lp_int>& ipiv, Progress& progress, const Panels& pn) {
   using L = Lapack<T>;
   ipiv.assign(std::size_t(n), 0);
   // Input panels come in by direct I/O and land up to 4 KiB into their buffer.
-  const index_t slack = index_t(RowStore::kDirectSlack / sizeof(T)) + 1;
+  const index_t slack = index_t(BlockStore::kDirectSlack / sizeof(T)) + 1;
   Tile<T> P[2] = {Tile<T>(n * pn.b + slack), Tile<T>(n * pn.b + slack)};
   T* pdata[2] = {P[0].p, P[1].p};
   Tile<T> Q[2] = {Tile<T>(n * pn.b), Tile<T>(n * pn.b)};
@@ -322,7 +405,7 @@ void factor(const RowStore& input, const RowStore& lu, index_t n, DType dtype, b
   std::future<void> fp[2], fq[2];
   std::shared_future<void> written[2];  // the write of the panel held in P[slot]
   const index_t panels = pn.count();
-  auto read_after = [&](const RowStore& store, index_t c0, index_t c1, T* dst, bool release,
+  auto read_after = [&](const BlockStore& store, index_t c0, index_t c1, T* dst, bool release,
                         std::shared_future<void> after) {
     return reader.submit([&store, c0, c1, dst, release, after, dtype] {
       if (after.valid()) after.wait();
@@ -429,7 +512,7 @@ void apply_later_interchanges(T* f, index_t c0, index_t w, index_t n, const Pane
 /// X L = U^-1 panel by panel from the right, each finished panel written to
 /// the result at its interchanged position.
 template <class T>
-void invert_from_factors(const RowStore& lu, const RowStore& out, index_t n, DType dtype,
+void invert_from_factors(const BlockStore& lu, const BlockStore& out, index_t n, DType dtype,
                          const std::vector<lp_int>& ipiv, Progress& progress, const Panels& pf,
                          const Panels& pn) {
   using L = Lapack<T>;
@@ -525,7 +608,7 @@ template <class T> Array inv_impl(const Array& a, DType dtype) {
   if (n == 0) return new_matrix(0, 0, dtype);
   Array x = new_matrix(n, n, dtype);
   Array lu = new_matrix(n, n, dtype);  // scratch: the factors, then U^-1 and L
-  const RowStore in(a), LU(lu), out(x);
+  const BlockStore in(a), LU(lu), out(x);
   const Panels pf{n, panel_width<T>(n, n, 4)}, px{n, panel_width<T>(n, n, 6)};
   Progress progress("inv", inverse_work(n, pf, px));
   std::vector<lp_int> ipiv;
@@ -543,7 +626,7 @@ template <class T> Array inv_impl(const Array& a, DType dtype) {
 /// are first brought into their final order, see apply_later_interchanges,
 /// for a factor panelled as `pf`).
 template <class T>
-void sweep(const RowStore& factor_store, index_t n, DType dtype, bool upper, CBLAS_DIAG diag,
+void sweep(const BlockStore& factor_store, index_t n, DType dtype, bool upper, CBLAS_DIAG diag,
            const std::vector<lp_int>* ipiv, const Panels* pf, T* z, index_t k, Progress& progress,
            const Panels& pn) {
   using L = Lapack<T>;
@@ -621,7 +704,7 @@ Array solve_rhs(const Array& b, index_t n, DType dtype, const Panels& pn, F&& so
     const index_t kk = std::min(kc, k - c0);
     const Array bc = kk == k ? b : b.slice(1, c0, 1, kk);
     const Array xc = kk == k ? x : x.slice(1, c0, 1, kk);
-    const RowStore in(bc, true), out(xc, true);
+    const BlockStore in(bc, true), out(xc, true);
     Tile<T> z(n * kk);
     in.read_rows(0, n, dtype, bytes(z.p));
     solve_chunk(z.p, kk);
@@ -636,7 +719,7 @@ template <class T> Array solve_impl(const Array& a, const Array& b, DType dtype)
   if (b.shape(0) != n) return linalg::solve(a, b, dtype);  // the in-RAM routine words the error
   const index_t k = b.ndim() == 1 ? 1 : b.shape(1);
   Array lu = new_matrix(n, n, dtype);
-  const RowStore in(a), LU(lu);
+  const BlockStore in(a), LU(lu);
   const Panels pf{n, panel_width<T>(n, n, 4)};  // the factorization's panels, and the sweeps'
   Progress progress("solve", factor_work(n, pf) + 2.0 * pair_work(k, n, n));
   std::vector<lp_int> ipiv;
@@ -656,7 +739,7 @@ Array solve_triangular_impl(const Array& a, const Array& b, DType dtype, bool lo
   const index_t n = require_square(a);
   if (b.shape(0) != n) return linalg::solve_triangular(a, b, dtype, lower, unit);
   const index_t k = b.ndim() == 1 ? 1 : b.shape(1);
-  const RowStore in(a);
+  const BlockStore in(a);
   const Panels ps{n, panel_width<T>(n, n, 4)};
   Progress progress("solve_triangular", pair_work(k, n, n));
   // A upper (row-major) is G = A^T lower: Y G = B^T sweeps from the right.
@@ -682,7 +765,7 @@ Array inv_triangular_impl(const Array& a, DType dtype, bool lower_a, bool unit) 
   const bool upper = lower_a;  // row-major lower A is column-major upper G
   const CBLAS_DIAG diag = unit ? CblasUnit : CblasNonUnit;
   const CBLAS_UPLO uplo = upper ? CblasUpper : CblasLower;
-  const RowStore in(a), out(x);
+  const BlockStore in(a), out(x);
   const Panels pn{n, panel_width<T>(n, n, 4)};
   const index_t panels = pn.count();
   double total = 0;

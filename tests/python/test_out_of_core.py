@@ -139,6 +139,29 @@ def test_matmul_result_is_file_backed_and_loaded_operands(budget, tmp_path):
     assert np.array_equal(pc.to_numpy(pc.load(tmp_path / "a.pycauset")), a)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("m,k,n", [(900, 1500, 1300), (1300, 1100, 37), (37, 1500, 1400)])
+def test_matmul_file_operands_larger_budget(budget, tmp_path, threads, m, k, n):
+    """Files under a 16 MiB budget: tall panels, several k-blocks, a short first k-block
+    (k > 512), C written by column blocks, the last panel's last step in row blocks each
+    written and synced on its own; one thread (serial blocks) and two (pool)."""
+    a, b = big((m, k)), big((k, n))
+    pc.set_memory_limit(1 << 30)
+    pc.save(pc.matrix(a), tmp_path / "a.pycauset")
+    pc.save(pc.matrix(b), tmp_path / "b.pycauset")
+    old = pc.get_num_threads()
+    pc.set_num_threads(threads)
+    try:
+        pc.set_memory_limit(16 * MiB)
+        A, B = pc.load(tmp_path / "a.pycauset"), pc.load(tmp_path / "b.pycauset")
+        C = A @ B
+        tiled(budget, "matmul")
+        assert C.shape == (m, n)
+        assert rel_err(pc.to_numpy(C), a @ b) < 1e-12
+    finally:
+        pc.set_num_threads(old)
+
+
 def test_in_ram_path_when_it_fits(budget):
     pc.set_memory_limit(1 << 30)
     a = big((200, 200))
