@@ -102,6 +102,31 @@ void bind_storage(nb::module_& m) {
     return d;
   }, nb::arg("path"), "Validated header fields and metadata of a .pycauset file (payload not mapped).");
 
+  m.def("convert_npy_to_pycauset", [](const std::string& src, std::uint64_t data_offset, const std::string& dtype,
+                                      bool byteswap, bool fortran_order, const std::vector<std::uint64_t>& shape,
+                                      const std::string& dst, nb::bytes metadata, std::size_t chunk_bytes) {
+    auto d = dtype_from_name(dtype);
+    if (!d) throw TypeError("unknown dtype '" + dtype + "'");
+    if (shape.size() != 1 && shape.size() != 2) throw ValueError("shape must have 1 or 2 entries");
+    NpyLayout npy{*d, byteswap, fortran_order, int(shape.size()), shape.size() == 1 ? 1 : shape[0],
+                  shape.back(), data_offset};
+    std::string meta(metadata.c_str(), metadata.size());
+    nb::gil_scoped_release release;
+    convert_npy_to_pycauset(src, npy, dst, meta, 0, chunk_bytes);
+  }, nb::arg("src"), nb::arg("data_offset"), nb::arg("dtype"), nb::arg("byteswap"), nb::arg("fortran_order"),
+     nb::arg("shape"), nb::arg("dst"), nb::arg("metadata"), nb::arg("chunk_bytes"));
+  m.def("convert_pycauset_to_npy", [](const std::string& src, const std::string& dst, nb::bytes npy_header,
+                                      std::size_t chunk_bytes) {
+    std::string head(npy_header.c_str(), npy_header.size());
+    nb::gil_scoped_release release;
+    convert_pycauset_to_npy(src, dst, head, chunk_bytes);
+  }, nb::arg("src"), nb::arg("dst"), nb::arg("npy_header"), nb::arg("chunk_bytes"));
+  m.def("save_npy", [](const Array& a, const std::string& dst, nb::bytes npy_header, std::size_t chunk_bytes) {
+    std::string head(npy_header.c_str(), npy_header.size());
+    nb::gil_scoped_release release;
+    save_npy(a, dst, head, chunk_bytes);
+  }, nb::arg("array"), nb::arg("dst"), nb::arg("npy_header"), nb::arg("chunk_bytes"));
+
   nb::class_<FileWriter>(m, "FileWriter")
       .def_static("create", [](const std::string& path, const std::string& dtype, int ndim, std::uint64_t rows,
                                std::uint64_t cols) {
