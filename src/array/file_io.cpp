@@ -302,6 +302,24 @@ class Staging {
   std::shared_ptr<RamBuffer> buf_;
 };
 
+/// Progress of a streamed save or conversion, in bytes. Reports (and so lets
+/// Ctrl-C in) about every 16 MiB moved, not once per chunk: small chunks cost
+/// no calls into the progress callback.
+class ByteProgress {
+ public:
+  ByteProgress(const char* what, std::uint64_t total) : progress_(what, double(total)) {}
+  void advance(std::uint64_t n) {
+    pending_ += n;
+    if (pending_ >= kStep) progress_.advance(double(pending_)), pending_ = 0;
+  }
+  void finish() { progress_.finish(); }
+
+ private:
+  static constexpr std::uint64_t kStep = std::uint64_t(16) << 20;
+  Progress progress_;
+  std::uint64_t pending_ = 0;
+};
+
 template <class U>
 void swap_each(std::byte* p, std::uint64_t count) {
   for (std::uint64_t i = 0; i < count; ++i, p += sizeof(U)) {
@@ -336,7 +354,7 @@ std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, const std::string& p
 /// an I/O thread while the current one is written; pages read are dropped.
 template <class Put>
 void pump(const FileRegion& in, std::uint64_t from, std::uint64_t n, std::uint64_t to, std::size_t chunk,
-          Progress& progress, Put&& put) {
+          ByteProgress& progress, Put&& put) {
   if (n == 0) return;
   chunk = std::max(chunk / kPage * kPage, kPage);
   const std::size_t first = std::size_t(std::min<std::uint64_t>(chunk, n));
@@ -354,7 +372,7 @@ void pump(const FileRegion& in, std::uint64_t from, std::uint64_t n, std::uint64
     if (pos + chunk < n) next = io.submit([&read, at = pos + chunk, w = int((k + 1) % 2)] { read(at, w); });
     const std::size_t len = std::size_t(std::min<std::uint64_t>(chunk, n - pos));
     put(bufs[k % 2].placed(to + pos), len, to + pos);
-    progress.advance(double(len));
+    progress.advance(len);
   }
 }
 
@@ -362,7 +380,7 @@ void pump(const FileRegion& in, std::uint64_t from, std::uint64_t n, std::uint64
 /// single row or column): pieces of whole rows, or of one row when a row is
 /// longer than a chunk, byte-swapped if needed and written through the writer.
 void npy_rows_to_file(const FileRegion& in, const NpyLayout& npy, FileWriter& w, std::size_t chunk,
-                      Progress& progress) {
+                      ByteProgress& progress) {
   if (npy.rows == 0 || npy.cols == 0) return;
   const DType el = npy_element_dtype(npy.dtype);
   const std::uint64_t item = dtype_info(el).itemsize();
@@ -382,7 +400,7 @@ void npy_rows_to_file(const FileRegion& in, const NpyLayout& npy, FileWriter& w,
       StridedRef src{buf.base(), el, std::int64_t(nr), std::int64_t(nc), std::int64_t(nc * item),
                      std::int64_t(item), 0};
       w.write_block(src, r0, c0);
-      progress.advance(double(len));
+      progress.advance(len);
     }
   }
 }
@@ -390,7 +408,7 @@ void npy_rows_to_file(const FileRegion& in, const NpyLayout& npy, FileWriter& w,
 /// Fortran-order data: column j is contiguous. Square tiles keep the reads
 /// (column segments) and the writes (row segments) long.
 void npy_tiles_to_file(const FileRegion& in, const NpyLayout& npy, FileWriter& w, std::size_t chunk,
-                       Progress& progress) {
+                       ByteProgress& progress) {
   if (npy.rows == 0 || npy.cols == 0) return;
   const DType el = npy_element_dtype(npy.dtype);
   const std::uint64_t item = dtype_info(el).itemsize();
@@ -409,7 +427,7 @@ void npy_tiles_to_file(const FileRegion& in, const NpyLayout& npy, FileWriter& w
       StridedRef src{buf.base(), el, std::int64_t(nr), std::int64_t(nc), std::int64_t(item),
                      std::int64_t(nr * item), 0};
       w.write_block(src, r0, c0);
-      progress.advance(double(nr * nc * item));
+      progress.advance(nr * nc * item);
     }
     const std::uint64_t from = npy.data_offset + c0 * rows * item;
     in.drop(from / kPage * kPage, std::size_t(from + nc * rows * item - from / kPage * kPage));
@@ -436,7 +454,7 @@ StridedRef sub(const StridedRef& r, std::int64_t r0, std::int64_t n, std::int64_
 /// direct writes. `before` runs ahead of each piece (reading it in, say).
 template <class Before>
 void write_npy_elements(AtomicFile& out, std::uint64_t offset, const StridedRef& src, std::size_t chunk,
-                        Progress& progress, Before&& before) {
+                        ByteProgress& progress, Before&& before) {
   const DType el = npy_element_dtype(src.dtype);
   const std::uint64_t item = dtype_info(el).itemsize();
   const auto rows = std::uint64_t(src.rows), cols = std::uint64_t(src.cols);
@@ -455,7 +473,7 @@ void write_npy_elements(AtomicFile& out, std::uint64_t offset, const StridedRef&
       convert(part, StridedRef{stage, el, std::int64_t(nr), std::int64_t(nc), std::int64_t(nc * item),
                                std::int64_t(item), 0});
       out.write(stage, std::size_t(nr * nc * item), at);
-      progress.advance(double(nr * nc * item));
+      progress.advance(nr * nc * item);
     }
   }
 }
@@ -474,7 +492,7 @@ void convert_npy_to_pycauset(const std::string& src, const NpyLayout& npy, const
   if (file_size(src) < npy.data_offset + nbytes)
     throw ValueError("'" + src + "' is truncated: its header promises more data than the file holds");
   FileWriter w(dst, npy.dtype, npy.ndim, npy.rows, npy.cols, chunk_bytes);
-  Progress progress("convert_file", double(nbytes));
+  ByteProgress progress("convert_file", nbytes);
   if (npy.dtype != DType::bit && !npy.byteswap && (!npy.fortran_order || npy.rows == 1 || npy.cols == 1)) {
     // The file's payload is the .npy data byte for byte (rows are not padded).
     pump(in, npy.data_offset, nbytes, 0, chunk_bytes, progress,
@@ -484,8 +502,8 @@ void convert_npy_to_pycauset(const std::string& src, const NpyLayout& npy, const
   } else {
     npy_tiles_to_file(in, npy, w, chunk_bytes, progress);
   }
+  progress.finish();  // before the commit: an interrupt leaves the old target
   w.commit(metadata, structure);
-  progress.finish();
 }
 
 void convert_pycauset_to_npy(const std::string& src, const std::string& dst, std::string_view npy_header,
@@ -498,7 +516,7 @@ void convert_pycauset_to_npy(const std::string& src, const std::string& dst, std
   AtomicFile out(dst);
   out.reserve(npy_header.size() + nbytes);  // a disk too small fails here, before any write
   out.write(reinterpret_cast<const std::byte*>(npy_header.data()), npy_header.size(), 0);
-  Progress progress("convert_file", double(nbytes));
+  ByteProgress progress("convert_file", nbytes);
   if (h.dtype != DType::bit) {
     // Byte dtypes: the payload is the .npy data byte for byte (rows are not padded).
     pump(in, h.payload_offset, nbytes, npy_header.size(), chunk_bytes, progress,
@@ -520,8 +538,8 @@ void convert_pycauset_to_npy(const std::string& src, const std::string& dst, std
       return StridedRef{raw->base(), DType::bit, std::int64_t(nr), std::int64_t(nc), std::int64_t(row_bytes * 8), 1, 0};
     });
   }
+  progress.finish();  // before the commit: an interrupt leaves the old target
   out.commit();
-  progress.finish();
 }
 
 void save_npy(const Array& a, const std::string& dst, std::string_view npy_header, std::size_t chunk_bytes) {
@@ -531,14 +549,14 @@ void save_npy(const Array& a, const std::string& dst, std::string_view npy_heade
   AtomicFile out(dst);
   out.reserve(npy_header.size() + nbytes);
   out.write(reinterpret_cast<const std::byte*>(npy_header.data()), npy_header.size(), 0);
-  Progress progress("save", double(nbytes));
+  ByteProgress progress("save", nbytes);
   const StridedRef whole = a.ref();
   write_npy_elements(out, npy_header.size(), whole, chunk_bytes, progress,
                      [&whole](std::uint64_t r0, std::uint64_t nr, std::uint64_t c0, std::uint64_t nc) {
     return sub(whole, std::int64_t(r0), std::int64_t(nr), std::int64_t(c0), std::int64_t(nc));
   });
+  progress.finish();  // before the commit: an interrupt leaves the old target
   out.commit();
-  progress.finish();
 }
 
 }  // namespace pycauset
