@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "pycauset/array/blocks.hpp"
 #include "pycauset/core/progress.hpp"
 #include "pycauset/kernels/convert.hpp"
 #include "pycauset/storage/buffer.hpp"
@@ -405,6 +406,35 @@ void npy_rows_to_file(const FileRegion& in, const NpyLayout& npy, FileWriter& w,
   }
 }
 
+/// C-order bools to bits: the block API reads .npy rows packed into bit rows
+/// padded to whole words, which is the payload's layout, so they are staged
+/// at their place in a page and written as they are.
+void npy_bools_to_file(const std::shared_ptr<FileRegion>& in, const NpyLayout& npy, FileWriter& w,
+                       std::size_t chunk, ByteProgress& progress) {
+  using index_t = BlockStore::index_t;
+  const std::uint64_t rows = npy.rows, cols = npy.cols, stride = w.header().row_stride;
+  if (rows == 0 || cols == 0) return;
+  const BlockStore store(in, npy.data_offset, DType::uint8, index_t(rows), index_t(cols));
+  std::uint64_t step_r, step_c;
+  if (cols <= chunk) step_r = std::max<std::uint64_t>(1, chunk / cols), step_c = cols;
+  else step_r = 1, step_c = std::max<std::uint64_t>(64, chunk / 64 * 64);  // bit blocks start on words
+  Staging buf(std::size_t(step_c == cols ? std::min(step_r, rows) * stride
+                                         : BlockStore::tile_row_bytes(DType::bit, index_t(step_c))));
+  for (std::uint64_t r0 = 0; r0 < rows; r0 += step_r) {
+    const std::uint64_t nr = std::min(step_r, rows - r0);
+    for (std::uint64_t c0 = 0; c0 < cols; c0 += step_c) {
+      const std::uint64_t nc = std::min(step_c, cols - c0);
+      const std::uint64_t pos = r0 * stride + c0 / 8;
+      const std::uint64_t len = step_c == cols ? nr * stride : BlockStore::tile_row_bytes(DType::bit, index_t(nc));
+      std::byte* stage = buf.base() + w.payload_placement(reinterpret_cast<std::uintptr_t>(buf.base()), pos);
+      store.read_block(index_t(r0), index_t(r0 + nr), index_t(c0), index_t(c0 + nc), DType::bit, stage);
+      w.write_payload(stage, std::size_t(len), pos);
+      progress.advance(nr * nc);
+    }
+    store.release_rows(index_t(r0), index_t(r0 + nr));
+  }
+}
+
 /// Fortran-order data: column j is contiguous. Square tiles keep the reads
 /// (column segments) and the writes (row segments) long.
 void npy_tiles_to_file(const FileRegion& in, const NpyLayout& npy, FileWriter& w, std::size_t chunk,
@@ -440,41 +470,33 @@ std::uint64_t file_size(const std::string& path) {
   return std::uint64_t(st.st_size);
 }
 
-/// Rows [r0, r0 + n) and columns [c0, c0 + m) of a 2-D strided region.
-StridedRef sub(const StridedRef& r, std::int64_t r0, std::int64_t n, std::int64_t c0, std::int64_t m) {
-  StridedRef s = r;
-  s.rows = n, s.cols = m;
-  if (r.dtype == DType::bit) s.bit_offset += r0 * r.s0 + c0 * r.s1;
-  else s.data += r0 * r.s0 + c0 * r.s1;
-  return s;
-}
-
-/// Writes `src` (rows x cols of any dtype, bits included) as C-order .npy
-/// elements at `offset` of `out`, converting through staging chunks placed for
-/// direct writes. `before` runs ahead of each piece (reading it in, say).
-template <class Before>
-void write_npy_elements(AtomicFile& out, std::uint64_t offset, const StridedRef& src, std::size_t chunk,
-                        ByteProgress& progress, Before&& before) {
-  const DType el = npy_element_dtype(src.dtype);
+/// Writes the rows of `src` (any dtype, bits included; an Array of any
+/// storage or rows in a file) as C-order .npy elements at `offset` of `out`:
+/// pieces of whole rows, or of one row when a row is longer than a chunk,
+/// read through the block API straight into staging placed for direct writes.
+void write_npy_elements(AtomicFile& out, std::uint64_t offset, const BlockStore& src, std::size_t chunk,
+                        ByteProgress& progress) {
+  const DType el = npy_element_dtype(src.dtype());
   const std::uint64_t item = dtype_info(el).itemsize();
-  const auto rows = std::uint64_t(src.rows), cols = std::uint64_t(src.cols);
+  const auto rows = std::uint64_t(src.rows()), cols = std::uint64_t(src.cols());
   if (rows == 0 || cols == 0) return;
   std::uint64_t step_r, step_c;
   if (cols * item <= chunk) step_r = std::max<std::uint64_t>(1, chunk / (cols * item)), step_c = cols;
-  else step_r = 1, step_c = std::max<std::uint64_t>(64, chunk / item / 64 * 64);  // bit pieces start on words
+  else step_r = 1, step_c = std::max<std::uint64_t>(64, chunk / item / 64 * 64);  // bit blocks start on words
   Staging buf(std::size_t(std::min(step_r, rows) * std::min(step_c, cols) * item));
   for (std::uint64_t r0 = 0; r0 < rows; r0 += step_r) {
     const std::uint64_t nr = std::min(step_r, rows - r0);
     for (std::uint64_t c0 = 0; c0 < cols; c0 += step_c) {
       const std::uint64_t nc = std::min(step_c, cols - c0);
       const std::uint64_t at = offset + (r0 * cols + c0) * item;
-      StridedRef part = before(r0, nr, c0, nc);
       std::byte* stage = buf.placed(at);
-      convert(part, StridedRef{stage, el, std::int64_t(nr), std::int64_t(nc), std::int64_t(nc * item),
-                               std::int64_t(item), 0});
+      // A uint8 tile row of bits read as bools is nc bytes: the .npy layout.
+      src.read_block(BlockStore::index_t(r0), BlockStore::index_t(r0 + nr), BlockStore::index_t(c0),
+                     BlockStore::index_t(c0 + nc), el, stage);
       out.write(stage, std::size_t(nr * nc * item), at);
       progress.advance(nr * nc * item);
     }
+    src.release_rows(BlockStore::index_t(r0), BlockStore::index_t(r0 + nr));
   }
 }
 
@@ -497,8 +519,10 @@ void convert_npy_to_pycauset(const std::string& src, const NpyLayout& npy, const
     // The file's payload is the .npy data byte for byte (rows are not padded).
     pump(in, npy.data_offset, nbytes, 0, chunk_bytes, progress,
          [&w](const std::byte* data, std::size_t n, std::uint64_t pos) { w.write_payload(data, n, pos); });
+  } else if (npy.dtype == DType::bit && (!npy.fortran_order || npy.rows == 1 || npy.cols == 1)) {
+    npy_bools_to_file(std::make_shared<FileRegion>(src, false), npy, w, chunk_bytes, progress);
   } else if (!npy.fortran_order || npy.rows == 1 || npy.cols == 1) {
-    npy_rows_to_file(in, npy, w, chunk_bytes, progress);
+    npy_rows_to_file(in, npy, w, chunk_bytes, progress);  // big-endian data
   } else {
     npy_tiles_to_file(in, npy, w, chunk_bytes, progress);
   }
@@ -522,21 +546,11 @@ void convert_pycauset_to_npy(const std::string& src, const std::string& dst, std
     pump(in, h.payload_offset, nbytes, npy_header.size(), chunk_bytes, progress,
          [&out](const std::byte* data, std::size_t n, std::uint64_t at) { out.write(data, n, at); });
   } else if (nbytes > 0) {
-    // Bits: payload rows (whole words) are read into one buffer and unpacked into another.
-    const std::uint64_t row_bytes = h.row_stride;
-    std::optional<Staging> raw;  // sized by the first piece, the largest
-    const StridedRef whole{nullptr, DType::bit, std::int64_t(h.rows), std::int64_t(h.cols),
-                           std::int64_t(row_bytes * 8), 1, 0};
-    write_npy_elements(out, npy_header.size(), whole, chunk_bytes, progress,
-                       [&](std::uint64_t r0, std::uint64_t nr, std::uint64_t c0, std::uint64_t nc) {
-      // The words of the piece's rows (pieces of one row start on a word).
-      const std::uint64_t at = h.payload_offset + r0 * row_bytes + c0 / 8;
-      const std::uint64_t len = nr == 1 ? (nc + 7) / 8 : nr * row_bytes;
-      if (!raw) raw.emplace(std::size_t(len));
-      in.read(at, std::size_t(len), raw->base());
-      in.drop(at / kPage * kPage, std::size_t(at + len - at / kPage * kPage));
-      return StridedRef{raw->base(), DType::bit, std::int64_t(nr), std::int64_t(nc), std::int64_t(row_bytes * 8), 1, 0};
-    });
+    // Bits: payload rows read and unpacked to bools through the block API.
+    auto region = std::make_shared<FileRegion>(src, false);
+    const BlockStore rows(region, h.payload_offset, DType::bit, BlockStore::index_t(h.rows),
+                          BlockStore::index_t(h.cols), h.row_stride);
+    write_npy_elements(out, npy_header.size(), rows, chunk_bytes, progress);
   }
   progress.finish();  // before the commit: an interrupt leaves the old target
   out.commit();
@@ -550,11 +564,7 @@ void save_npy(const Array& a, const std::string& dst, std::string_view npy_heade
   out.reserve(npy_header.size() + nbytes);
   out.write(reinterpret_cast<const std::byte*>(npy_header.data()), npy_header.size(), 0);
   ByteProgress progress("save", nbytes);
-  const StridedRef whole = a.ref();
-  write_npy_elements(out, npy_header.size(), whole, chunk_bytes, progress,
-                     [&whole](std::uint64_t r0, std::uint64_t nr, std::uint64_t c0, std::uint64_t nc) {
-    return sub(whole, std::int64_t(r0), std::int64_t(nr), std::int64_t(c0), std::int64_t(nc));
-  });
+  write_npy_elements(out, npy_header.size(), BlockStore(a), chunk_bytes, progress);
   progress.finish();  // before the commit: an interrupt leaves the old target
   out.commit();
 }
