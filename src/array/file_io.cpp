@@ -517,8 +517,11 @@ void convert_npy_to_pycauset(const std::string& src, const NpyLayout& npy, const
   ByteProgress progress("convert_file", nbytes);
   if (npy.dtype != DType::bit && !npy.byteswap && (!npy.fortran_order || npy.rows == 1 || npy.cols == 1)) {
     // The file's payload is the .npy data byte for byte (rows are not padded).
-    pump(in, npy.data_offset, nbytes, 0, chunk_bytes, progress,
-         [&w](const std::byte* data, std::size_t n, std::uint64_t pos) { w.write_payload(data, n, pos); });
+    const std::uint64_t payload = w.header().payload_offset;
+    pump(in, npy.data_offset, nbytes, payload, chunk_bytes, progress,
+         [&w, payload](const std::byte* data, std::size_t n, std::uint64_t at) {
+           w.write_payload(data, n, at - payload);
+         });
   } else if (npy.dtype == DType::bit && (!npy.fortran_order || npy.rows == 1 || npy.cols == 1)) {
     npy_bools_to_file(std::make_shared<FileRegion>(src, false), npy, w, chunk_bytes, progress);
   } else if (!npy.fortran_order || npy.rows == 1 || npy.cols == 1) {
