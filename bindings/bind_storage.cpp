@@ -19,32 +19,9 @@ MapMode parse_mode(const std::string& mode) {
   throw ValueError("mode must be 'r', 'r+' or 'c', got '" + mode + "'");
 }
 
-StridedRef numpy_block(std::uintptr_t address, const std::string& dtype, const std::vector<std::int64_t>& shape,
-                       const std::vector<std::int64_t>& strides) {
-  auto d = dtype_from_name(dtype);
-  if (!d) throw TypeError("unknown dtype '" + dtype + "'");
-  if (shape.size() != 2 || strides.size() != 2) throw ValueError("blocks are 2-D");
-  return {reinterpret_cast<std::byte*>(address), *d, shape[0], shape[1], strides[0], strides[1], 0};
-}
-
 }  // namespace
 
 void bind_storage(nb::module_& m) {
-  nb::class_<AtomicFile>(m, "AtomicFile")
-      .def(nb::init<std::string>(), nb::arg("path"))
-      .def("write", [](AtomicFile& f, std::uintptr_t address, std::size_t n, std::uint64_t offset) {
-        f.write(reinterpret_cast<const std::byte*>(address), n, offset);
-      }, nb::arg("address"), nb::arg("nbytes"), nb::arg("offset"), nb::call_guard<nb::gil_scoped_release>())
-      .def("write_bytes", [](AtomicFile& f, nb::bytes data, std::uint64_t offset) {
-        f.write(reinterpret_cast<const std::byte*>(data.c_str()), data.size(), offset);
-      }, nb::arg("data"), nb::arg("offset"))
-      .def("commit", &AtomicFile::commit, nb::call_guard<nb::gil_scoped_release>())
-      .def_static("direct_placement", &AtomicFile::direct_placement, nb::arg("address"),
-                  nb::arg("file_offset"))
-      .def("reserve", &AtomicFile::reserve, nb::arg("nbytes"), nb::call_guard<nb::gil_scoped_release>())
-      .def_ro_static("direct_alignment", &AtomicFile::kDirectAlignment)
-      .def_prop_ro("temp_path", &AtomicFile::temp_path);
-
   m.def("memory_limit", &memory_limit);
   m.def("default_memory_limit", &default_memory_limit);
   m.def("set_memory_limit", &set_memory_limit, nb::arg("bytes"));
@@ -130,24 +107,4 @@ void bind_storage(nb::module_& m) {
     nb::gil_scoped_release release;
     save_npy(a, dst, head, chunk_bytes);
   }, nb::arg("array"), nb::arg("dst"), nb::arg("npy_header"), nb::arg("chunk_bytes"));
-
-  nb::class_<FileWriter>(m, "FileWriter")
-      .def_static("create", [](const std::string& path, const std::string& dtype, int ndim, std::uint64_t rows,
-                               std::uint64_t cols) {
-        auto d = dtype_from_name(dtype);
-        if (!d) throw TypeError("unknown dtype '" + dtype + "'");
-        return new FileWriter(path, *d, ndim, rows, cols);
-      }, nb::arg("path"), nb::arg("dtype"), nb::arg("ndim"), nb::arg("rows"), nb::arg("cols"))
-      .def("write_numpy", [](FileWriter& w, std::uintptr_t address, const std::string& dtype,
-                             const std::vector<std::int64_t>& shape, const std::vector<std::int64_t>& strides,
-                             std::uint64_t row0, std::uint64_t col0) {
-        w.write_block(numpy_block(address, dtype, shape, strides), row0, col0);
-      }, nb::arg("address"), nb::arg("dtype"), nb::arg("shape"), nb::arg("strides"), nb::arg("row0"),
-         nb::arg("col0"), nb::call_guard<nb::gil_scoped_release>())
-      .def("write_array", &FileWriter::write_array, nb::arg("array"), nb::call_guard<nb::gil_scoped_release>())
-      .def("commit", [](FileWriter& w, nb::bytes metadata, std::uint8_t structure) {
-        std::string meta(metadata.c_str(), metadata.size());
-        nb::gil_scoped_release release;
-        w.commit(meta, structure);
-      }, nb::arg("metadata"), nb::arg("structure"));
 }
