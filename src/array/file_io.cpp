@@ -35,6 +35,24 @@ void pread_all(int fd, std::byte* out, std::size_t n, std::uint64_t offset, cons
   }
 }
 
+constexpr std::size_t kPage = AtomicFile::kDirectAlignment;
+
+/// Governor-accounted RAM for one chunk, with two pages of slack: a chunk can
+/// start anywhere within the first page (to share a write target's place in
+/// its page, for direct I/O) and a direct read can take whole blocks.
+class Staging {
+ public:
+  explicit Staging(std::size_t bytes) : buf_(RamBuffer::allocate(bytes + 2 * kPage, false)) {}
+  std::byte* base() const { return buf_->data(); }
+  /// Where a chunk bound for file offset `at` starts.
+  std::byte* placed(std::uint64_t at) const {
+    return base() + AtomicFile::direct_placement(reinterpret_cast<std::uintptr_t>(base()), at);
+  }
+
+ private:
+  std::shared_ptr<RamBuffer> buf_;
+};
+
 }  // namespace
 
 FileWriter::FileWriter(std::string path, DType dtype, int ndim, std::uint64_t rows, std::uint64_t cols,
@@ -115,12 +133,42 @@ void FileWriter::write_payload(const std::byte* data, std::size_t n, std::uint64
 void FileWriter::write_array(const Array& a) {
   if (std::uint64_t(a.rows()) != header_.rows || std::uint64_t(a.cols()) != header_.cols)
     throw ValueError("array shape does not match the file");
-  // A contiguous array of the file's dtype already is the payload: write it as it lies.
-  if (a.is_contiguous() && a.dtype() == header_.dtype) {
+  // A contiguous RAM array of the file's dtype already is the payload: write it as it lies.
+  if (a.is_contiguous() && a.dtype() == header_.dtype && a.buffer()->kind() == StorageKind::ram) {
     file_.write(a.data(), std::size_t(header_.payload_length), header_.payload_offset);
     return;
   }
-  write_block(a.ref(), 0, 0);
+  if (a.dtype() != header_.dtype) {
+    write_block(a.ref(), 0, 0);
+    return;
+  }
+  // Anything else moves as payload rows through the block API: rows of file-
+  // backed and spilled arrays by pread (their pages dropped once read), views
+  // through memory; each piece is staged at its place in a page (direct writes).
+  using index_t = BlockStore::index_t;
+  const BlockStore store(a);
+  const std::uint64_t rows = header_.rows, cols = header_.cols, stride = header_.row_stride;
+  if (rows == 0 || cols == 0) return;
+  const DType dt = header_.dtype;
+  const bool bit = dt == DType::bit;
+  const std::uint64_t step_r = stride <= chunk_bytes_ ? chunk_bytes_ / stride : 1;
+  const std::uint64_t step_c = stride <= chunk_bytes_
+      ? cols : std::max<std::uint64_t>(64, chunk_bytes_ * 8 / dtype_info(dt).bits / 64 * 64);
+  // (Sized as save_npy's staging for the same rows, so one reuses the other's freed mapping.)
+  const Staging staging(std::size_t(step_c == cols ? std::min(step_r, rows) * stride
+                                                   : BlockStore::tile_row_bytes(dt, index_t(step_c))));
+  for (std::uint64_t r0 = 0; r0 < rows; r0 += step_r) {
+    const std::uint64_t nr = std::min(step_r, rows - r0);
+    for (std::uint64_t c0 = 0; c0 < cols; c0 += step_c) {
+      const std::uint64_t nc = std::min(step_c, cols - c0);
+      const std::uint64_t pos = r0 * stride + (bit ? c0 / 8 : c0 * dtype_info(dt).itemsize());
+      const std::uint64_t len = step_c == cols ? nr * stride : BlockStore::tile_row_bytes(dt, index_t(nc));
+      std::byte* stage = staging.placed(header_.payload_offset + pos);
+      store.read_block(index_t(r0), index_t(r0 + nr), index_t(c0), index_t(c0 + nc), dt, stage);
+      write_payload(stage, std::size_t(len), pos);
+    }
+    store.release_rows(index_t(r0), index_t(r0 + nr));
+  }
 }
 
 void FileWriter::commit(std::string_view metadata, std::uint8_t structure) {
@@ -284,24 +332,6 @@ LoadedFile load_file(const std::string& path, MapMode mode) {
 
 namespace pycauset {
 namespace {
-
-constexpr std::size_t kPage = AtomicFile::kDirectAlignment;
-
-/// Governor-accounted RAM for one chunk, with two pages of slack: a chunk can
-/// start anywhere within the first page (to share a write target's place in
-/// its page, for direct I/O) and a direct read can take whole blocks.
-class Staging {
- public:
-  explicit Staging(std::size_t bytes) : buf_(RamBuffer::allocate(bytes + 2 * kPage, false)) {}
-  std::byte* base() const { return buf_->data(); }
-  /// Where a chunk bound for file offset `at` starts.
-  std::byte* placed(std::uint64_t at) const {
-    return base() + AtomicFile::direct_placement(reinterpret_cast<std::uintptr_t>(base()), at);
-  }
-
- private:
-  std::shared_ptr<RamBuffer> buf_;
-};
 
 /// Progress of a streamed save or conversion, in bytes. Reports (and so lets
 /// Ctrl-C in) about every 16 MiB moved, not once per chunk: small chunks cost

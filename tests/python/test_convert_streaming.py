@@ -358,3 +358,24 @@ def test_peak_anonymous_memory_scales_with_the_chunk(case, tmp_path):
     finally:
         for p in os.listdir(tmp_path):
             os.unlink(tmp_path / p)
+
+
+@pytest.mark.parametrize("target", ["copy.pycauset", "copy.npy"])
+def test_saving_a_loaded_file_reads_it_without_keeping_its_pages(target, tmp_path, rng):
+    # pc.save of a file-backed object reads its rows with pread through the block
+    # API and drops their pages, instead of faulting the whole file in through
+    # its memory map.
+    if _on_tmpfs(tmp_path):
+        pytest.skip("tmpfs keeps every page in memory")
+    x = rng.random((4096, 1024))  # 32 MiB
+    pc.save(pc.matrix(x), tmp_path / "src.pycauset")
+    with open(tmp_path / "src.pycauset", "rb") as f:
+        f.read()
+    assert _resident(tmp_path / "src.pycauset") > 0.9
+    obj = pc.load(tmp_path / "src.pycauset")
+    pc.save(obj, tmp_path / target)
+    assert _resident(tmp_path / "src.pycauset") < 0.1
+    assert _resident(tmp_path / target) < 0.1
+    got = np.load(tmp_path / target) if target.endswith(".npy") else pc.to_numpy(pc.load(tmp_path / target))
+    assert_same(got, x)
+    del obj
