@@ -93,7 +93,7 @@ void bind_storage(nb::module_& m) {
                   shape.back(), data_offset};
     std::string meta(metadata.c_str(), metadata.size());
     nb::gil_scoped_release release;
-    convert_npy_to_pycauset(src, npy, dst, meta, 0, chunk_bytes);
+    convert_npy_to_pycauset(src, npy, dst, meta, chunk_bytes);
   }, nb::arg("src"), nb::arg("data_offset"), nb::arg("dtype"), nb::arg("byteswap"), nb::arg("fortran_order"),
      nb::arg("shape"), nb::arg("dst"), nb::arg("metadata"), nb::arg("chunk_bytes"));
   m.def("convert_pycauset_to_npy", [](const std::string& src, const std::string& dst, nb::bytes npy_header,

@@ -535,7 +535,7 @@ void write_npy_elements(AtomicFile& out, std::uint64_t offset, const BlockStore&
 DType npy_element_dtype(DType dtype) { return dtype == DType::bit ? DType::uint8 : dtype; }
 
 void convert_npy_to_pycauset(const std::string& src, const NpyLayout& npy, const std::string& dst,
-                             std::string_view metadata, std::uint8_t structure, std::size_t chunk_bytes) {
+                             std::string_view metadata, std::size_t chunk_bytes) {
   if (npy.ndim != 1 && npy.ndim != 2) throw ValueError("'" + src + "': pycauset files are 1-D or 2-D");
   if (npy.ndim == 1 && npy.rows != 1) throw ValueError("a vector is one row");
   const DType el = npy_element_dtype(npy.dtype);
@@ -560,7 +560,7 @@ void convert_npy_to_pycauset(const std::string& src, const NpyLayout& npy, const
     npy_tiles_to_file(in, npy, w, chunk_bytes, progress);
   }
   progress.finish();  // before the commit: an interrupt leaves the old target
-  w.commit(metadata, structure);
+  w.commit(metadata, {});  // dense
 }
 
 void convert_pycauset_to_npy(const std::string& src, const std::string& dst, std::string_view npy_header,

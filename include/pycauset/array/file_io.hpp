@@ -100,14 +100,13 @@ struct NpyLayout {
 /// The dtype of one .npy element of a pycauset dtype (bit -> uint8, i.e. bool bytes).
 DType npy_element_dtype(DType dtype);
 
-/// Converts the .npy file `src`, whose header describes `npy`, into a
-/// .pycauset file `dst` holding `metadata` (stored verbatim) and `structure`.
+/// Converts the .npy file `src`, whose header describes `npy`, into a dense
+/// .pycauset file `dst` holding `metadata` (stored verbatim).
 /// Big-endian data is swapped and Fortran order transposed (in square tiles)
 /// on the way; bool becomes bit. ValueError naming `src` when it holds less
 /// data than `npy` promises; OsError(ENOSPC) when the disk cannot hold `dst`.
 void convert_npy_to_pycauset(const std::string& src, const NpyLayout& npy, const std::string& dst,
-                             std::string_view metadata, std::uint8_t structure = 0,
-                             std::size_t chunk_bytes = kConvertChunkBytes);
+                             std::string_view metadata, std::size_t chunk_bytes = kConvertChunkBytes);
 
 /// Converts the .pycauset file `src` (validated as load_file does) into the
 /// .npy file `dst`: `npy_header` (C order, the element dtype of
