@@ -246,6 +246,10 @@ void BlockStore::write_rows(index_t r0, index_t r1, const std::byte* src) const 
   write_block(r0, r1, 0, cols_, src, dtype_ == DType::bit ? padded_row_length(DType::bit, cols_) : cols_);
 }
 
+void BlockStore::write_rows(index_t r0, index_t r1, const std::byte* src, DType src_dtype) const {
+  write_block(r0, r1, 0, cols_, src, padded_row_length(src_dtype, cols_), src_dtype);
+}
+
 void BlockStore::write_block(index_t r0, index_t r1, index_t c0, index_t c1, const std::byte* src,
                              index_t ld) const {
   write_block(r0, r1, c0, c1, src, ld, dtype_);

@@ -50,8 +50,9 @@ class BlockStore {
   /// tile_row_bytes(dtype, cols), the .pycauset payload layout). Every
   /// operation goes through `file` (writes need it opened writable). For
   /// writers streaming rows into a new file and readers of raw row-major
-  /// files such as a .npy payload. For bit, offset must be a whole byte
-  /// (it is) and row_stride a multiple of 8 bytes.
+  /// files such as a .npy payload. Bit rows are packed as in memory (element
+  /// k of a row is bit k % 8 of byte k / 8) and row_stride must be a multiple
+  /// of 8 bytes. ValueError for a stride shorter than a row.
   BlockStore(std::shared_ptr<FileRegion> file, std::uint64_t offset, DType dtype, index_t rows, index_t cols,
              std::uint64_t row_stride = 0);
 
@@ -77,6 +78,9 @@ class BlockStore {
   /// Rows [r0, r1) from src (this store's dtype, row-major, tile_row_bytes
   /// per row). Bit: padding bits of src are ignored (written as zero).
   void write_rows(index_t r0, index_t r1, const std::byte* src) const;
+  /// As write_rows, from src of another dtype (tile_row_bytes(src_dtype,
+  /// cols()) per row), converted on the way (casts as convert()).
+  void write_rows(index_t r0, index_t r1, const std::byte* src, DType src_dtype) const;
   /// Elements [r0, r1) x [c0, c1) from src (this store's dtype, row-major
   /// with `ld` elements, bits for bit, from one row to the next). Bit:
   /// c0 % 64 == 0 and ld % 64 == 0; columns of the array past c1 in the last
