@@ -23,21 +23,6 @@ MapMode parse_mode(const std::string& mode) {
 }  // namespace
 
 void bind_storage(nb::module_& m) {
-  nb::class_<AtomicFile>(m, "AtomicFile")
-      .def(nb::init<std::string>(), nb::arg("path"))
-      .def("write", [](AtomicFile& f, std::uintptr_t address, std::size_t n, std::uint64_t offset) {
-        f.write(reinterpret_cast<const std::byte*>(address), n, offset);
-      }, nb::arg("address"), nb::arg("nbytes"), nb::arg("offset"), nb::call_guard<nb::gil_scoped_release>())
-      .def("write_bytes", [](AtomicFile& f, nb::bytes data, std::uint64_t offset) {
-        f.write(reinterpret_cast<const std::byte*>(data.c_str()), data.size(), offset);
-      }, nb::arg("data"), nb::arg("offset"))
-      .def("commit", &AtomicFile::commit, nb::call_guard<nb::gil_scoped_release>())
-      .def_static("direct_placement", &AtomicFile::direct_placement, nb::arg("address"),
-                  nb::arg("file_offset"))
-      .def("reserve", &AtomicFile::reserve, nb::arg("nbytes"), nb::call_guard<nb::gil_scoped_release>())
-      .def_ro_static("direct_alignment", &AtomicFile::kDirectAlignment)
-      .def_prop_ro("temp_path", &AtomicFile::temp_path);
-
   m.def("memory_limit", &memory_limit);
   m.def("default_memory_limit", &default_memory_limit);
   m.def("set_memory_limit", &set_memory_limit, nb::arg("bytes"));
@@ -99,22 +84,26 @@ void bind_storage(nb::module_& m) {
     return d;
   }, nb::arg("path"), "Validated header fields and metadata of a .pycauset file (payload not mapped).");
 
-  nb::class_<FileWriter>(m, "FileWriter")
-      .def_static("create", [](const std::string& path, DType dtype, int ndim, std::uint64_t rows,
-                               std::uint64_t cols) {
-        return new FileWriter(path, dtype, ndim, rows, cols);
-      }, nb::arg("path"), nb::arg("dtype"), nb::arg("ndim"), nb::arg("rows"), nb::arg("cols"))
-      .def("write_numpy", [](FileWriter& w, const bindings::NumpyIn& block, std::uint64_t row0,
-                             std::uint64_t col0) {
-        if (block.ndim() != 2) throw ValueError("write_numpy: blocks are 2-D");
-        StridedRef ref = bindings::strided_ref(block);
-        nb::gil_scoped_release release;
-        w.write_block(ref, row0, col0);
-      }, nb::arg("block"), nb::arg("row0"), nb::arg("col0"))
-      .def("write_array", &FileWriter::write_array, nb::arg("array"), nb::call_guard<nb::gil_scoped_release>())
-      .def("commit", [](FileWriter& w, nb::bytes metadata, Structure structure) {
-        std::string meta(metadata.c_str(), metadata.size());
-        nb::gil_scoped_release release;
-        w.commit(meta, structure);
-      }, nb::arg("metadata"), nb::arg("structure") = Structure::dense);
+  m.def("convert_npy_to_pycauset", [](const std::string& src, std::uint64_t data_offset, DType dtype,
+                                      bool byteswap, bool fortran_order, const std::vector<std::uint64_t>& shape,
+                                      const std::string& dst, nb::bytes metadata, std::size_t chunk_bytes) {
+    if (shape.size() != 1 && shape.size() != 2) throw ValueError("shape must have 1 or 2 entries");
+    NpyLayout npy{dtype, byteswap, fortran_order, int(shape.size()), shape.size() == 1 ? 1 : shape[0],
+                  shape.back(), data_offset};
+    std::string meta(metadata.c_str(), metadata.size());
+    nb::gil_scoped_release release;
+    convert_npy_to_pycauset(src, npy, dst, meta, chunk_bytes);
+  }, nb::arg("src"), nb::arg("data_offset"), nb::arg("dtype"), nb::arg("byteswap"), nb::arg("fortran_order"),
+     nb::arg("shape"), nb::arg("dst"), nb::arg("metadata"), nb::arg("chunk_bytes"));
+  m.def("convert_pycauset_to_npy", [](const std::string& src, const std::string& dst, nb::bytes npy_header,
+                                      std::size_t chunk_bytes) {
+    std::string head(npy_header.c_str(), npy_header.size());
+    nb::gil_scoped_release release;
+    convert_pycauset_to_npy(src, dst, head, chunk_bytes);
+  }, nb::arg("src"), nb::arg("dst"), nb::arg("npy_header"), nb::arg("chunk_bytes"));
+  m.def("save_npy", [](const Array& a, const std::string& dst, nb::bytes npy_header, std::size_t chunk_bytes) {
+    std::string head(npy_header.c_str(), npy_header.size());
+    nb::gil_scoped_release release;
+    save_npy(a, dst, head, chunk_bytes);
+  }, nb::arg("array"), nb::arg("dst"), nb::arg("npy_header"), nb::arg("chunk_bytes"));
 }

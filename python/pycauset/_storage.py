@@ -1,8 +1,9 @@
 """Storage: the memory budget, spill files, and .pycauset / .npy files.
 
 The mechanisms live in the C++ core (governor, spill directories, the file
-format, atomic writes); this module parses arguments, carries the metadata as
-JSON, and streams .npy files through the core in bounded chunks.
+format and its payload, atomic writes, every byte of data that save and
+convert_file move); this module parses arguments, carries the metadata as JSON
+and reads and writes .npy headers (NumPy's own format code).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _core, _dtypes
-from ._array import Matrix, Vector, _ArrayBase, _prepare_numpy
+from ._array import Matrix, Vector, _ArrayBase
 
 __all__ = [
     "set_memory_limit", "get_memory_limit", "set_backing_dir", "get_backing_dir",
@@ -246,31 +247,9 @@ def _npy_header(np_dtype: np.dtype, shape: tuple) -> bytes:
 
 
 def _save_npy(obj: _ArrayBase, path: str, chunk_bytes: int = _CHUNK_BYTES) -> None:
-    """Stream obj into a .npy file in blocks of about chunk_bytes (bounded memory)."""
-    np_dtype = obj.dtype.numpy
-    item = np_dtype.itemsize
-    head = _npy_header(np_dtype, tuple(obj.shape))
-    rows, cols = (1, obj.shape[0]) if obj.ndim == 1 else obj.shape
-    out = _core.AtomicFile(path)
-    out.reserve(len(head) + rows * cols * item)
-    out.write_bytes(head, 0)
-    if rows * cols:
-        if cols * item <= chunk_bytes:
-            step_r, step_c = max(1, chunk_bytes // (cols * item)), cols
-        else:  # rows longer than a chunk: split them
-            step_r, step_c = 1, max(64, chunk_bytes // item)
-        pool = np.empty(min(step_r, rows) * min(step_c, cols) * item + _PAGE, dtype=np.uint8)
-        for r0 in range(0, rows, step_r):
-            k = min(step_r, rows - r0)
-            for c0 in range(0, cols, step_c):
-                n = min(step_c, cols - c0)
-                at = len(head) + (r0 * cols + c0) * item
-                block = _page_matched(pool, at, k * n * item).view(np_dtype).reshape(k, n)
-                part = obj[c0:c0 + n] if obj.ndim == 1 else obj[r0:r0 + k, c0:c0 + n]
-                target = block.reshape(n) if obj.ndim == 1 else block
-                part._h.export_to(target)
-                out.write(block.ctypes.data, block.nbytes, at)
-    out.commit()
+    """Write obj as a .npy file: the header here, the data by the core in bounded chunks."""
+    head = _npy_header(obj.dtype.numpy, tuple(obj.shape))
+    _core.save_npy(obj._h, path, head, chunk_bytes)
 
 
 def load(path: PathLike, mode: str = "r") -> Union[Matrix, Vector]:
@@ -349,10 +328,32 @@ def _parse_metadata(name: str, meta_bytes: bytes) -> dict:
 def convert_file(src: PathLike, dst: PathLike, *, chunk_bytes: int = _CHUNK_BYTES) -> None:
     """Convert between ``.npy`` and ``.pycauset`` files in bounded memory.
 
-    Streams the payload in chunks of about ``chunk_bytes`` (default 32 MiB), so
-    files of any size convert without holding the data in RAM. Supports every
-    dtype both formats share, 1-D and 2-D, C and Fortran order (.npy input);
-    .npy output is C order. The destination is written atomically.
+    The C++ core streams the data in chunks of about ``chunk_bytes`` (default
+    32 MiB; it holds two or three such buffers), reading the next chunk while
+    it writes the current one, so files of any size convert in bounded memory.
+    Supports every dtype both formats share (NumPy ``bool`` is pycauset's
+    ``bit``), 1-D and 2-D, C and Fortran order and big-endian data (.npy
+    input); .npy output is C order, little-endian. The destination is written
+    atomically: its space is allocated first, and a failure at any point
+    leaves the old file at ``dst`` (if any) as it was.
+
+    Parameters
+    ----------
+    src, dst : str or path-like
+        The extensions (``.npy``, ``.pycauset``, any case) decide the direction.
+    chunk_bytes : int, keyword-only
+        Size of one staging buffer in bytes (positive).
+
+    Raises
+    ------
+    ValueError
+        Extensions that are not one ``.npy`` and one ``.pycauset``; a source
+        that is not 1-D or 2-D, truncated or not a readable .npy file
+        (``FormatError``, a ValueError, for a bad .pycauset source).
+    TypeError
+        A .npy dtype pycauset does not have (object, strings, long double, ...).
+    OSError
+        With ``errno.ENOSPC`` when the disk cannot hold ``dst``.
 
     Examples
     --------
@@ -364,6 +365,11 @@ def convert_file(src: PathLike, dst: PathLike, *, chunk_bytes: int = _CHUNK_BYTE
     (2, 3)
     """
     src_s, dst_s = os.fspath(src), os.fspath(dst)
+    if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, (int, np.integer)):
+        raise TypeError(f"chunk_bytes must be an int number of bytes, got {type(chunk_bytes).__name__}")
+    if chunk_bytes < 1:
+        raise ValueError(f"chunk_bytes must be positive, got {chunk_bytes}")
+    chunk_bytes = int(chunk_bytes)
     kinds = (_kind(src_s), _kind(dst_s))
     if kinds == ("npy", "pycauset"):
         _npy_to_pycauset(src_s, dst_s, chunk_bytes)
@@ -395,123 +401,25 @@ def _read_npy_header(f: Any, name: str) -> tuple:
 
 
 def _npy_to_pycauset(src: str, dst: str, chunk_bytes: int) -> None:
-    with open(src, "rb", buffering=0) as f:
+    with open(src, "rb") as f:
         shape, fortran, dtype, offset = _read_npy_header(f, src)
-        if len(shape) not in (1, 2):
-            raise ValueError(f"'{src}' holds a {len(shape)}-D array of shape {shape}; pycauset files are 1-D or 2-D")
-        native = dtype if dtype.isnative else dtype.newbyteorder("=")
-        target = _dtypes.from_numpy(native)
-        rows, cols = (1, shape[0]) if len(shape) == 1 else shape
-        size = f.seek(0, os.SEEK_END)
-        if size < offset + rows * cols * dtype.itemsize:
-            raise ValueError(f"'{src}' is truncated: its header promises more data than the file holds")
-        writer = _core.FileWriter.create(dst, target.core, len(shape), rows, cols)
-        item = dtype.itemsize
-        if not fortran or len(shape) == 1 or rows == 1 or cols == 1:
-            # The payload is row-major (or one row/column): stream row blocks, or
-            # column blocks of a long single row, through one reused buffer.
-            if rows == 1:
-                step_c = max(64, chunk_bytes // item // 64 * 64)
-                buf = np.empty(min(step_c, cols), dtype=dtype)
-                for c0 in range(0, cols, step_c):
-                    n = min(step_c, cols - c0)
-                    part = _read_into(f, buf[:n], offset + c0 * item, src)
-                    _write_block(writer, part.reshape(1, n), 0, c0)
-            else:
-                step_r = max(1, chunk_bytes // max(1, cols * item))
-                buf = np.empty((min(step_r, rows), cols), dtype=dtype)
-                for r0 in range(0, rows, step_r):
-                    n = min(step_r, rows - r0)
-                    part = _read_into(f, buf[:n], offset + r0 * cols * item, src)
-                    _write_block(writer, part, r0, 0)
-        else:
-            # Fortran order: column j is contiguous. Square-ish tiles keep both the
-            # reads (column segments) and the writes (row segments) long.
-            t = max(64, int((chunk_bytes // item) ** 0.5) // 64 * 64)
-            buf = np.empty(t * t, dtype=dtype)
-            for c0 in range(0, cols, t):
-                nc = min(t, cols - c0)
-                for r0 in range(0, rows, t):
-                    nr = min(t, rows - r0)
-                    tile = buf[: nc * nr].reshape(nc, nr)  # tile[j, i] = A[r0 + i, c0 + j]
-                    for j in range(nc):
-                        _read_into(f, tile[j], offset + ((c0 + j) * rows + r0) * item, src)
-                    _write_block(writer, tile.T, r0, c0)
-        writer.commit(json.dumps({
-            "properties": {"structure": "dense"},
-            "provenance": {"writer": f"pycauset {_version()}", "converted_from": os.path.basename(src)},
-        }).encode())
-
-
-def _read_into(f: Any, out: np.ndarray, offset: int, name: str) -> np.ndarray:
-    view = memoryview(out.reshape(-1).view(np.uint8))
-    got = os.preadv(f.fileno(), [view], offset)
-    if got != len(view):
-        raise ValueError(f"'{name}' is truncated")
-    return out
-
-
-def _write_block(writer: Any, block: np.ndarray, r0: int, c0: int) -> None:
-    block = _prepare_numpy(block)  # native byte order for the kernels
-    writer.write_numpy(block, r0, c0)
+    if len(shape) not in (1, 2):
+        raise ValueError(f"'{src}' holds a {len(shape)}-D array of shape {shape}; pycauset files are 1-D or 2-D")
+    target = _dtypes.from_numpy(dtype if dtype.isnative else dtype.newbyteorder("="))
+    meta = json.dumps({
+        "properties": {"structure": "dense"},
+        "provenance": {"writer": f"pycauset {_version()}", "converted_from": os.path.basename(src)},
+    }).encode()
+    _core.convert_npy_to_pycauset(src, offset, target.core, not dtype.isnative, bool(fortran), list(shape),
+                                  dst, meta, chunk_bytes)
 
 
 def _pycauset_to_npy(src: str, dst: str, chunk_bytes: int) -> None:
-    # The payload is read with pread into one reused buffer, not through a
-    # memory map, so neither anonymous memory nor mapped pages grow with the file.
-    info = _core.file_info(src)
+    info = _core.file_info(src)  # validates the header (FormatError naming the file)
     _parse_metadata(src, info["metadata"])
-    dtype = _dtypes.dtype(info["dtype"])
-    rows, cols, stride = info["rows"], info["cols"], info["row_stride"]
-    shape = (cols,) if info["ndim"] == 1 else (rows, cols)
-    np_dtype = dtype.numpy
-    head = _npy_header(np_dtype, shape)
-    out = _core.AtomicFile(dst)
-    item = np_dtype.itemsize
-    out.reserve(len(head) + rows * cols * item)  # a disk too small fails here, before any write
-    out.write_bytes(head, 0)
-    offset = len(head)
-    with open(src, "rb", buffering=0) as f:
-        if rows == 1:  # a vector or a single row: chunks of columns
-            step = max(64, chunk_bytes // item // 64 * 64)
-            first_chunk = min(step, cols)
-            pool = np.empty(((first_chunk + 7) // 8 if dtype is _dtypes.bit else first_chunk * item)
-                            + _PAGE, dtype=np.uint8)
-            for c0 in range(0, cols, step):
-                n = min(step, cols - c0)
-                nbytes = (n + 7) // 8 if dtype is _dtypes.bit else n * item
-                first = c0 // 8 if dtype is _dtypes.bit else c0 * item
-                raw = _page_matched(pool, offset + c0 * item, nbytes)
-                _read_into(f, raw, info["payload_offset"] + first, src)
-                values = _decode_rows(raw.reshape(1, nbytes), dtype, n)
-                out.write(values.ctypes.data, values.nbytes, offset + c0 * item)
-        else:
-            step = max(1, chunk_bytes // max(1, stride))
-            pool = np.empty(min(step, rows) * stride + _PAGE, dtype=np.uint8)
-            for r0 in range(0, rows, step):
-                k = min(step, rows - r0)
-                raw = _page_matched(pool, offset + r0 * cols * item, k * stride).reshape(k, stride)
-                _read_into(f, raw, info["payload_offset"] + r0 * stride, src)
-                values = _decode_rows(raw, dtype, cols)
-                out.write(values.ctypes.data, values.nbytes, offset + r0 * cols * item)
-    out.commit()
-
-
-_PAGE = _core.AtomicFile.direct_alignment  # slack a staging buffer needs for _page_matched
-
-
-def _page_matched(pool: np.ndarray, file_offset: int, nbytes: int) -> np.ndarray:
-    """``nbytes`` of ``pool`` (which has ``_PAGE`` bytes of slack) placed so that
-    AtomicFile can write them to ``file_offset`` by direct I/O."""
-    shift = _core.AtomicFile.direct_placement(pool.ctypes.data, file_offset)
-    return pool[shift:shift + nbytes]
-
-
-def _decode_rows(raw: np.ndarray, dtype: _dtypes.DType, cols: int) -> np.ndarray:
-    """Payload rows (bytes) as a C-contiguous ndarray of the NumPy dtype."""
-    if dtype is _dtypes.bit:  # little-endian bit order, rows padded to words
-        return np.ascontiguousarray(np.unpackbits(raw, axis=1, bitorder="little")[:, :cols].view(np.bool_))
-    return raw.view(dtype.numpy).reshape(raw.shape[0], -1)[:, :cols]
+    shape = (info["cols"],) if info["ndim"] == 1 else (info["rows"], info["cols"])
+    head = _npy_header(_dtypes.dtype(info["dtype"]).numpy, shape)
+    _core.convert_pycauset_to_npy(src, dst, head, chunk_bytes)
 
 
 def _cleanup_at_exit() -> None:

@@ -6,15 +6,20 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
+#include <future>
+#include <optional>
 #include <vector>
 
+#include "pycauset/array/blocks.hpp"
+#include "pycauset/core/progress.hpp"
+#include "pycauset/kernels/convert.hpp"
 #include "pycauset/storage/buffer.hpp"
+#include "pycauset/storage/tile_io.hpp"
 
 namespace pycauset {
 namespace {
-
-constexpr std::size_t kStagingBytes = 32u << 20;  // bound on the RAM a conversion stages at once
 
 std::string os_error(const std::string& what, const std::string& path) {
   return what + " '" + path + "': " + std::strerror(errno);
@@ -30,10 +35,30 @@ void pread_all(int fd, std::byte* out, std::size_t n, std::uint64_t offset, cons
   }
 }
 
+constexpr std::size_t kPage = AtomicFile::kDirectAlignment;
+
+/// Governor-accounted RAM for one chunk, with two pages of slack: a chunk can
+/// start anywhere within the first page (to share a write target's place in
+/// its page, for direct I/O) and a direct read can take whole blocks.
+class Staging {
+ public:
+  explicit Staging(std::size_t bytes) : buf_(RamBuffer::allocate(bytes + 2 * kPage, false)) {}
+  std::byte* base() const { return buf_->data(); }
+  /// Where a chunk bound for file offset `at` starts.
+  std::byte* placed(std::uint64_t at) const {
+    return base() + AtomicFile::direct_placement(reinterpret_cast<std::uintptr_t>(base()), at);
+  }
+
+ private:
+  std::shared_ptr<RamBuffer> buf_;
+};
+
 }  // namespace
 
-FileWriter::FileWriter(std::string path, DType dtype, int ndim, std::uint64_t rows, std::uint64_t cols)
-    : file_(std::move(path)), header_(format::layout(dtype, ndim, rows, cols, 0)) {
+FileWriter::FileWriter(std::string path, DType dtype, int ndim, std::uint64_t rows, std::uint64_t cols,
+                       std::size_t chunk_bytes)
+    : file_(std::move(path)), header_(format::layout(dtype, ndim, rows, cols, 0)),
+      chunk_bytes_(std::max<std::size_t>(chunk_bytes, 64)) {
   if (ndim != 1 && ndim != 2) throw ValueError("arrays have 1 or 2 dimensions");
   if (ndim == 1 && rows != 1) throw ValueError("a vector file has one row");
   // The payload's blocks are allocated before anything is written: a disk too
@@ -53,10 +78,11 @@ void FileWriter::write_block(const StridedRef& src, std::uint64_t row0, std::uin
   const std::uint64_t seg = bit ? (std::uint64_t(src.cols) + 7) / 8
                                 : std::uint64_t(src.cols) * dtype_info(h.dtype).itemsize();
   const std::uint64_t seg_padded = (seg + 7) / 8 * 8;  // staging rows stay word aligned
-  if (seg_padded > kStagingBytes) {
+  const std::int64_t col_step =
+      std::max<std::int64_t>(64, std::int64_t(chunk_bytes_ * 8 / dtype_info(h.dtype).bits / 64 * 64));
+  if (seg_padded > chunk_bytes_ && src.cols > col_step) {
     // Rows longer than the staging buffer (long vectors): split the columns.
-    const std::uint64_t per_col_bits = dtype_info(h.dtype).bits;
-    const std::int64_t step = std::int64_t(kStagingBytes * 8 / per_col_bits / 64 * 64);
+    const std::int64_t step = col_step;
     for (std::int64_t c = 0; c < src.cols; c += step) {
       StridedRef part = src;
       part.cols = std::min(step, src.cols - c);
@@ -69,7 +95,7 @@ void FileWriter::write_block(const StridedRef& src, std::uint64_t row0, std::uin
   const std::uint64_t col_byte = bit ? col0 / 8 : col0 * dtype_info(h.dtype).itemsize();
   const bool full_rows = col0 == 0 && std::uint64_t(src.cols) == h.cols;
   const std::int64_t rows_per_chunk =
-      std::max<std::int64_t>(1, std::int64_t(kStagingBytes / std::max<std::uint64_t>(seg_padded, 1)));
+      std::max<std::int64_t>(1, std::int64_t(chunk_bytes_ / std::max<std::uint64_t>(seg_padded, 1)));
   const std::size_t staging_bytes =
       std::size_t(std::min<std::int64_t>(rows_per_chunk, src.rows)) * (full_rows ? h.row_stride : seg_padded);
   // A page of slack lets each chunk of whole rows be staged at the same offset
@@ -98,15 +124,51 @@ void FileWriter::write_block(const StridedRef& src, std::uint64_t row0, std::uin
   }
 }
 
+void FileWriter::write_payload(const std::byte* data, std::size_t n, std::uint64_t pos) {
+  if (pos > header_.payload_length || n > header_.payload_length - pos)
+    throw ValueError("bytes lie outside the file's payload");
+  file_.write(data, n, header_.payload_offset + pos);
+}
+
 void FileWriter::write_array(const Array& a) {
   if (std::uint64_t(a.rows()) != header_.rows || std::uint64_t(a.cols()) != header_.cols)
     throw ValueError("array shape does not match the file");
-  // A contiguous array of the file's dtype already is the payload: write it as it lies.
-  if (a.is_contiguous() && a.dtype() == header_.dtype) {
+  // A contiguous RAM array of the file's dtype already is the payload: write it as it lies.
+  if (a.is_contiguous() && a.dtype() == header_.dtype && a.buffer()->kind() == StorageKind::ram) {
     file_.write(a.data(), std::size_t(header_.payload_length), header_.payload_offset);
     return;
   }
-  write_block(a.ref(), 0, 0);
+  if (a.dtype() != header_.dtype) {
+    write_block(a.ref(), 0, 0);
+    return;
+  }
+  // Anything else moves as payload rows through the block API: rows of file-
+  // backed and spilled arrays by pread (their pages dropped once read), views
+  // through memory; each piece is staged at its place in a page (direct writes).
+  using index_t = BlockStore::index_t;
+  const BlockStore store(a);
+  const std::uint64_t rows = header_.rows, cols = header_.cols, stride = header_.row_stride;
+  if (rows == 0 || cols == 0) return;
+  const DType dt = header_.dtype;
+  const bool bit = dt == DType::bit;
+  const std::uint64_t step_r = stride <= chunk_bytes_ ? chunk_bytes_ / stride : 1;
+  const std::uint64_t step_c = stride <= chunk_bytes_
+      ? cols : std::max<std::uint64_t>(64, chunk_bytes_ * 8 / dtype_info(dt).bits / 64 * 64);
+  // (Sized as save_npy's staging for the same rows, so one reuses the other's freed mapping.)
+  const Staging staging(std::size_t(step_c == cols ? std::min(step_r, rows) * stride
+                                                   : BlockStore::tile_row_bytes(dt, index_t(step_c))));
+  for (std::uint64_t r0 = 0; r0 < rows; r0 += step_r) {
+    const std::uint64_t nr = std::min(step_r, rows - r0);
+    for (std::uint64_t c0 = 0; c0 < cols; c0 += step_c) {
+      const std::uint64_t nc = std::min(step_c, cols - c0);
+      const std::uint64_t pos = r0 * stride + (bit ? c0 / 8 : c0 * dtype_info(dt).itemsize());
+      const std::uint64_t len = step_c == cols ? nr * stride : BlockStore::tile_row_bytes(dt, index_t(nc));
+      std::byte* stage = staging.placed(header_.payload_offset + pos);
+      store.read_block(index_t(r0), index_t(r0 + nr), index_t(c0), index_t(c0 + nc), dt, stage);
+      write_payload(stage, std::size_t(len), pos);
+    }
+    store.release_rows(index_t(r0), index_t(r0 + nr));
+  }
 }
 
 void FileWriter::commit(std::string_view metadata, Structure structure) {
@@ -264,6 +326,282 @@ LoadedFile load_file(const std::string& path, MapMode mode) {
                                Array::index_t(h.cols), row_stride);
   a.claim_structure(h.structure);
   return {std::move(a), std::move(info.metadata)};
+}
+
+}  // namespace pycauset
+
+// ---- NumPy .npy files ------------------------------------------------------------
+
+namespace pycauset {
+namespace {
+
+/// Progress of a streamed save or conversion, in bytes. Reports (and so lets
+/// Ctrl-C in) about every 16 MiB moved, not once per chunk: small chunks cost
+/// no calls into the progress callback.
+class ByteProgress {
+ public:
+  ByteProgress(const char* what, std::uint64_t total) : progress_(what, double(total)) {}
+  void advance(std::uint64_t n) {
+    pending_ += n;
+    if (pending_ >= kStep) progress_.advance(double(pending_)), pending_ = 0;
+  }
+  void finish() { progress_.finish(); }
+
+ private:
+  static constexpr std::uint64_t kStep = std::uint64_t(16) << 20;
+  Progress progress_;
+  std::uint64_t pending_ = 0;
+};
+
+template <class U>
+void swap_each(std::byte* p, std::uint64_t count) {
+  for (std::uint64_t i = 0; i < count; ++i, p += sizeof(U)) {
+    U v;
+    std::memcpy(&v, p, sizeof(U));
+    if constexpr (sizeof(U) == 2) v = __builtin_bswap16(v);
+    else if constexpr (sizeof(U) == 4) v = __builtin_bswap32(v);
+    else v = __builtin_bswap64(v);
+    std::memcpy(p, &v, sizeof(U));
+  }
+}
+
+/// Big-endian elements to native order, in place (a complex number's parts each).
+void to_native(std::byte* p, std::uint64_t count, DType element) {
+  const auto& info = dtype_info(element);
+  const std::size_t width = info.kind == DTypeKind::complex ? info.itemsize() / 2 : info.itemsize();
+  const std::uint64_t n = count * (width ? info.itemsize() / width : 0);
+  if (width == 2) swap_each<std::uint16_t>(p, n);
+  else if (width == 4) swap_each<std::uint32_t>(p, n);
+  else if (width == 8) swap_each<std::uint64_t>(p, n);
+}
+
+std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, const std::string& path) {
+  std::uint64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) throw ValueError("'" + path + "' describes an array too large to convert");
+  return r;
+}
+
+/// Moves `n` bytes from offset `from` of `in` to offset `to` of a target through
+/// put(data, nbytes, target_offset), in chunks of at most `chunk` bytes staged
+/// at their target's place in a page (direct writes). The next chunk is read on
+/// an I/O thread while the current one is written; pages read are dropped.
+template <class Put>
+void pump(const FileRegion& in, std::uint64_t from, std::uint64_t n, std::uint64_t to, std::size_t chunk,
+          ByteProgress& progress, Put&& put) {
+  if (n == 0) return;
+  chunk = std::max(chunk / kPage * kPage, kPage);
+  const std::size_t first = std::size_t(std::min<std::uint64_t>(chunk, n));
+  Staging bufs[2] = {Staging(first), Staging(n > chunk ? chunk : 1)};
+  auto read = [&in, &bufs, from, n, to, chunk](std::uint64_t pos, int which) {
+    const std::size_t len = std::size_t(std::min<std::uint64_t>(chunk, n - pos));
+    in.read(from + pos, len, bufs[which].placed(to + pos));
+    const std::uint64_t page = (from + pos) / kPage * kPage;  // with the page the last chunk shared
+    in.drop(page, std::size_t(from + pos + len - page));
+  };
+  IoThread io;  // declared after what its jobs touch: its destructor waits for a running read
+  std::future<void> next = io.submit([&read] { read(0, 0); });
+  for (std::uint64_t pos = 0, k = 0; pos < n; pos += chunk, ++k) {
+    next.get();
+    if (pos + chunk < n) next = io.submit([&read, at = pos + chunk, w = int((k + 1) % 2)] { read(at, w); });
+    const std::size_t len = std::size_t(std::min<std::uint64_t>(chunk, n - pos));
+    put(bufs[k % 2].placed(to + pos), len, to + pos);
+    progress.advance(len);
+  }
+}
+
+/// One read-convert-write pass over a .npy file's row-major data (C order, or a
+/// single row or column): pieces of whole rows, or of one row when a row is
+/// longer than a chunk, byte-swapped if needed and written through the writer.
+void npy_rows_to_file(const FileRegion& in, const NpyLayout& npy, FileWriter& w, std::size_t chunk,
+                      ByteProgress& progress) {
+  if (npy.rows == 0 || npy.cols == 0) return;
+  const DType el = npy_element_dtype(npy.dtype);
+  const std::uint64_t item = dtype_info(el).itemsize();
+  const std::uint64_t rows = npy.ndim == 1 ? 1 : npy.rows, cols = npy.cols;
+  std::uint64_t step_r, step_c;
+  if (cols * item <= chunk) step_r = std::max<std::uint64_t>(1, chunk / (cols * item)), step_c = cols;
+  else step_r = 1, step_c = std::max<std::uint64_t>(64, chunk / item / 64 * 64);  // bit blocks start on words
+  Staging buf(std::size_t(std::min(step_r, rows) * std::min(step_c, cols) * item));
+  for (std::uint64_t r0 = 0; r0 < rows; r0 += step_r) {
+    const std::uint64_t nr = std::min(step_r, rows - r0);
+    for (std::uint64_t c0 = 0; c0 < cols; c0 += step_c) {
+      const std::uint64_t nc = std::min(step_c, cols - c0);
+      const std::uint64_t at = npy.data_offset + (r0 * cols + c0) * item, len = nr * nc * item;
+      in.read(at, std::size_t(len), buf.base());
+      in.drop(at / kPage * kPage, std::size_t(at + len - at / kPage * kPage));
+      if (npy.byteswap) to_native(buf.base(), nr * nc, el);
+      StridedRef src{buf.base(), el, std::int64_t(nr), std::int64_t(nc), std::int64_t(nc * item),
+                     std::int64_t(item), 0};
+      w.write_block(src, r0, c0);
+      progress.advance(len);
+    }
+  }
+}
+
+/// C-order bools to bits: the block API reads .npy rows packed into bit rows
+/// padded to whole words, which is the payload's layout, so they are staged
+/// at their place in a page and written as they are.
+void npy_bools_to_file(const std::shared_ptr<FileRegion>& in, const NpyLayout& npy, FileWriter& w,
+                       std::size_t chunk, ByteProgress& progress) {
+  using index_t = BlockStore::index_t;
+  const std::uint64_t rows = npy.rows, cols = npy.cols, stride = w.header().row_stride;
+  if (rows == 0 || cols == 0) return;
+  const BlockStore store(in, npy.data_offset, DType::uint8, index_t(rows), index_t(cols));
+  std::uint64_t step_r, step_c;
+  if (cols <= chunk) step_r = std::max<std::uint64_t>(1, chunk / cols), step_c = cols;
+  else step_r = 1, step_c = std::max<std::uint64_t>(64, chunk / 64 * 64);  // bit blocks start on words
+  Staging buf(std::size_t(step_c == cols ? std::min(step_r, rows) * stride
+                                         : BlockStore::tile_row_bytes(DType::bit, index_t(step_c))));
+  for (std::uint64_t r0 = 0; r0 < rows; r0 += step_r) {
+    const std::uint64_t nr = std::min(step_r, rows - r0);
+    for (std::uint64_t c0 = 0; c0 < cols; c0 += step_c) {
+      const std::uint64_t nc = std::min(step_c, cols - c0);
+      const std::uint64_t pos = r0 * stride + c0 / 8;
+      const std::uint64_t len = step_c == cols ? nr * stride : BlockStore::tile_row_bytes(DType::bit, index_t(nc));
+      std::byte* stage = buf.base() + w.payload_placement(reinterpret_cast<std::uintptr_t>(buf.base()), pos);
+      store.read_block(index_t(r0), index_t(r0 + nr), index_t(c0), index_t(c0 + nc), DType::bit, stage);
+      w.write_payload(stage, std::size_t(len), pos);
+      progress.advance(nr * nc);
+    }
+    store.release_rows(index_t(r0), index_t(r0 + nr));
+  }
+}
+
+/// Fortran-order data: column j is contiguous. Square tiles keep the reads
+/// (column segments) and the writes (row segments) long.
+void npy_tiles_to_file(const FileRegion& in, const NpyLayout& npy, FileWriter& w, std::size_t chunk,
+                       ByteProgress& progress) {
+  if (npy.rows == 0 || npy.cols == 0) return;
+  const DType el = npy_element_dtype(npy.dtype);
+  const std::uint64_t item = dtype_info(el).itemsize();
+  const std::uint64_t rows = npy.rows, cols = npy.cols;
+  const auto side = std::uint64_t(std::sqrt(double(chunk / item)));
+  const std::uint64_t t = std::max<std::uint64_t>(64, side / 64 * 64);  // bit blocks start on words
+  Staging buf(std::size_t(std::min(t, rows) * std::min(t, cols) * item));
+  for (std::uint64_t c0 = 0; c0 < cols; c0 += t) {
+    const std::uint64_t nc = std::min(t, cols - c0);
+    for (std::uint64_t r0 = 0; r0 < rows; r0 += t) {
+      const std::uint64_t nr = std::min(t, rows - r0);
+      // tile[j * nr + i] = A[r0 + i, c0 + j]
+      for (std::uint64_t j = 0; j < nc; ++j)
+        in.read(npy.data_offset + ((c0 + j) * rows + r0) * item, std::size_t(nr * item), buf.base() + j * nr * item);
+      if (npy.byteswap) to_native(buf.base(), nr * nc, el);
+      StridedRef src{buf.base(), el, std::int64_t(nr), std::int64_t(nc), std::int64_t(item),
+                     std::int64_t(nr * item), 0};
+      w.write_block(src, r0, c0);
+      progress.advance(nr * nc * item);
+    }
+    const std::uint64_t from = npy.data_offset + c0 * rows * item;
+    in.drop(from / kPage * kPage, std::size_t(from + nc * rows * item - from / kPage * kPage));
+  }
+}
+
+std::uint64_t file_size(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) throw OsError(errno, os_error("cannot stat", path), path);
+  return std::uint64_t(st.st_size);
+}
+
+/// Writes the rows of `src` (any dtype, bits included; an Array of any
+/// storage or rows in a file) as C-order .npy elements at `offset` of `out`:
+/// pieces of whole rows, or of one row when a row is longer than a chunk,
+/// read through the block API straight into staging placed for direct writes.
+void write_npy_elements(AtomicFile& out, std::uint64_t offset, const BlockStore& src, std::size_t chunk,
+                        ByteProgress& progress) {
+  const DType el = npy_element_dtype(src.dtype());
+  const std::uint64_t item = dtype_info(el).itemsize();
+  const auto rows = std::uint64_t(src.rows()), cols = std::uint64_t(src.cols());
+  if (rows == 0 || cols == 0) return;
+  std::uint64_t step_r, step_c;
+  if (cols * item <= chunk) step_r = std::max<std::uint64_t>(1, chunk / (cols * item)), step_c = cols;
+  else step_r = 1, step_c = std::max<std::uint64_t>(64, chunk / item / 64 * 64);  // bit blocks start on words
+  Staging buf(std::size_t(std::min(step_r, rows) * std::min(step_c, cols) * item));
+  for (std::uint64_t r0 = 0; r0 < rows; r0 += step_r) {
+    const std::uint64_t nr = std::min(step_r, rows - r0);
+    for (std::uint64_t c0 = 0; c0 < cols; c0 += step_c) {
+      const std::uint64_t nc = std::min(step_c, cols - c0);
+      const std::uint64_t at = offset + (r0 * cols + c0) * item;
+      std::byte* stage = buf.placed(at);
+      // A uint8 tile row of bits read as bools is nc bytes: the .npy layout.
+      src.read_block(BlockStore::index_t(r0), BlockStore::index_t(r0 + nr), BlockStore::index_t(c0),
+                     BlockStore::index_t(c0 + nc), el, stage);
+      out.write(stage, std::size_t(nr * nc * item), at);
+      progress.advance(nr * nc * item);
+    }
+    src.release_rows(BlockStore::index_t(r0), BlockStore::index_t(r0 + nr));
+  }
+}
+
+}  // namespace
+
+DType npy_element_dtype(DType dtype) { return dtype == DType::bit ? DType::uint8 : dtype; }
+
+void convert_npy_to_pycauset(const std::string& src, const NpyLayout& npy, const std::string& dst,
+                             std::string_view metadata, std::size_t chunk_bytes) {
+  if (npy.ndim != 1 && npy.ndim != 2) throw ValueError("'" + src + "': pycauset files are 1-D or 2-D");
+  if (npy.ndim == 1 && npy.rows != 1) throw ValueError("a vector is one row");
+  const DType el = npy_element_dtype(npy.dtype);
+  const std::uint64_t nbytes = checked_mul(checked_mul(npy.rows, npy.cols, src), dtype_info(el).itemsize(), src);
+  FileRegion in(src, false);
+  if (file_size(src) < npy.data_offset + nbytes)
+    throw ValueError("'" + src + "' is truncated: its header promises more data than the file holds");
+  FileWriter w(dst, npy.dtype, npy.ndim, npy.rows, npy.cols, chunk_bytes);
+  ByteProgress progress("convert_file", nbytes);
+  if (npy.dtype != DType::bit && !npy.byteswap && (!npy.fortran_order || npy.rows == 1 || npy.cols == 1)) {
+    // The file's payload is the .npy data byte for byte (rows are not padded).
+    const std::uint64_t payload = w.header().payload_offset;
+    pump(in, npy.data_offset, nbytes, payload, chunk_bytes, progress,
+         [&w, payload](const std::byte* data, std::size_t n, std::uint64_t at) {
+           w.write_payload(data, n, at - payload);
+         });
+  } else if (npy.dtype == DType::bit && (!npy.fortran_order || npy.rows == 1 || npy.cols == 1)) {
+    npy_bools_to_file(std::make_shared<FileRegion>(src, false), npy, w, chunk_bytes, progress);
+  } else if (!npy.fortran_order || npy.rows == 1 || npy.cols == 1) {
+    npy_rows_to_file(in, npy, w, chunk_bytes, progress);  // big-endian data
+  } else {
+    npy_tiles_to_file(in, npy, w, chunk_bytes, progress);
+  }
+  progress.finish();  // before the commit: an interrupt leaves the old target
+  w.commit(metadata, {});  // dense
+}
+
+void convert_pycauset_to_npy(const std::string& src, const std::string& dst, std::string_view npy_header,
+                             std::size_t chunk_bytes) {
+  const format::Header h = read_file_info(src).header;
+  const DType el = npy_element_dtype(h.dtype);
+  const std::uint64_t item = dtype_info(el).itemsize();
+  const std::uint64_t nbytes = h.rows * h.cols * item;  // validated by the header codec
+  FileRegion in(src, false);
+  AtomicFile out(dst);
+  out.reserve(npy_header.size() + nbytes);  // a disk too small fails here, before any write
+  out.write(reinterpret_cast<const std::byte*>(npy_header.data()), npy_header.size(), 0);
+  ByteProgress progress("convert_file", nbytes);
+  if (h.dtype != DType::bit) {
+    // Byte dtypes: the payload is the .npy data byte for byte (rows are not padded).
+    pump(in, h.payload_offset, nbytes, npy_header.size(), chunk_bytes, progress,
+         [&out](const std::byte* data, std::size_t n, std::uint64_t at) { out.write(data, n, at); });
+  } else if (nbytes > 0) {
+    // Bits: payload rows read and unpacked to bools through the block API.
+    auto region = std::make_shared<FileRegion>(src, false);
+    const BlockStore rows(region, h.payload_offset, DType::bit, BlockStore::index_t(h.rows),
+                          BlockStore::index_t(h.cols), h.row_stride);
+    write_npy_elements(out, npy_header.size(), rows, chunk_bytes, progress);
+  }
+  progress.finish();  // before the commit: an interrupt leaves the old target
+  out.commit();
+}
+
+void save_npy(const Array& a, const std::string& dst, std::string_view npy_header, std::size_t chunk_bytes) {
+  const DType el = npy_element_dtype(a.dtype());
+  const auto rows = std::uint64_t(a.rows()), cols = std::uint64_t(a.cols());
+  const std::uint64_t nbytes = rows * cols * dtype_info(el).itemsize();
+  AtomicFile out(dst);
+  out.reserve(npy_header.size() + nbytes);
+  out.write(reinterpret_cast<const std::byte*>(npy_header.data()), npy_header.size(), 0);
+  ByteProgress progress("save", nbytes);
+  write_npy_elements(out, npy_header.size(), BlockStore(a), chunk_bytes, progress);
+  progress.finish();  // before the commit: an interrupt leaves the old target
+  out.commit();
 }
 
 }  // namespace pycauset

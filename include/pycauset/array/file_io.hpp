@@ -11,12 +11,18 @@
 
 namespace pycauset {
 
+/// Default bound on the bytes one staging buffer of a streamed save or
+/// conversion holds (each streams through two or three such buffers).
+inline constexpr std::size_t kConvertChunkBytes = std::size_t(32) << 20;
+
 /// Writes a .pycauset file atomically (through an AtomicFile): a failure or a
 /// crash before commit() leaves the old target untouched.
 /// Not thread-safe; payload writes may come in any order.
 class FileWriter {
  public:
-  FileWriter(std::string path, DType dtype, int ndim, std::uint64_t rows, std::uint64_t cols);
+  /// `chunk_bytes` bounds each staging buffer the writer allocates (governor-accounted RAM).
+  FileWriter(std::string path, DType dtype, int ndim, std::uint64_t rows, std::uint64_t cols,
+             std::size_t chunk_bytes = kConvertChunkBytes);
   FileWriter(const FileWriter&) = delete;
   FileWriter& operator=(const FileWriter&) = delete;
 
@@ -25,6 +31,15 @@ class FileWriter {
   /// columns [col0, col0 + src.cols), converting to the file's dtype. For bit
   /// files col0 must be a multiple of 64. Uses a bounded staging buffer.
   void write_block(const StridedRef& src, std::uint64_t row0, std::uint64_t col0 = 0);
+  /// Writes n payload bytes, laid out as the file holds them, at byte `pos`
+  /// of the payload (direct I/O when `data` sits at the right place in its page;
+  /// see payload_placement).
+  void write_payload(const std::byte* data, std::size_t n, std::uint64_t pos);
+  /// Where in a staging buffer (page-aligned or not) bytes bound for payload byte
+  /// `pos` should start so that write_payload can take them by direct I/O.
+  std::size_t payload_placement(std::uintptr_t address, std::uint64_t pos) const {
+    return AtomicFile::direct_placement(address, header_.payload_offset + pos);
+  }
   /// Writes the whole payload from an array of the file's shape.
   void write_array(const Array& a);
   /// Writes metadata and header, makes the file durable and puts it in place.
@@ -33,6 +48,7 @@ class FileWriter {
  private:
   AtomicFile file_;
   format::Header header_;
+  std::size_t chunk_bytes_;
 };
 
 /// Saves `a` to `path` (see FileWriter). `metadata` is stored verbatim, and
@@ -60,5 +76,48 @@ FileInfo read_file_info(const std::string& path);
 /// Opens a .pycauset file, validates it (FormatError naming the file and the
 /// problem) and maps its payload with the given mode. Never writes to the file.
 LoadedFile load_file(const std::string& path, MapMode mode);
+
+// ---- NumPy .npy files ----------------------------------------------------------
+// The .npy header (a Python dict literal) is NumPy's to read and write; the
+// caller parses or builds it. The core moves the data: in bounded chunks of
+// governor-accounted RAM, reading the next chunk on an I/O thread while the
+// current one is written, by direct I/O where the file system allows it, with
+// the source's pages dropped from the page cache once read. Targets are
+// written through AtomicFile: reserved (fallocate) before the first byte, and
+// a failure at any point leaves the old target in place.
+
+/// How a .npy file lays out its data, as its header says.
+struct NpyLayout {
+  /// Element type; DType::bit stands for NumPy's bool (one byte, 0 or 1, per element).
+  DType dtype = DType::float64;
+  bool byteswap = false;       ///< the data is big-endian (NumPy descr '>...')
+  bool fortran_order = false;  ///< column-major 2-D data
+  int ndim = 2;                ///< 1 or 2
+  std::uint64_t rows = 0;      ///< 1 for a vector
+  std::uint64_t cols = 0;      ///< the length for a vector
+  std::uint64_t data_offset = 0;  ///< where the data starts: the header's length
+};
+
+/// The dtype of one .npy element of a pycauset dtype (bit -> uint8, i.e. bool bytes).
+DType npy_element_dtype(DType dtype);
+
+/// Converts the .npy file `src`, whose header describes `npy`, into a dense
+/// .pycauset file `dst` holding `metadata` (stored verbatim).
+/// Big-endian data is swapped and Fortran order transposed (in square tiles)
+/// on the way; bool becomes bit. ValueError naming `src` when it holds less
+/// data than `npy` promises; OsError(ENOSPC) when the disk cannot hold `dst`.
+void convert_npy_to_pycauset(const std::string& src, const NpyLayout& npy, const std::string& dst,
+                             std::string_view metadata, std::size_t chunk_bytes = kConvertChunkBytes);
+
+/// Converts the .pycauset file `src` (validated as load_file does) into the
+/// .npy file `dst`: `npy_header` (C order, the element dtype of
+/// npy_element_dtype, the file's shape), then the data. Bits become bools.
+void convert_pycauset_to_npy(const std::string& src, const std::string& dst, std::string_view npy_header,
+                             std::size_t chunk_bytes = kConvertChunkBytes);
+
+/// Saves `a` (any storage, any view) as the .npy file `dst`: `npy_header`
+/// (C order, as for convert_pycauset_to_npy), then the data in C order.
+void save_npy(const Array& a, const std::string& dst, std::string_view npy_header,
+              std::size_t chunk_bytes = kConvertChunkBytes);
 
 }  // namespace pycauset
