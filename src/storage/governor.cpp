@@ -79,14 +79,15 @@ bool starts_with(const char* s, const char* prefix) { return std::strncmp(s, pre
 
 // Removes the pycauset files in dir (lock and spill-*) and then dir itself;
 // anything else found there is left alone (rmdir then fails harmlessly).
-void remove_dir_contents(const std::string& dir) {
+// True when dir is gone.
+bool remove_dir_contents(const std::string& dir) {
   if (DIR* d = opendir(dir.c_str())) {
     while (dirent* e = readdir(d))
       if (starts_with(e->d_name, kSpillPrefix) || std::strcmp(e->d_name, kLockName) == 0)
         ::unlink((dir + "/" + e->d_name).c_str());
     closedir(d);
   }
-  ::rmdir(dir.c_str());
+  return ::rmdir(dir.c_str()) == 0;
 }
 
 // Creates this process's spill directory: set up under a temporary name, lock
@@ -259,10 +260,13 @@ std::shared_ptr<Buffer> allocate_buffer(std::size_t size, bool zero) {
     ensure_spill_dir(s);
     path = s.dir + "/" + kSpillPrefix + std::to_string(++s.counter) + ".bin";
   }
-  auto buf = MappedFileBuffer::create_spill(path, size);
-  s.spill_bytes += size;
+  return MappedFileBuffer::create_spill(path, size);
+}
+
+void detail::spill_created(std::size_t bytes) {
+  State& s = state();
+  s.spill_bytes += bytes;
   s.spill_files += 1;
-  return buf;
 }
 
 void detail::spill_released(std::size_t bytes) {
@@ -296,8 +300,7 @@ int remove_stale_spill_dirs(const std::string& dir) {
     int fd = ::open((path + "/" + kLockName).c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) continue;  // no lock file: not ours to judge
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) {  // the owner is gone
-      remove_dir_contents(path);
-      ++removed;
+      if (remove_dir_contents(path)) ++removed;
     }
     ::close(fd);
   }

@@ -89,9 +89,11 @@ std::shared_ptr<MappedFileBuffer> MappedFileBuffer::create_spill(const std::stri
     errno = err;
     throw MemoryError(os_error("cannot map spill file", path));
   }
-  return std::shared_ptr<MappedFileBuffer>(new MappedFileBuffer(static_cast<std::byte*>(base) + kSpillDataOffset,
-                                                                size, base, length, kSpillDataOffset, path,
-                                                                MapMode::read_write, StorageKind::spill, true));
+  auto buf = std::shared_ptr<MappedFileBuffer>(new MappedFileBuffer(static_cast<std::byte*>(base) + kSpillDataOffset,
+                                                                    size, base, length, kSpillDataOffset, path,
+                                                                    MapMode::read_write, StorageKind::spill, true));
+  detail::spill_created(size);  // counted here, released in the destructor: the pair always matches
+  return buf;
 }
 
 void MappedFileBuffer::make_copy_on_write() {

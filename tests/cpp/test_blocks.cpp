@@ -288,7 +288,7 @@ TEST_F(Blocks, LoadedFileReadWriteEveryDtype) {
   for (DType d : every_dtype()) {
     SCOPED_TRACE(std::string(dtype_info(d).name));
     const std::string path = files_.make("rw.pycauset");
-    save_array(filled(d, kRows, kCols, 0), path, "", 0);
+    save_array(filled(d, kRows, kCols, 0), path, "");
     Array a = load_file(path, MapMode::read_write).array;
     BlockStore store(a);
     EXPECT_TRUE(store.in_file());
@@ -308,7 +308,7 @@ TEST_F(Blocks, LoadedFileReadWriteEveryDtype) {
 TEST_F(Blocks, ReadOnlyFileReadsAndRefusesWrites) {
   for (DType d : {DType::bit, DType::float64, DType::int8}) {
     const std::string path = files_.make("r.pycauset");
-    save_array(filled(d, kRows, kCols, 0), path, "", 0);
+    save_array(filled(d, kRows, kCols, 0), path, "");
     const Array a = load_file(path, MapMode::read_only).array;
     check_array(a);  // reads only: the array is not writable
     BlockStore store(a);
@@ -321,7 +321,7 @@ TEST_F(Blocks, CopyOnWriteFileGoesThroughMemoryAndLeavesTheFile) {
   for (DType d : {DType::bit, DType::float32, DType::complex128}) {
     const std::string path = files_.make("c.pycauset");
     const Array original = filled(d, kRows, kCols, 0);
-    save_array(original, path, "", 0);
+    save_array(original, path, "");
     Array a = load_file(path, MapMode::copy_on_write).array;
     EXPECT_FALSE(BlockStore(a).in_file());
     check_array(a);
@@ -354,7 +354,7 @@ TEST_F(Blocks, TransposedAndSlicedViews) {
   for (DType d : every_dtype()) {
     SCOPED_TRACE(std::string(dtype_info(d).name));
     const std::string path = files_.make("views.pycauset");
-    save_array(filled(d, 140, 150, 0), path, "", 0);
+    save_array(filled(d, 140, 150, 0), path, "");
     Array file = load_file(path, MapMode::read_write).array;
     Array ram = filled(d, 140, 150, 0);
     for (Array* base : {&ram, &file}) {
@@ -372,7 +372,7 @@ TEST_F(Blocks, TransposedAndSlicedViews) {
 TEST_F(Blocks, WideRowsOfAColumnSliceUseTheFile) {
   // Rows of 8 * 600 bytes: a column slice is read row by row from the file.
   const std::string path = files_.make("wide.pycauset");
-  save_array(filled(DType::float64, 12, 700, 0), path, "", 0);
+  save_array(filled(DType::float64, 12, 700, 0), path, "");
   Array a = load_file(path, MapMode::read_write).array;
   Array part = a.slice(1, 50, 1, 600);
   EXPECT_TRUE(BlockStore(part).in_file());
@@ -403,7 +403,7 @@ TEST_F(Blocks, DirectReadsOfWholeRows) {
   for (DType d : {DType::bit, DType::float64, DType::int32}) {
     const std::string path = files_.make("direct.pycauset");
     const index_t rows = 300, cols = 1000;
-    save_array(filled(d, rows, cols, 0), path, "", 0);
+    save_array(filled(d, rows, cols, 0), path, "");
     const Array a = load_file(path, MapMode::read_only).array;
     BlockStore store(a);
     const std::size_t pitch = BlockStore::tile_row_bytes(d, cols);
@@ -463,7 +463,7 @@ TEST_F(Blocks, BytesOutsideRam) {
   const Array ram = filled(DType::float32, 10, 11, 0);
   EXPECT_EQ(bytes_outside_ram(ram), 0u);
   const std::string path = files_.make("outside.pycauset");
-  save_array(filled(DType::bit, 10, 131, 0), path, "", 0);
+  save_array(filled(DType::bit, 10, 131, 0), path, "");
   const Array file = load_file(path, MapMode::read_only).array;
   EXPECT_EQ(bytes_outside_ram(file), (10u * 131u + 7) / 8);
   set_memory_limit(1);

@@ -23,6 +23,7 @@
 #include "pycauset/core/error.hpp"
 #include "pycauset/storage/buffer.hpp"
 #include "pycauset/storage/governor.hpp"
+#include "pycauset/storage/mapped_file.hpp"
 
 using namespace pycauset;
 namespace fs = std::filesystem;
@@ -516,4 +517,27 @@ TEST_F(GovernorApi, StaleCleanupTouchesOnlyWhatPycausetMade) {
   EXPECT_TRUE(fs::exists(p / "elsewhere" / "spill-1.bin"));
   EXPECT_TRUE(fs::is_symlink(p / "pycauset-7-link"));
   EXPECT_EQ(remove_stale_spill_dirs((p / "missing").string()), 0);
+}
+
+TEST_F(GovernorApi, SpillFilesMadeOutsideTheGovernorKeepTheCountsBalanced) {
+  TempDir dir;
+  const MemoryInfo before = memory_info();
+  { auto s = MappedFileBuffer::create_spill(dir.str() + "/spill-direct.bin", 10); }
+  const MemoryInfo after = memory_info();
+  EXPECT_EQ(after.spill_files, before.spill_files);
+  EXPECT_EQ(after.spill_in_use, before.spill_in_use);
+}
+
+TEST_F(GovernorApi, StaleDirectoriesAreCountedOnlyWhenRemoved) {
+  TempDir dir;
+  const std::string stale = dir.str() + "/pycauset-1-dead";
+  std::filesystem::create_directory(stale);
+  std::ofstream(stale + "/lock").put('x');
+  std::ofstream(stale + "/notes.txt") << "not pycauset's";
+  EXPECT_EQ(remove_stale_spill_dirs(dir.str()), 0);  // notes.txt keeps the directory
+  EXPECT_TRUE(std::filesystem::exists(stale + "/notes.txt"));
+  std::filesystem::remove(stale + "/notes.txt");
+  std::ofstream(stale + "/lock").put('x');
+  EXPECT_EQ(remove_stale_spill_dirs(dir.str()), 1);
+  EXPECT_FALSE(std::filesystem::exists(stale));
 }

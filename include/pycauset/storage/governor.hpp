@@ -136,6 +136,7 @@ std::size_t cgroup_memory_limit();
 std::optional<std::size_t> system_available_memory();
 
 namespace detail {
+void spill_created(std::size_t bytes);   ///< called by a spill buffer once it exists
 void spill_released(std::size_t bytes);  ///< called by a spill buffer as it dies
 }
 
