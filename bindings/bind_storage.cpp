@@ -1,5 +1,6 @@
 // The memory governor, spill directories, and .pycauset files.
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -53,6 +54,9 @@ void bind_storage(nb::module_& m) {
   m.def("disk_reserve_setting", &disk_reserve_setting);
   m.def("default_disk_reserve", &default_disk_reserve, nb::arg("total"));
   m.def("disk_reserve_at", &disk_reserve_at, nb::arg("path"));
+  m.def("available_ram", &available_ram);
+  m.def("cgroup_memory_limit", &cgroup_memory_limit);
+  m.def("system_available_memory", &system_available_memory);
   m.def("memory_info", [] {
     MemoryInfo i = memory_info();
     nb::dict d;

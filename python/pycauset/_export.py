@@ -71,30 +71,6 @@ def _human(n: int) -> str:
     return f"{n} bytes"
 
 
-def _available_memory() -> Optional[int]:
-    """Bytes this process can still allocate: MemAvailable, bounded by a cgroup limit."""
-    avail = None
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    avail = int(line.split()[1]) * 1024
-                    break
-    except OSError:
-        return None
-    try:
-        with open("/sys/fs/cgroup/memory.max") as f:
-            limit = f.read().strip()
-        with open("/sys/fs/cgroup/memory.current") as f:
-            used = int(f.read().strip())
-        if limit != "max":
-            room = int(limit) - used
-            avail = room if avail is None else min(avail, room)
-    except (OSError, ValueError):
-        pass
-    return avail
-
-
 def _describe(obj: Any) -> str:
     h = obj._h
     where = h.storage_kind + (f" at {h.storage_path}" if h.storage_path else "")
@@ -110,7 +86,7 @@ def _guard(obj: Any, np_dtype: np.dtype, allow_huge: bool, will_copy: bool, impl
     h = obj._h
     nbytes = h.size * np_dtype.itemsize
     if allow_huge:
-        avail = _available_memory() if will_copy else None
+        avail = _core.system_available_memory() if will_copy else None
         if avail is not None and nbytes > avail:
             raise ExportGuardError(
                 f"cannot export {_describe(obj)}: the copy needs {_human(nbytes)} but only "

@@ -13,7 +13,9 @@
 #include "lapack_api.hpp"
 #include "lapack_checks.hpp"
 #include "pycauset/core/error.hpp"
+#include "pycauset/array/blocks.hpp"
 #include "pycauset/linalg/out_of_core.hpp"
+#include "pycauset/storage/governor.hpp"
 
 namespace pycauset::linalg {
 namespace {
@@ -483,12 +485,12 @@ template <class T> std::function<Array()> svdvals_impl(const Array& a, DType dty
 /// These routines have no out-of-core variant; they refuse rather than spill.
 void require_fits(const char* routine, double elements, DType dtype, std::size_t outside_ram) {
   const double bytes = elements * double(dtype_info(dtype).itemsize()) + double(outside_ram);
-  if (bytes < 1e18 && !ooc::exceeds_budget(std::size_t(bytes))) return;
+  if (bytes < 1e18 && fits_in_budget(std::size_t(bytes))) return;
   const double mib = 1024.0 * 1024.0;
   std::string m = "pycauset.linalg.";
   m.append(routine).append(" needs about ").append(std::to_string(std::llround(bytes / mib)));
   m.append(" MiB of RAM for its copies, workspace and results, more than the memory budget leaves (");
-  m.append(std::to_string(std::llround(double(ooc::available_ram()) / mib)));
+  m.append(std::to_string(std::llround(double(available_ram()) / mib)));
   m.append(" MiB free); it runs in RAM only: raise the budget with pycauset.set_memory_limit or use a "
            "smaller problem");
   throw MemoryError(m);
@@ -716,15 +718,15 @@ namespace {
 /// files, plus `square_copies` n x n work arrays or results of `dtype`.
 std::size_t ram_needed(const Array& a, const Array* b, DType dtype, int square_copies, bool rhs_copy) {
   const auto item = dtype_info(dtype).itemsize();
-  std::size_t need = ooc::bytes_outside_ram(a) + std::size_t(square_copies) * std::size_t(a.size()) * item;
-  if (b) need += ooc::bytes_outside_ram(*b) + (rhs_copy ? std::size_t(b->size()) * item : 0);
+  std::size_t need = bytes_outside_ram(a) + std::size_t(square_copies) * std::size_t(a.size()) * item;
+  if (b) need += bytes_outside_ram(*b) + (rhs_copy ? std::size_t(b->size()) * item : 0);
   return need;
 }
 
 /// Out of core when the square matrix's working set does not fit the budget.
 bool route_out_of_core(const Array& a, DType dtype, std::size_t need) {
   return a.ndim() == 2 && a.shape(0) == a.shape(1) && a.shape(0) > 0 && a.dtype() != DType::bit &&
-         is_lapack_dtype(dtype) && ooc::exceeds_budget(need);
+         is_lapack_dtype(dtype) && !fits_in_budget(need);
 }
 
 }  // namespace
@@ -823,7 +825,7 @@ SvdResult svd(const Array& a, DType dtype, bool full_matrices) {
     const double m = double(a.shape(0)), n = double(a.shape(1)), k = std::min(m, n);
     const double uc = full_matrices ? m : k, vr = full_matrices ? n : k;
     require_fits("svd", m * n + m * uc + vr * n + 4 * k * k + 8 * std::max(m, n) + 2 * k, dtype,
-                 ooc::bytes_outside_ram(a));
+                 bytes_outside_ram(a));
   }
   auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return svd_impl<T>(a, dtype, full_matrices);
@@ -836,7 +838,7 @@ QrResult qr(const Array& a, DType dtype, QrMode mode) {
     const double m = double(a.shape(0)), n = double(a.shape(1)), k = std::min(m, n);
     const double qc = mode == QrMode::complete ? m : k;
     require_fits("qr", m * std::max(n, qc) + (mode == QrMode::r ? 0 : m * qc) + k * n + 64 * (m + n), dtype,
-                 ooc::bytes_outside_ram(a));
+                 bytes_outside_ram(a));
   }
   auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return qr_impl<T>(a, dtype, mode);
@@ -845,7 +847,7 @@ QrResult qr(const Array& a, DType dtype, QrMode mode) {
 }
 
 Array cholesky(const Array& a, DType dtype, bool upper) {
-  if (a.ndim() == 2) require_fits("cholesky", double(a.size()), dtype, ooc::bytes_outside_ram(a));
+  if (a.ndim() == 2) require_fits("cholesky", double(a.size()), dtype, bytes_outside_ram(a));
   auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return cholesky_impl<T>(a, dtype, upper);
   });
@@ -858,7 +860,7 @@ LstsqResult lstsq(const Array& a, const Array& b, DType dtype, double rcond) {
     const double nrhs = b.ndim() == 1 ? 1.0 : double(b.shape(1));
     const double rhs = std::max({m, n, 1.0}) * std::max(nrhs, 1.0);
     require_fits("lstsq", m * n + 2 * rhs + 4 * k * k + 64 * (m + n), dtype,
-                 ooc::bytes_outside_ram(a) + ooc::bytes_outside_ram(b));
+                 bytes_outside_ram(a) + bytes_outside_ram(b));
   }
   auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return lstsq_impl<T>(a, b, dtype, rcond);
@@ -871,7 +873,7 @@ Array pinv(const Array& a, DType dtype, double rcond) {
   if (a.ndim() == 2) {
     const double m = double(a.shape(0)), n = double(a.shape(1)), k = std::min(m, n);
     require_fits("pinv", 2 * m * n + m * k + k * n + 4 * k * k + 8 * std::max(m, n), dtype,
-                 ooc::bytes_outside_ram(a));
+                 bytes_outside_ram(a));
   }
   auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
     return pinv_impl<T>(a, dtype, rcond);

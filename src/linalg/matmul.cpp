@@ -12,7 +12,9 @@
 
 #include "pycauset/core/threads.hpp"
 #include "pycauset/linalg/lapack.hpp"
+#include "pycauset/array/blocks.hpp"
 #include "pycauset/linalg/out_of_core.hpp"
+#include "pycauset/storage/governor.hpp"
 #include "pycauset/storage/buffer.hpp"
 #include "background.hpp"
 
@@ -527,7 +529,7 @@ Array matmul(const Array& a, const Array& b, DType result) {
       b.dtype() != DType::bit) {
     const index_t rows = a.ndim() == 2 ? a.shape(0) : 1, cols = b.ndim() == 2 ? b.shape(1) : 1;
     const std::size_t out = std::size_t(rows) * std::size_t(cols) * dtype_info(result).itemsize();
-    if (linalg::ooc::exceeds_budget(linalg::ooc::bytes_outside_ram(a) + linalg::ooc::bytes_outside_ram(b) + out))
+    if (!fits_in_budget(bytes_outside_ram(a) + bytes_outside_ram(b) + out))
       return linalg::ooc::matmul(a, b, result);
   }
   // Floating operands are converted on the calling thread (a linear cost),

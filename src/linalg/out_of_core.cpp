@@ -10,6 +10,7 @@
 
 #include "lapack_api.hpp"
 #include "lapack_checks.hpp"
+#include "pycauset/array/blocks.hpp"
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
 #include "pycauset/core/threads.hpp"
@@ -18,7 +19,6 @@
 #include "pycauset/storage/buffer.hpp"
 #include "pycauset/storage/governor.hpp"
 #include "pycauset/storage/tile_io.hpp"
-#include "row_store.hpp"
 
 namespace pycauset::linalg::ooc {
 namespace {
@@ -29,7 +29,7 @@ using detail::require_square;
 using detail::singular;
 using detail::visit_lapack;
 using detail::lp_int;
-using detail::RowStore;
+using RowStore = pycauset::BlockStore;  // row blocks of an Array (array/blocks.hpp)
 using index_t = Array::index_t;
 
 // Share of the free RAM the tiles take; the rest covers conversion staging,
@@ -40,20 +40,13 @@ constexpr double kTileShare = 0.92;
 // crawled through.
 constexpr Array::index_t kMinPanel = 32;
 
-/// RAM for a tile. Freed buffers wait in a reuse cache that still occupies
-/// memory, so it is emptied first when the tile would not fit beside it.
-std::shared_ptr<RamBuffer> tile_buffer(std::size_t size) {
-  if (ram_bytes_in_use() + ram_bytes_cached() + size > memory_limit()) release_cached_ram();
-  return RamBuffer::allocate(size, false);
-}
-
 /// A tile of `count` elements in a governor-accounted RAM buffer.
 template <class T> struct Tile {
   std::shared_ptr<RamBuffer> buffer;
   T* p = nullptr;
   Tile() = default;
   explicit Tile(index_t count)
-      : buffer(tile_buffer(std::size_t(std::max<index_t>(count, 1)) * sizeof(T))),
+      : buffer(allocate_tile(std::size_t(std::max<index_t>(count, 1)) * sizeof(T))),
         p(reinterpret_cast<T*>(buffer->data())) {}
 };
 
@@ -65,15 +58,13 @@ void wait(std::future<void>& f) {
 }
 
 /// Elements of T the tiles may hold in all, from the RAM the budget leaves.
-template <class T> double tile_elements() {
-  release_cached_ram();
-  return double(available_ram()) * kTileShare / double(sizeof(T));
-}
+template <class T> double tile_elements() { return double(ram_for_tiles(kTileShare)) / double(sizeof(T)); }
 
 /// Width of a panel of `rows`-element columns when `count` of them must fit.
 template <class T> index_t panel_width(index_t rows, index_t cols, int count) {
-  const double w = tile_elements<T>() / (double(count) * double(std::max<index_t>(rows, 1)));
-  return std::clamp<index_t>(index_t(w), std::min(kMinPanel, cols), std::max<index_t>(cols, 1));
+  const double column = double(count) * double(std::max<index_t>(rows, 1)) * double(sizeof(T));
+  return largest_fitting(std::min(kMinPanel, cols), std::max<index_t>(cols, 1),
+                         [&](index_t w) { return column * double(w); }, kTileShare);
 }
 
 index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
@@ -775,17 +766,6 @@ Array inv_triangular_impl(const Array& a, DType dtype, bool lower_a, bool unit) 
 }
 
 }  // namespace
-
-std::size_t available_ram() {
-  const std::size_t limit = memory_limit(), used = ram_bytes_in_use() + ram_bytes_cached();
-  return used >= limit ? 0 : limit - used;
-}
-
-bool exceeds_budget(std::size_t bytes) { return bytes > available_ram(); }
-
-std::size_t bytes_outside_ram(const Array& a) {
-  return a.buffer()->kind() == StorageKind::ram ? 0 : a.nbytes();
-}
 
 Array matmul(const Array& a, const Array& b, DType dtype) {
   const blas::SingleThreadScope single;  // see over_rows

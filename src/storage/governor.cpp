@@ -116,13 +116,61 @@ void ensure_spill_dir(State& s) {
 
 }  // namespace
 
+std::size_t cgroup_memory_limit() {
+  for (const char* p : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    // v1 reports "no limit" as a huge number (about 2**63): no real limit is that large.
+    std::size_t cg = read_number(p);
+    if (cg > 0 && cg < (std::size_t(1) << 62)) return cg;
+  }
+  return 0;
+}
+
+std::optional<std::size_t> system_available_memory() {
+  std::ifstream f("/proc/meminfo");
+  std::string key;
+  std::optional<std::size_t> avail;
+  std::size_t kib = 0;
+  std::string unit;
+  while (f >> key >> kib) {
+    std::getline(f, unit);
+    if (key == "MemAvailable:") {
+      avail = kib * std::size_t(1024);
+      break;
+    }
+  }
+  if (!avail) return std::nullopt;
+  if (std::size_t limit = cgroup_memory_limit(); limit > 0) {
+    std::size_t used = read_number("/sys/fs/cgroup/memory.current");
+    if (used == 0) used = read_number("/sys/fs/cgroup/memory/memory.usage_in_bytes");
+    const std::size_t room = used >= limit ? 0 : limit - used;
+    avail = std::min(*avail, room);
+  }
+  return avail;
+}
+
 std::size_t default_memory_limit() {
   std::size_t total = physical_memory();
-  for (const char* p : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
-    std::size_t cg = read_number(p);
-    if (cg > 0 && cg < total) total = cg;
-  }
+  if (std::size_t cg = cgroup_memory_limit(); cg > 0 && cg < total) total = cg;
   return total / 2;
+}
+
+std::size_t available_ram() {
+  const std::size_t limit = memory_limit(), used = ram_bytes_in_use() + ram_bytes_cached();
+  return used >= limit ? 0 : limit - used;
+}
+
+bool fits_in_budget(std::size_t bytes) { return bytes <= available_ram(); }
+
+std::size_t ram_for_tiles(double share) {
+  release_cached_ram();
+  return std::size_t(double(available_ram()) * std::clamp(share, 0.0, 1.0));
+}
+
+std::shared_ptr<RamBuffer> allocate_tile(std::size_t bytes, bool zero) {
+  bytes = std::max<std::size_t>(bytes, 1);
+  if (ram_bytes_cached() > 0 && ram_bytes_in_use() + ram_bytes_cached() + bytes > memory_limit())
+    release_cached_ram();  // reusable memory is the first thing to give back
+  return RamBuffer::allocate(bytes, zero);
 }
 
 std::size_t memory_limit() {
@@ -201,10 +249,9 @@ MemoryInfo memory_info() {
 }
 
 std::shared_ptr<Buffer> allocate_buffer(std::size_t size, bool zero) {
-  std::size_t limit = memory_limit();
-  if (ram_bytes_in_use() + ram_bytes_cached() + size > limit && ram_bytes_cached() > 0)
+  if (!fits_in_budget(size) && ram_bytes_cached() > 0)
     release_cached_ram();  // reusable memory is the first thing to give back
-  if (ram_bytes_in_use() + size <= limit) return RamBuffer::allocate(size, zero);
+  if (fits_in_budget(size)) return RamBuffer::allocate(size, zero);
   State& s = state();
   std::string path;
   {

@@ -13,7 +13,9 @@
 // once written. Results are created through the governor (spill files past
 // the budget). Long runs report through core/progress.hpp; an exception
 // thrown there (Ctrl-C) abandons the run, frees its temporaries and leaves
-// the inputs untouched.
+// the inputs untouched. Routers decide with the governor's budget
+// (storage/governor.hpp: fits_in_budget) and array/blocks.hpp's
+// bytes_outside_ram; tiles come from allocate_tile, sized by largest_fitting.
 //
 // pycauset stores row-major; LAPACK is column-major. A row-major N x N matrix
 // is the column-major G = A^T, whose column panels are the row panels of A,
@@ -24,18 +26,6 @@
 #include "pycauset/array/array.hpp"
 
 namespace pycauset::linalg::ooc {
-
-/// RAM an out-of-core algorithm may use now: the budget less what live (and
-/// cached) RAM buffers hold.
-std::size_t available_ram();
-
-/// True when an operation must bring `bytes` into RAM beyond what it already
-/// holds (operands that live in files, results, workspaces) and that does not
-/// fit what the budget leaves: the operation then runs out of core.
-bool exceeds_budget(std::size_t bytes);
-
-/// Bytes of `a` that are not in RAM (its packed size when it lives in a file).
-std::size_t bytes_outside_ram(const Array& a);
 
 /// a @ b computed in `dtype` (float32, float64, complex64 or complex128) with
 /// NumPy's rules for rank 1 and 2 operands (not 1-D @ 1-D). Inner dimensions
