@@ -41,8 +41,9 @@ def _raw(seed: int, stream: int, first_block: int, blocks: int) -> np.ndarray:
 
 
 def _to_unit(raw: np.ndarray) -> np.ndarray:
-    """Uniforms in the open interval (0, 1) from the top 53 bits of each word."""
-    return ((raw >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / (1 << 53))
+    """Uniforms in the open interval (0, 1): (k + 1/2) / 2**52 from the top 52 bits k
+    of each word (every value exact, the largest 1 - 2**-53)."""
+    return ((raw >> np.uint64(12)).astype(np.float64) + 0.5) * (1.0 / (1 << 52))
 
 
 def uniforms(seed: int, start: int, stop: int, per_point: int, stream: int = STREAM_POINTS) -> np.ndarray:

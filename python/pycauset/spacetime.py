@@ -289,7 +289,8 @@ class MinkowskiCylinder(Region):
         return self.dim
 
     def from_uniforms(self, u: np.ndarray) -> np.ndarray:
-        out = u[:, : self.dim] * self.circumference
+        # u < 1, but u * L may round up to L: keep coordinates in [0, L).
+        out = np.minimum(u[:, : self.dim] * self.circumference, np.nextafter(self.circumference, 0.0))
         out[:, 0] = u[:, 0] * self.duration
         return out
 

@@ -157,6 +157,9 @@ def test_uniforms_are_blockwise_reproducible_and_open():
     assert np.array_equal(_random.uniforms(123, 4321, 4400, 7), u[4321:4400])
     assert not np.array_equal(_random.uniforms(124, 0, 10, 7), u[:10])
     assert not np.array_equal(_random.uniforms(123, 0, 10, 7, stream=_random.STREAM_COUNT), u[:10])
+    # the extreme words map strictly inside (0, 1)
+    ends = _random._to_unit(np.array([0, 2**64 - 1], dtype=np.uint64))
+    assert 0 < ends[0] < 1e-15 and ends[1] < 1.0 and ends[1] == 1 - 2.0**-53
 
 
 def test_uniforms_pinned_values():
@@ -165,7 +168,7 @@ def test_uniforms_pinned_values():
     # catch an accidental change of the stream layout (seeds would stop reproducing).
     u = _random.uniforms(1, 0, 2, 3)
     ref = np.random.Philox(key=[1, 0], counter=[0, 0, 0, 0]).random_raw(8)
-    expected = ((ref >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
+    expected = ((ref >> np.uint64(12)).astype(np.float64) + 0.5) / 2.0**52
     assert np.array_equal(u, expected.reshape(2, 4)[:, :3])
 
 

@@ -1,0 +1,55 @@
+#pragma once
+// Causal matrices of points in flat spacetime, built block by block straight
+// into bit storage (RAM or a spill file chosen by the governor).
+//
+// The relation (docs/causets.md): x precedes y iff t_y > t_x and
+// (t_y - t_x)^2 >= |y - x|^2, the spatial separation taken per axis of
+// period L as min(|dx|, L - |dx|) (the minimum image). Every comparison is
+// made in float64 in one fixed order without fused multiply-adds, so the
+// bits are the same on every machine, instruction set and thread count.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "pycauset/array/array.hpp"
+
+namespace pycauset::causet {
+
+/// Coordinates of n points as one array per axis (axis 0 is time), sorted
+/// by time, with the spatial periods (empty: no periodic axis; 0 marks a
+/// non-periodic axis).
+class PointSet {
+ public:
+  using index_t = Array::index_t;
+
+  /// From an n x d array (any real dtype, any layout; converted to float64).
+  /// ValueError when d < 2, a coordinate is not finite, the times are not
+  /// sorted (non-decreasing), or `periods` is neither empty nor d - 1 values
+  /// >= 0 (a periodic coordinate must lie in [0, L)).
+  PointSet(const Array& coords, std::span<const double> periods);
+
+  index_t size() const { return n_; }
+  int dim() const { return d_; }
+
+  /// Bits of rows [r0, r1) of the causal matrix, words [w0, w1) of each row
+  /// (word w holds columns 64w..64w+63, column j as bit j % 64), into dst
+  /// with `ld` words from one row to the next. Bits on and below the
+  /// diagonal are 0. Thread-safe (reads only).
+  void relation_words(index_t r0, index_t r1, index_t w0, index_t w1, std::uint64_t* dst, index_t ld) const;
+
+ private:
+  index_t n_ = 0;
+  int d_ = 0;
+  std::vector<double> axes_;     // d_ arrays of n_ values, padded to whole words
+  std::vector<double> periods_;  // d_ - 1 values, 0 = not periodic
+  bool periodic_ = false;
+};
+
+/// The n x n strictly upper-triangular causal matrix (bit) of `points`:
+/// governor-placed (RAM, or a spill file past the budget, written by block
+/// I/O with only the words on or right of each row block's diagonal word
+/// written). Multithreaded; reports progress ("causal matrix") and honours
+/// interrupts (the partial result is freed).
+Array causal_matrix(const PointSet& points);
+
+}  // namespace pycauset::causet
