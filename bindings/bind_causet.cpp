@@ -19,4 +19,19 @@ void bind_causet(nb::module_& m) {
       },
       nb::arg("coords"), nb::arg("periods"),
       "Strictly upper-triangular bit causal matrix of time-sorted points (rows t, x...).");
+  m.def(
+      "link_matrix",
+      [](const Array& c, bool check) {
+        nb::gil_scoped_release release;
+        return causet::link_matrix(c, check);
+      },
+      nb::arg("c"), nb::arg("check_transitive") = false,
+      "Link matrix of a causal matrix (optionally checking transitivity).");
+  m.def(
+      "check_causal_matrix",
+      [](const Array& c, bool transitive) {
+        nb::gil_scoped_release release;
+        causet::check_causal_matrix(c, transitive);
+      },
+      nb::arg("c"), nb::arg("transitive"), "Validate a strictly upper-triangular (transitive) relation.");
 }

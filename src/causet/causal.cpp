@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <string>
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -201,6 +202,103 @@ Array causal_matrix(const PointSet& points) {
   }
   progress.finish();
   return out;
+}
+
+}  // namespace pycauset::causet
+
+namespace pycauset::causet {
+namespace {
+
+// Row r of a contiguous bit matrix as words.
+inline const std::uint64_t* row_of(const Array& a, Array::index_t r) {
+  return reinterpret_cast<const std::uint64_t*>(a.data()) + r * (a.stride(0) / 64);
+}
+
+Array contiguous_bits(const Array& c, const char* what) {
+  if (c.ndim() != 2 || c.shape(0) != c.shape(1))
+    throw ValueError(std::string(what) + " must be a square matrix");
+  if (c.dtype() != DType::bit) throw TypeError(std::string(what) + " must be a bit matrix");
+  return c.is_contiguous() ? c : c.copy();
+}
+
+// Links of every row, and if asked the transitivity check. Rows read only C,
+// so they are independent and run in parallel (dynamic chunks: early rows
+// cost more). Reports progress between rounds of rows on this thread.
+Array links_impl(const Array& c_in, bool check) {
+  const Array c = contiguous_bits(c_in, "the causal matrix");
+  const index_t n = c.shape(0), words = words_of(n);
+  std::array<index_t, 2> shape{n, n};
+  Array out = Array::empty(shape, DType::bit, true);
+  auto* lbase = reinterpret_cast<std::uint64_t*>(out.data());
+  const index_t lstride = out.stride(0) / 64;
+  Progress progress(check ? "links and transitivity" : "links", double(n));
+  std::mutex m;
+  index_t bad_i = -1, bad_k = -1;
+  const index_t round = std::max<index_t>(256, n / 64);
+  for (index_t r0 = 0; r0 < n; r0 += round) {
+    const index_t r1 = std::min(n, r0 + round);
+    parallel_for_dynamic(r1 - r0, 16, [&](index_t q0, index_t q1) {
+      std::vector<std::uint64_t> acc(static_cast<std::size_t>(words));
+      for (index_t i = r0 + q0; i < r0 + q1; ++i) {
+        const std::uint64_t* ci = row_of(c, i);
+        std::uint64_t* li = lbase + i * lstride;
+        const index_t w_first = (i + 1) / 64;
+        std::fill(acc.begin() + w_first, acc.end(), 0);
+        for (index_t w = w_first; w < words; ++w) {
+          // Elements of C[i] in this word not yet in a link's future are links.
+          std::uint64_t cand = ci[w] & ~acc[std::size_t(w)];
+          while (cand) {
+            const int b = __builtin_ctzll(cand);
+            li[w] |= std::uint64_t(1) << b;
+            const std::uint64_t* cj = row_of(c, w * 64 + b);
+            for (index_t v = w; v < words; ++v) acc[std::size_t(v)] |= cj[v];
+            cand &= ~acc[std::size_t(w)] & ~(std::uint64_t(1) << b);
+          }
+        }
+        if (!check) continue;
+        // Transitive later rows make C[i] contain its links' futures (and
+        // every non-link is in such a future): a miss is a violation.
+        for (index_t w = w_first; w < words; ++w) {
+          const std::uint64_t miss = acc[std::size_t(w)] & ~ci[w];
+          if (miss) {
+            std::lock_guard lock(m);
+            if (bad_i < 0 || i < bad_i) bad_i = i, bad_k = w * 64 + __builtin_ctzll(miss);
+            break;
+          }
+        }
+      }
+    });
+    if (bad_i >= 0)
+      throw ValueError("the relation is not transitive: element " + std::to_string(bad_i) +
+                       " precedes an element that precedes " + std::to_string(bad_k) + ", but not " +
+                       std::to_string(bad_k) + " itself; close it transitively first or pass check=False");
+    progress.advance(double(r1 - r0));
+  }
+  progress.finish();
+  return out;
+}
+
+}  // namespace
+
+Array link_matrix(const Array& c, bool check_transitive) { return links_impl(c, check_transitive); }
+
+void check_causal_matrix(const Array& c_in, bool transitive) {
+  const Array c = contiguous_bits(c_in, "the relation");
+  const index_t n = c.shape(0);
+  for (index_t i = 0; i < n; ++i) {
+    const std::uint64_t* ci = row_of(c, i);
+    for (index_t w = 0; w <= i / 64; ++w) {
+      std::uint64_t low = ci[w];
+      if (w == i / 64) low &= (i % 64 == 63) ? ~std::uint64_t(0) : ((std::uint64_t(1) << (i % 64 + 1)) - 1);
+      if (low) {
+        const index_t j = w * 64 + __builtin_ctzll(low);
+        throw ValueError("the relation is not strictly upper-triangular: entry (" + std::to_string(i) + ", " +
+                         std::to_string(j) + ") is set; label the elements in an order compatible with the "
+                         "relation (a topological order) first");
+      }
+    }
+  }
+  if (transitive) (void)links_impl(c, true);
 }
 
 }  // namespace pycauset::causet

@@ -53,3 +53,22 @@ class PointSet {
 Array causal_matrix(const PointSet& points);
 
 }  // namespace pycauset::causet
+
+namespace pycauset::causet {
+
+/// The link matrix of a strictly upper-triangular, transitively closed bit
+/// matrix C: L[i, j] = C[i, j] and no k with C[i, k] and C[k, j]. Row i is
+/// found by walking C[i] in order and OR-ing the futures C[l] of the links l
+/// found so far (a non-link j is always in the future of an earlier link), so
+/// the cost is O(links * n / 64) words. Rows are processed from the last to
+/// the first in parallel blocks. With check_transitive, also verifies that C
+/// is transitive (ValueError naming a violating triple otherwise) at no extra
+/// cost: for transitive later rows, C[i] must contain the futures of its links.
+Array link_matrix(const Array& c, bool check_transitive = false);
+
+/// Throws ValueError unless C is square, bit, strictly upper-triangular
+/// (naming the first entry on or below the diagonal) and, when
+/// `transitive`, transitively closed.
+void check_causal_matrix(const Array& c, bool transitive);
+
+}  // namespace pycauset::causet
