@@ -34,4 +34,18 @@ void bind_causet(nb::module_& m) {
         causet::check_causal_matrix(c, transitive);
       },
       nb::arg("c"), nb::arg("transitive"), "Validate a strictly upper-triangular (transitive) relation.");
+  m.def(
+      "interval_abundances",
+      [](const Array& c, std::int64_t kmax) {
+        nb::gil_scoped_release release;
+        return causet::interval_abundances(c, kmax);
+      },
+      nb::arg("c"), nb::arg("kmax"), "Counts of related pairs by interval size 0..kmax.");
+  m.def(
+      "longest_chain",
+      [](const Array& links) {
+        nb::gil_scoped_release release;
+        return causet::longest_chain(links);
+      },
+      nb::arg("links"), "Number of elements of a longest chain.");
 }

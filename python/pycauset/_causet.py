@@ -123,6 +123,78 @@ class CausalSet:
             raise ValueError(f"the ordering fraction needs at least 2 elements, the set has {n}")
         return self.relations / (n * (n - 1) / 2)
 
+    def interval_abundances(self, kmax: int = 3) -> np.ndarray:
+        """N_0..N_kmax: how many related pairs have exactly k elements between them.
+
+        N_0 is the number of links. Pairs whose interval holds more than
+        ``kmax`` elements are not counted (the count stops early for them).
+
+        Parameters
+        ----------
+        kmax : int
+            Largest interval size counted (>= 0).
+
+        Returns
+        -------
+        numpy.ndarray of int64, shape (kmax + 1,)
+
+        Examples
+        --------
+        >>> import numpy as np, pycauset as pc
+        >>> pc.causet(np.triu(np.ones((4, 4), dtype=bool), 1)).interval_abundances(3).tolist()
+        [3, 2, 1, 0]
+        """
+        if isinstance(kmax, bool) or not isinstance(kmax, numbers.Integral) or kmax < 0:
+            raise ValueError(f"kmax must be a non-negative integer, got {kmax!r}")
+        return np.asarray(_core.interval_abundances(self._causal._h, int(kmax)), dtype=np.int64)
+
+    def action(self, epsilon: Optional[float] = None, dim: Optional[int] = None) -> float:
+        """The Benincasa-Dowker action, in units of the discreteness length.
+
+        d = 2: ``S = 2 (N - 2 N_0 + 4 N_1 - 2 N_2)`` (its mean is exactly 2 for
+        every N in a fixed-N 2-d diamond); d = 4:
+        ``S = (4 / sqrt(6)) (N - N_0 + 9 N_1 - 16 N_2 + 8 N_3)`` (Benincasa and
+        Dowker, arXiv:1001.2725).
+
+        Parameters
+        ----------
+        epsilon : None
+            The smeared (non-local) action is not available: only None.
+        dim : int, optional
+            Dimension whose coefficients are used; default the region's (needed
+            for a set made by `causet`).
+
+        Examples
+        --------
+        >>> import numpy as np, pycauset as pc
+        >>> pc.causet(np.triu(np.ones((5, 5), dtype=bool), 1)).action(dim=2)   # N=5, N_k = 4, 3, 2
+        10.0
+        """
+        if epsilon is not None:
+            raise NotImplementedError("the smeared action (epsilon) is not available; call action() without epsilon")
+        d = dim if dim is not None else (self.region.dim if self.region is not None else None)
+        if d is None:
+            raise ValueError("this causal set has no region: pass dim=2 or dim=4")
+        n = len(self)
+        if d == 2:
+            a = self.interval_abundances(2)
+            return float(2 * (n - 2 * a[0] + 4 * a[1] - 2 * a[2]))
+        if d == 4:
+            a = self.interval_abundances(3)
+            return float(4 / math.sqrt(6) * (n - a[0] + 9 * a[1] - 16 * a[2] + 8 * a[3]))
+        raise NotImplementedError(f"the action is available in d = 2 and 4, not d = {d}")
+
+    def longest_chain(self) -> int:
+        """The number of elements of a longest chain (0 for the empty set).
+
+        Examples
+        --------
+        >>> import numpy as np, pycauset as pc
+        >>> pc.causet(np.zeros((3, 3), dtype=bool)).longest_chain()
+        1
+        """
+        return int(_core.longest_chain(self.link_matrix._h))
+
     def dimension(self, method: str = "myrheim_meyer") -> float:
         """An estimate of the dimension of the spacetime the set approximates.
 

@@ -15,6 +15,7 @@
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
 #include "pycauset/core/threads.hpp"
+#include "pycauset/linalg/matmul.hpp"
 #include "pycauset/storage/governor.hpp"
 
 namespace pycauset::causet {
@@ -299,6 +300,71 @@ void check_causal_matrix(const Array& c_in, bool transitive) {
     }
   }
   if (transitive) (void)links_impl(c, true);
+}
+
+}  // namespace pycauset::causet
+
+namespace pycauset::causet {
+
+std::vector<std::int64_t> interval_abundances(const Array& c_in, std::int64_t kmax) {
+  if (kmax < 0) throw ValueError("kmax must be >= 0, got " + std::to_string(kmax));
+  const Array c = contiguous_bits(c_in, "the causal matrix");
+  const Array ct = transpose_bits(c);  // row j of ct = the past of j
+  const index_t n = c.shape(0);
+  const std::size_t bins = std::size_t(kmax) + 1;
+  std::vector<std::int64_t> total(bins, 0);
+  std::mutex m;
+  Progress progress("interval abundances", double(n));
+  const index_t round = std::max<index_t>(256, n / 64);
+  for (index_t r0 = 0; r0 < n; r0 += round) {
+    const index_t r1 = std::min(n, r0 + round);
+    parallel_for_dynamic(r1 - r0, 8, [&](index_t q0, index_t q1) {
+      std::vector<std::int64_t> local(bins, 0);
+      for (index_t i = r0 + q0; i < r0 + q1; ++i) {
+        const std::uint64_t* ci = row_of(c, i);
+        const index_t words = words_of(n);
+        for (index_t w = (i + 1) / 64; w < words; ++w) {
+          std::uint64_t js = ci[w];
+          while (js) {
+            const int b = __builtin_ctzll(js);
+            js &= js - 1;
+            const index_t j = w * 64 + b;
+            // Elements between i and j: future of i and past of j (columns i < m < j only,
+            // which the strictly triangular rows guarantee).
+            const std::uint64_t* pj = row_of(ct, j);
+            std::int64_t count = 0;
+            for (index_t v = (i + 1) / 64; v <= j / 64 && count <= kmax; ++v)
+              count += __builtin_popcountll(ci[v] & pj[v]);
+            if (count <= kmax) ++local[std::size_t(count)];
+          }
+        }
+      }
+      std::lock_guard lock(m);
+      for (std::size_t k = 0; k < bins; ++k) total[k] += local[k];
+    });
+    progress.advance(double(r1 - r0));
+  }
+  progress.finish();
+  return total;
+}
+
+std::int64_t longest_chain(const Array& l_in) {
+  const Array l = contiguous_bits(l_in, "the link matrix");
+  const index_t n = l.shape(0), words = words_of(n);
+  if (n == 0) return 0;
+  std::vector<std::int64_t> height(std::size_t(n), 1);
+  std::int64_t best = 1;
+  for (index_t i = n - 1; i >= 0; --i) {
+    if ((i & 4095) == 0) check_interrupt();
+    const std::uint64_t* li = row_of(l, i);
+    std::int64_t h = 1;
+    for (index_t w = (i + 1) / 64; w < words; ++w)
+      for (std::uint64_t js = li[w]; js; js &= js - 1)
+        h = std::max(h, 1 + height[std::size_t(w * 64 + __builtin_ctzll(js))]);
+    height[std::size_t(i)] = h;
+    best = std::max(best, h);
+  }
+  return best;
 }
 
 }  // namespace pycauset::causet

@@ -72,3 +72,20 @@ Array link_matrix(const Array& c, bool check_transitive = false);
 void check_causal_matrix(const Array& c, bool transitive);
 
 }  // namespace pycauset::causet
+
+namespace pycauset::causet {
+
+/// Interval abundances of a causal matrix C (strictly upper-triangular,
+/// transitive): counts[k] = number of related pairs i < j whose open interval
+/// {m : i < m < j} holds exactly k elements, for k = 0..kmax (counts[0] are
+/// the links). Each pair's interval size is popcount(C[i] & column j of C)
+/// over words i/64 .. j/64, stopping once it passes kmax, so small kmax is
+/// cheap. Multithreaded; reports progress; O(R * n / 64) words at worst.
+std::vector<std::int64_t> interval_abundances(const Array& c, std::int64_t kmax);
+
+/// Length (number of elements) of a longest chain of C: 0 for an empty set.
+/// Dynamic programming over the time order on the link matrix L
+/// (height[i] = 1 + max height over i's links).
+std::int64_t longest_chain(const Array& links);
+
+}  // namespace pycauset::causet
