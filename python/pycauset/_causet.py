@@ -200,10 +200,14 @@ class CausalSet:
 
         Parameters
         ----------
-        method : {"myrheim_meyer"}
+        method : {"myrheim_meyer", "midpoint"}
             ``"myrheim_meyer"``: the d in [1, 10] whose continuum ordering
             fraction 2 f(d) equals the measured one (see
             `pycauset.continuum.myrheim_meyer_dimension`).
+            ``"midpoint"``: ``log2(N / N_half)`` with ``N_half`` the largest
+            ``min(|past(z)|, |future(z)|)`` over elements z (the midpoint
+            splits a diamond into two of half the height, each holding
+            ``N / 2**d`` elements). Meant for sets sprinkled into a diamond.
 
         Examples
         --------
@@ -212,9 +216,18 @@ class CausalSet:
         >>> round(cs.dimension(), 1)
         4.0
         """
-        if method != "myrheim_meyer":
-            raise ValueError(f"unknown dimension estimator {method!r}; use 'myrheim_meyer'")
-        return continuum.myrheim_meyer_dimension(self.ordering_fraction)
+        if method == "myrheim_meyer":
+            return continuum.myrheim_meyer_dimension(self.ordering_fraction)
+        if method == "midpoint":
+            from ._ops import sum as _sum
+
+            future = np.asarray(_sum(self._causal, axis=1))
+            past = np.asarray(_sum(self._causal, axis=0))
+            half = int(np.max(np.minimum(past, future))) if len(self) else 0
+            if half == 0:
+                raise ValueError("the midpoint estimator needs an element with both a past and a future")
+            return math.log2(len(self) / half)
+        raise ValueError(f"unknown dimension estimator {method!r}; use 'myrheim_meyer' or 'midpoint'")
 
 
 def _count(m: Matrix) -> int:
