@@ -11,6 +11,7 @@ void bind_array(nb::module_& m);
 void bind_storage(nb::module_& m);
 void bind_linalg(nb::module_& m);
 void bind_ops(nb::module_& m);
+void bind_causet(nb::module_& m);
 
 NB_MODULE(_core, m) {
   m.doc() = "pycauset's C++ engine (private: import pycauset instead)";
@@ -23,4 +24,5 @@ NB_MODULE(_core, m) {
   bind_storage(m);
   bind_ops(m);
   bind_linalg(m);
+  bind_causet(m);
 }

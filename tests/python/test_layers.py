@@ -1,4 +1,4 @@
-"""The C++ core keeps its layer order: core -> {storage, kernels} -> array -> linalg.
+"""The C++ core keeps its layer order: core -> {storage, kernels} -> array -> linalg -> causet.
 
 Every ``#include`` in ``include/pycauset/<layer>/`` and ``src/<layer>/`` is read
 and resolved to the layer it reaches (``"pycauset/<layer>/..."``, or a quoted
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Rank of each layer: a layer may include layers of lower rank (and itself).
 # Equal ranks are siblings that must not include each other.
-RANKS = {"core": 0, "storage": 1, "kernels": 1, "array": 2, "linalg": 3}
+RANKS = {"core": 0, "storage": 1, "kernels": 1, "array": 2, "linalg": 3, "causet": 4}
 
 _INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^">]+)[">]', re.M)
 _SOURCES = (".hpp", ".cpp", ".h", ".cc", ".inl")
