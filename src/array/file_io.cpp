@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <utility>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -335,6 +336,14 @@ LoadedFile load_file(const std::string& path, MapMode mode) {
 namespace pycauset {
 namespace {
 
+/// Blocks of a rows x cols payload of `item`-byte elements that fit `chunk`
+/// bytes: whole rows when a row fits, else pieces of one row whose starts are
+/// multiples of 64 elements (bit blocks start on words). {rows, cols} per block.
+std::pair<std::uint64_t, std::uint64_t> chunk_steps(std::uint64_t cols, std::uint64_t item, std::size_t chunk) {
+  if (cols * item <= chunk) return {std::max<std::uint64_t>(1, chunk / (cols * item)), cols};
+  return {1, std::max<std::uint64_t>(64, chunk / item / 64 * 64)};
+}
+
 /// Progress of a streamed save or conversion, in bytes. Reports (and so lets
 /// Ctrl-C in) about every 16 MiB moved, not once per chunk: small chunks cost
 /// no calls into the progress callback.
@@ -418,9 +427,7 @@ void npy_rows_to_file(const FileRegion& in, const NpyLayout& npy, FileWriter& w,
   const DType el = npy_element_dtype(npy.dtype);
   const std::uint64_t item = dtype_info(el).itemsize();
   const std::uint64_t rows = npy.ndim == 1 ? 1 : npy.rows, cols = npy.cols;
-  std::uint64_t step_r, step_c;
-  if (cols * item <= chunk) step_r = std::max<std::uint64_t>(1, chunk / (cols * item)), step_c = cols;
-  else step_r = 1, step_c = std::max<std::uint64_t>(64, chunk / item / 64 * 64);  // bit blocks start on words
+  const auto [step_r, step_c] = chunk_steps(cols, item, chunk);
   Staging buf(std::size_t(std::min(step_r, rows) * std::min(step_c, cols) * item));
   for (std::uint64_t r0 = 0; r0 < rows; r0 += step_r) {
     const std::uint64_t nr = std::min(step_r, rows - r0);
@@ -447,9 +454,7 @@ void npy_bools_to_file(const std::shared_ptr<FileRegion>& in, const NpyLayout& n
   const std::uint64_t rows = npy.rows, cols = npy.cols, stride = w.header().row_stride;
   if (rows == 0 || cols == 0) return;
   const BlockStore store(in, npy.data_offset, DType::uint8, index_t(rows), index_t(cols));
-  std::uint64_t step_r, step_c;
-  if (cols <= chunk) step_r = std::max<std::uint64_t>(1, chunk / cols), step_c = cols;
-  else step_r = 1, step_c = std::max<std::uint64_t>(64, chunk / 64 * 64);  // bit blocks start on words
+  const auto [step_r, step_c] = chunk_steps(cols, 1, chunk);
   Staging buf(std::size_t(step_c == cols ? std::min(step_r, rows) * stride
                                          : BlockStore::tile_row_bytes(DType::bit, index_t(step_c))));
   for (std::uint64_t r0 = 0; r0 < rows; r0 += step_r) {
@@ -512,9 +517,7 @@ void write_npy_elements(AtomicFile& out, std::uint64_t offset, const BlockStore&
   const std::uint64_t item = dtype_info(el).itemsize();
   const auto rows = std::uint64_t(src.rows()), cols = std::uint64_t(src.cols());
   if (rows == 0 || cols == 0) return;
-  std::uint64_t step_r, step_c;
-  if (cols * item <= chunk) step_r = std::max<std::uint64_t>(1, chunk / (cols * item)), step_c = cols;
-  else step_r = 1, step_c = std::max<std::uint64_t>(64, chunk / item / 64 * 64);  // bit blocks start on words
+  const auto [step_r, step_c] = chunk_steps(cols, item, chunk);
   Staging buf(std::size_t(std::min(step_r, rows) * std::min(step_c, cols) * item));
   for (std::uint64_t r0 = 0; r0 < rows; r0 += step_r) {
     const std::uint64_t nr = std::min(step_r, rows - r0);

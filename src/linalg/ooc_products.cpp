@@ -21,11 +21,15 @@
 #include "pycauset/storage/governor.hpp"
 #include "pycauset/storage/mapped_file.hpp"
 #include "pycauset/storage/tile_io.hpp"
+#include "tiles.hpp"
 
 namespace pycauset::linalg::ooc {
 namespace {
 
 using Store = pycauset::BlockStore;  // row blocks of an Array (array/blocks.hpp)
+using detail::Tile;
+using detail::ceil_div;
+using detail::wait;
 using index_t = Array::index_t;
 using u64 = std::uint64_t;
 
@@ -37,24 +41,11 @@ constexpr double kTileShare = 0.9;
 // I/O thread, a parallel region and a write-back).
 constexpr index_t kMinBitPanel = 128, kMinIntPanel = 32;
 
-index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
 
 /// Bytes the tiles of one product may take now (the governor's share of the free RAM).
 double tile_bytes() { return double(ram_for_tiles(kTileShare)); }
 
-/// A governor-accounted RAM tile of `count` T's.
-template <class T> struct Tile {
-  std::shared_ptr<RamBuffer> buffer;
-  T* p = nullptr;
-  Tile() = default;
-  explicit Tile(index_t count)
-      : buffer(allocate_tile(std::size_t(std::max<index_t>(count, 1)) * sizeof(T))),
-        p(reinterpret_cast<T*>(buffer->data())) {}
-};
 
-void wait(std::future<void>& f) {
-  if (f.valid()) f.get();
-}
 
 Array new_result(const Array& a, const Array& b, index_t n, index_t m, DType d) {
   if (a.ndim() == 1 || b.ndim() == 1) {

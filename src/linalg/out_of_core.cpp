@@ -21,6 +21,7 @@
 #include "pycauset/storage/buffer.hpp"
 #include "pycauset/storage/governor.hpp"
 #include "pycauset/storage/tile_io.hpp"
+#include "tiles.hpp"
 
 namespace pycauset::linalg::ooc {
 namespace {
@@ -31,6 +32,9 @@ using detail::require_square;
 using detail::singular;
 using detail::visit_lapack;
 using detail::lp_int;
+using detail::Tile;
+using detail::ceil_div;
+using detail::wait;
 using index_t = Array::index_t;
 
 // Share of the free RAM the tiles take; the rest covers conversion staging,
@@ -41,22 +45,10 @@ constexpr double kTileShare = 0.92;
 // crawled through.
 constexpr Array::index_t kMinPanel = 32;
 
-/// A tile of `count` elements in a governor-accounted RAM buffer.
-template <class T> struct Tile {
-  std::shared_ptr<RamBuffer> buffer;
-  T* p = nullptr;
-  Tile() = default;
-  explicit Tile(index_t count)
-      : buffer(allocate_tile(std::size_t(std::max<index_t>(count, 1)) * sizeof(T))),
-        p(reinterpret_cast<T*>(buffer->data())) {}
-};
 
 template <class T> std::byte* bytes(T* p) { return reinterpret_cast<std::byte*>(p); }
 template <class T> const std::byte* bytes(const T* p) { return reinterpret_cast<const std::byte*>(p); }
 
-void wait(std::future<void>& f) {
-  if (f.valid()) f.get();
-}
 
 /// Elements of T the tiles may hold in all, from the RAM the budget leaves.
 template <class T> double tile_elements() { return double(ram_for_tiles(kTileShare)) / double(sizeof(T)); }
@@ -68,7 +60,6 @@ template <class T> index_t panel_width(index_t rows, index_t cols, int count) {
                          [&](index_t w) { return column * double(w); }, kTileShare);
 }
 
-index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
 
 // Threads in the out-of-core routines. BLAS runs single-threaded for the whole
 // routine (a blas::SingleThreadScope at each entry) and the large updates are
