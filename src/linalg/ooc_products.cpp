@@ -305,6 +305,7 @@ template <class W> Array int_product(const Array& a, const Array& b, DType resul
   } else {
     tk = index_t(avail / 4 / (16.0 * nn));
     tk = std::clamp<index_t>(tk, std::min(k, kMinIntPanel), k);
+    if (tk > 128) tk = tk / 128 * 128;  // whole depth blocks of the tile kernel: one pass over C per 128
     tc = index_t((avail - 16.0 * double(tk) * nn) / (16.0 * double(tk) + nn * (acc_bytes + item)));
   }
   tc = std::clamp<index_t>(tc, std::min(n, kMinIntPanel), n);
@@ -352,8 +353,14 @@ template <class W> Array int_product(const Array& a, const Array& b, DType resul
     const u64* bk = resident ? bbuf[0].p + k0 * m : bbuf[slot].p;
     if (fast) {
       if (blk == 0) std::fill(cw.p, cw.p + rows * m, u64(0));
-      parallel_for(rows, std::max<index_t>(1, 16384 / std::max<index_t>(kk * m / 64 + 1, 1)), [&](index_t rb, index_t re) {
-        int_gemm_tile(ak + rb * kk, kk, bk, m, cw.p + rb * m, m, re - rb, kk, m);
+      // Tiles of 64 rows handed out one at a time, as in RAM: a thread that
+      // loses its core to the I/O thread delays one tile, not half the step.
+      constexpr index_t kRows = 64;
+      parallel_for_dynamic(ceil_div(rows, kRows), 1, [&](index_t qb, index_t qe) {
+        for (index_t q = qb; q < qe; ++q) {
+          const index_t rb = q * kRows, re = std::min(rows, rb + kRows);
+          int_gemm_tile(ak + rb * kk, kk, bk, m, cw.p + rb * m, m, re - rb, kk, m);
+        }
       });
     } else {
       if (blk == 0) {
