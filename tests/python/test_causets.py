@@ -16,6 +16,8 @@ import pytest
 
 import pycauset as pc
 
+import _sigint
+
 ST = pc.spacetime
 
 
@@ -279,39 +281,9 @@ def test_repr_and_metadata():
 
 def test_sigint_during_a_spilled_causal_matrix_build(tmp_path):
     """A real Ctrl-C while C is built into a spill file: KeyboardInterrupt, no spill file left."""
-    import subprocess
-    import sys
-    import textwrap
-
-    script = textwrap.dedent(
-        f"""
-        import gc, os, signal, threading
-        import pycauset as pc
-        import pycauset._progress as p
-        d = {str(tmp_path)!r}
-        pc.set_backing_dir(d)
-        pc.set_memory_limit("1 MiB")
-        started = []
-        real = p.report
-        def report(what, fraction):
-            if what == "causal matrix" and not started:
-                started.append(1)
-                threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
-            real(what, fraction)
-        p.report = report
-        try:
-            pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=4), n=60000, seed=1)
-            print("FINISHED")
-        except KeyboardInterrupt:
-            print("INTERRUPTED")
-        gc.collect()
-        print("SPILL", pc.memory_info()["spill_files"])
-        left = [f for e in os.listdir(d) if e.startswith("pycauset-") for f in os.listdir(os.path.join(d, e)) if f != "lock"]
-        print("LEFT", len(left))
-        """
+    _sigint.interrupted(
+        str(tmp_path),
+        setup='pc.set_memory_limit("1 MiB")',
+        call="pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=4), n=60000, seed=1)",
+        what="causal matrix",
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.split("\n")
-    assert "INTERRUPTED" in lines, out.stdout
-    assert "SPILL 0" in lines and "LEFT 0" in lines, out.stdout

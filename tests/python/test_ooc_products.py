@@ -20,6 +20,8 @@ import sys
 import textwrap
 
 import numpy as np
+
+import _sigint
 import pytest
 
 import pycauset as pc
@@ -480,40 +482,16 @@ def test_peak_anonymous_memory_of_bit_and_integer_products(tmp_path):
 def test_sigint_during_an_out_of_core_bit_product(tmp_path):
     """A real Ctrl-C: KeyboardInterrupt, no spill files left (B^T's and the result's),
     the operand file unchanged."""
-    script = textwrap.dedent(
-        f"""
-        import gc, os, signal, threading, hashlib
-        import numpy as np, pycauset as pc
-        d = {str(tmp_path)!r}
-        pc.set_backing_dir(d)
+    lines = _sigint.interrupted(
+        str(tmp_path),
+        setup="""
         n = 6000
         pc.save(pc.matrix(np.random.default_rng(1).random((n, n)) < 0.5), d + "/c.pycauset")
         digest = hashlib.sha256(open(d + "/c.pycauset", "rb").read()).hexdigest()
         pc.set_memory_limit("2 MiB")
         C = pc.load(d + "/c.pycauset")
-        started = []
-        import pycauset._progress as p
-        real = p.report
-        def report(what, fraction):
-            if not started:
-                started.append(1)
-                threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
-            real(what, fraction)
-        p.report = report
-        try:
-            C @ C.T[:, ::-1].T[:, ::-1]  # a strided operand: its B^T is made in a spill file
-            print("FINISHED")
-        except KeyboardInterrupt:
-            print("INTERRUPTED")
-        gc.collect()
-        print("SPILL", pc.memory_info()["spill_files"])
-        left = [f for e in os.listdir(d) if e.startswith("pycauset-") for f in os.listdir(os.path.join(d, e)) if f != "lock"]
-        print("LEFT", len(left))
-        print("SAME", hashlib.sha256(open(d + "/c.pycauset", "rb").read()).hexdigest() == digest)
-        """
+        """,
+        call="C @ C.T[:, ::-1].T[:, ::-1]  # a strided operand: its B^T is made in a spill file",
+        after='print("SAME", hashlib.sha256(open(d + "/c.pycauset", "rb").read()).hexdigest() == digest)',
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.split("\n")
-    assert "INTERRUPTED" in lines, out.stdout
-    assert "SPILL 0" in lines and "LEFT 0" in lines and "SAME True" in lines, out.stdout
+    assert "SAME True" in lines
