@@ -4,6 +4,8 @@
 // test mounts); large chunks placed by direct_placement go to the disk directly.
 #include <gtest/gtest.h>
 
+#include "temp_dir.hpp"
+
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -30,19 +32,7 @@ namespace {
 
 constexpr std::size_t MiB = 1 << 20;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("pycauset-atomic-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using test_support::TempDir;
 
 struct Tmpfs {
   TempDir dir;

@@ -4,6 +4,8 @@
 // (creation, locking, removal at exit, removal of dead processes' directories).
 #include <gtest/gtest.h>
 
+#include "temp_dir.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -34,20 +36,7 @@ constexpr std::size_t KiB = 1 << 10, MiB = 1 << 20;
 constexpr std::uint64_t GiB = std::uint64_t(1) << 30;
 constexpr std::uint64_t kSpillHeader = 4096, kSlack = 8;  // a spill file: header room + data + slack
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("pycauset-governor-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string str() const { return path.string(); }
-};
+using test_support::TempDir;
 
 // A small tmpfs of its own (the tests need a file system whose free space they
 // control); `ok` is false, with the reason, where mounting is not permitted.

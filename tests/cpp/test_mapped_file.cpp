@@ -4,6 +4,8 @@
 // with plain pread, independently of the mapping.
 #include <gtest/gtest.h>
 
+#include "temp_dir.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,19 +28,7 @@ namespace {
 
 constexpr std::size_t kSlack = 8;  // readable bytes a mapping needs past its region
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("pycauset-mapped-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using test_support::TempDir;
 
 unsigned char pattern(std::size_t i) { return static_cast<unsigned char>((i * 131 + (i >> 9)) & 0xff); }
 
