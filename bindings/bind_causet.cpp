@@ -1,11 +1,13 @@
 // pycauset._core causal-set kernels: Array handles in, Array handles out; the
 // GIL is released around the work.
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/vector.h>
 
 #include <vector>
 
 #include "pycauset/causet/causal.hpp"
+#include "pycauset/causet/counting.hpp"
 
 namespace nb = nanobind;
 using namespace pycauset;
@@ -48,4 +50,12 @@ void bind_causet(nb::module_& m) {
         return causet::longest_chain(links);
       },
       nb::arg("links"), "Number of elements of a longest chain.");
+  m.def(
+      "chain_count",
+      [](const Array& c, std::int64_t k) {
+        nb::gil_scoped_release release;
+        const causet::Count128 r = causet::chain_count(c, k);
+        return std::make_pair(r.hi, r.lo);
+      },
+      nb::arg("c"), nb::arg("k"), "Number of k-element chains as (high, low) 64-bit halves of a 128-bit count.");
 }

@@ -31,6 +31,7 @@ __all__ = [
     "expected_relations",
     "expected_links_2d",
     "myrheim_meyer_dimension",
+    "expected_chains",
     "BDCoefficients",
     "bd_coefficients",
     "bd_smearing",
@@ -122,6 +123,45 @@ def myrheim_meyer_dimension(r: float) -> float:
             hi = mid
     return lo if abs(ordering_fraction(lo) - r) <= abs(ordering_fraction(hi) - r) else hi
 
+
+def expected_chains(n: int, k: int, dim: float) -> float:
+    """E[c_k], the expected number of k-element chains, fixed N, d-dim diamond.
+
+    ``E[c_k] = N! / (N-k)! * chi_k(d)``, chi_k the probability that k ordered
+    independent uniform points of the diamond form a chain (Meyer, MIT thesis
+    1988)::
+
+        chi_k(d) = (1/k) (Gamma(d+1)/2)**(k-1) Gamma(d/2) Gamma(d) / (Gamma(k d/2) Gamma((k+1) d/2))
+
+    In 2-d (uniform light-cone coordinates u, v: a chain needs both in order)
+    chi_k = 1/(k!)**2 and ``E[c_k] = binomial(N, k) / k!``; chi_2 = f(d).
+
+    >>> expected_chains(10, 2, 2)   # 10 * 9 / 4
+    22.5
+    >>> expected_chains(5, 3, 2)    # binomial(5, 3) / 3!
+    1.6666666666666667
+    """
+    n = _count(n)
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
+        raise ValueError(f"k must be a non-negative integer, got {k!r}")
+    k = int(k)
+    d = _dim(dim, 1)
+    if k == 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    if d == 2:   # exact: binomial(N, k) / k!
+        return float(Fraction(math.comb(n, k), math.factorial(k)))
+    if (k + 1) * d / 2 < 85 and k < 85:   # every factor finite and far from underflow
+        chi = (math.gamma(d + 1) / 2) ** (k - 1) * math.gamma(d / 2) * math.gamma(d) \
+            / (k * math.gamma(k * d / 2) * math.gamma((k + 1) * d / 2))
+        try:
+            return float(math.perm(n, k)) * chi
+        except OverflowError:
+            pass
+    log_chi = (-math.log(k) + (k - 1) * (math.lgamma(d + 1) - math.log(2)) + math.lgamma(d / 2) + math.lgamma(d)
+               - math.lgamma(k * d / 2) - math.lgamma((k + 1) * d / 2))
+    return math.exp(math.lgamma(n + 1) - math.lgamma(n - k + 1) + log_chi)
 
 # ------------------------------------------------- the Benincasa-Dowker action in d dimensions
 

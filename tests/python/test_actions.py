@@ -314,3 +314,77 @@ def test_bad_input():
         pc.continuum.bd_smearing(2, 1.5, 0.5)
     # the set is untouched
     assert cs.interval_abundances().tolist() == [3, 2, 1]
+
+
+# ------------------------------------------------------------------ chains of k elements
+
+def brute_chains(rel, k):
+    """k-element subsets, in index order, that are pairwise related (itertools)."""
+    r = np.asarray(rel, dtype=bool)
+    return sum(all(r[a, b] for a, b in itertools.combinations(s, 2))
+               for s in itertools.combinations(range(len(r)), k))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_chains_against_itertools(seed):
+    n, p = [(6, 0.5), (9, 0.3), (12, 0.25), (14, 0.15), (16, 0.1)][seed]
+    rel = random_poset(n, p, 100 + seed)
+    cs = pc.causet(rel)
+    for k in range(0, n + 2):
+        assert cs.chains(k) == brute_chains(rel, k), (n, k)
+    assert cs.chains(1) == n and cs.chains(2) == cs.relations
+
+
+def test_chains_of_hand_made_posets():
+    assert [pc.causet(diamond()).chains(k) for k in range(5)] == [1, 4, 5, 2, 0]
+    assert [pc.causet(crown()).chains(k) for k in range(4)] == [1, 6, 6, 0]
+    assert [pc.causet(np.zeros((4, 4), dtype=bool)).chains(k) for k in range(3)] == [1, 4, 0]
+    assert pc.causet(np.zeros((0, 0), dtype=bool)).chains(1) == 0
+    big = pc.causet(chain(120))
+    assert big.chains(30) == math.comb(120, 30) > 2 ** 64          # exact past 64 bits
+    assert big.chains(120) == 1 and big.chains(121) == 0 and big.chains(10 ** 30) == 0
+    sprinkled = pc.sprinkle(ST.MinkowskiDiamond(dim=2), n=60, seed=4)
+    longest = sprinkled.longest_chain()
+    assert sprinkled.chains(longest) > 0 and sprinkled.chains(longest + 1) == 0
+
+
+def test_chains_overflow_is_an_error():
+    with pytest.raises(OverflowError, match="2\\^128"):
+        pc.causet(chain(200)).chains(100)                        # C(200, 100) ~ 9e58
+
+
+def test_chains_bad_input():
+    cs = pc.causet(chain(3))
+    for bad in (-1, 1.0, True, "2", None):
+        with pytest.raises(ValueError, match="k must be"):
+            cs.chains(bad)
+
+
+@pytest.mark.parametrize("dim, k", [(2, 3), (2, 4), (3, 3), (4, 3)])
+def test_chains_continuum_expectation(dim, k):
+    # E[c_k] = N!/(N-k)! chi_k: chi_k = 1/(k!)^2 in 2-d (u, v both in order);
+    # Meyer's chi_k(d) = (1/k)(Gamma(d+1)/2)^(k-1) Gamma(d/2) Gamma(d) / (Gamma(kd/2) Gamma((k+1)d/2)).
+    n, sets = 40, 300
+    if dim == 2:
+        want = math.perm(n, k) / math.factorial(k) ** 2
+    else:
+        g = math.gamma
+        chi = (g(dim + 1) / 2) ** (k - 1) * g(dim / 2) * g(dim) / (k * g(k * dim / 2) * g((k + 1) * dim / 2))
+        want = math.perm(n, k) * chi
+    assert pc.continuum.expected_chains(n, k, dim) == pytest.approx(want, rel=1e-12)
+    D = ST.MinkowskiDiamond(dim=dim)
+    vals = np.array([pc.sprinkle(D, n=n, seed=900 * dim + 10 * k + s).chains(k) for s in range(sets)], dtype=float)
+    se = vals.std(ddof=1) / math.sqrt(sets)
+    assert abs(vals.mean() - want) < 4.5 * se, (vals.mean(), want, se)
+    assert se < 0.1 * want   # the band is tight enough to catch a wrong chi_k
+
+
+def test_expected_chains_closed_forms():
+    for n in (0, 1, 5, 37):
+        for k in range(0, 7):
+            assert pc.continuum.expected_chains(n, k, 2) == pytest.approx(
+                math.comb(n, k) / math.factorial(k) if k <= n else 0.0, rel=1e-15)
+    for d in (2, 3, 4, 5):
+        assert pc.continuum.expected_chains(50, 2, d) == pytest.approx(pc.continuum.expected_relations(50, d))
+    with pytest.raises(ValueError, match="k must"):
+        pc.continuum.expected_chains(5, -1, 2)
