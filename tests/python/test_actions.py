@@ -13,6 +13,8 @@ import pytest
 import pycauset as pc
 from pycauset import spacetime as ST
 
+import _sigint
+
 SQ6 = math.sqrt(6)
 
 
@@ -388,3 +390,15 @@ def test_expected_chains_closed_forms():
         assert pc.continuum.expected_chains(50, 2, d) == pytest.approx(pc.continuum.expected_relations(50, d))
     with pytest.raises(ValueError, match="k must"):
         pc.continuum.expected_chains(5, -1, 2)
+
+
+def test_sigint_during_chains(tmp_path):
+    """A real Ctrl-C while chains are counted (about 0.1 s per step here, 11 steps): KeyboardInterrupt."""
+    lines = _sigint.interrupted(
+        str(tmp_path),
+        setup="cs = pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=4), n=30000, seed=1)",
+        call="cs.chains(12)",
+        what="chains",
+        after="print('AFTER', cs.chains(2) == cs.relations)",
+    )
+    assert "AFTER True" in lines
