@@ -243,7 +243,7 @@ def plot_abundances(cs: Any, kmax: int = 10, ax: Any = None, *, expected: Option
     for bar in bars:
         bar.set_gid("abundance")
     if mean_links is not None:
-        ax.plot([-0.4, 0.4], [mean_links, mean_links], color="C3", lw=2.5, gid="expected",
+        ax.plot([-0.46, 0.46], [mean_links, mean_links], color="C3", lw=2.5, gid="expected",
                 label=f"continuum $E[N_0]$ = {mean_links:.1f}")
         ax.legend()
     ax.set_xlabel("k (elements inside the interval)")
