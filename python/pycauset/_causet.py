@@ -186,7 +186,7 @@ class CausalSet:
             return float(4 / math.sqrt(6) * (n - a[0] + 9 * a[1] - 16 * a[2] + 8 * a[3]))
         raise NotImplementedError(f"the action is available in d = 2 and 4, not d = {d}")
 
-    def plot(self, ax: Any = None, coordinates: Optional[str] = None, *, max_elements: int = 2000,
+    def plot(self, ax: Any = None, coordinates: Optional[str] = None, *, max_elements: Optional[int] = None,
              color: Any = "C0", link_color: Any = "0.35", size: Optional[float] = None,
              linewidth: Optional[float] = None, boundary: bool = True) -> Any:
         """Draw the Hasse diagram: elements as dots, links as line segments (needs matplotlib).
@@ -203,7 +203,7 @@ class CausalSet:
             ``"layered"``: any causal set; an element's height is the length of
             a longest chain ending at it, elements of a layer are spread
             evenly. Default ``"tx"`` for 2-d coordinates, else ``"layered"``.
-        max_elements : int
+        max_elements : int, optional
             Larger sets raise ValueError before anything is computed or drawn
             (default 2000).
         color, link_color : matplotlib colours

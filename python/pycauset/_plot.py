@@ -56,6 +56,8 @@ def _matplotlib() -> Tuple[Any, Any]:
 
 
 def _check_size(n: int, max_elements: Any) -> None:
+    if max_elements is None:
+        max_elements = DEFAULT_MAX_ELEMENTS
     if isinstance(max_elements, bool) or not isinstance(max_elements, (int, np.integer)) or max_elements < 0:
         raise ValueError(f"max_elements must be a non-negative integer, got {max_elements!r}")
     if n > max_elements:
@@ -87,7 +89,7 @@ def _layered_positions(links: np.ndarray) -> np.ndarray:
     return pos
 
 
-def hasse_layout(cs: Any, coordinates: Optional[str] = None, max_elements: int = DEFAULT_MAX_ELEMENTS
+def hasse_layout(cs: Any, coordinates: Optional[str] = None, max_elements: Optional[int] = None
                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, str]:
     """Where the Hasse diagram of ``cs`` puts its elements and links (no matplotlib needed).
 
@@ -156,7 +158,7 @@ def hasse_layout(cs: Any, coordinates: Optional[str] = None, max_elements: int =
 
 
 def plot_hasse(cs: Any, ax: Any = None, coordinates: Optional[str] = None, *,
-               max_elements: int = DEFAULT_MAX_ELEMENTS, color: Any = "C0", link_color: Any = "0.35",
+               max_elements: Optional[int] = None, color: Any = "C0", link_color: Any = "0.35",
                size: Optional[float] = None, linewidth: Optional[float] = None,
                boundary: bool = True) -> Any:
     """Draw the Hasse diagram of a small causal set; the body of `CausalSet.plot`."""
