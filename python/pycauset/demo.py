@@ -56,7 +56,8 @@ def causal_sets(n4: int = 8192, n2: int = 4096, seed: int = 1) -> None:
     D2 = pc.spacetime.MinkowskiDiamond(dim=2)
     cs2 = pc.sprinkle(D2, n=n2, seed=seed)
     print(f"\nThe same in 2-d ({n2} points), where more is known exactly:")
-    print(f"  links N_0 = {cs2.links}; continuum E[N_0] = (N+1) H_N - 2N = {continuum.expected_links_2d(n2):.1f}")
+    print(f"  links N_0 = {cs2.links}; continuum E[N_0] = (N+1) H_N - 2N = "
+          f"{continuum.expected_links_2d(n2):.1f}")
     print(f"  Myrheim-Meyer dimension {cs2.dimension():.4f}; action S = {cs2.action():.1f} "
           f"(its mean over sprinklings is exactly 2)")
     # The 2-d diamond is a random permutation in light-cone coordinates; its longest chain is

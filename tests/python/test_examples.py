@@ -47,7 +47,9 @@ def test_example_runs_quick_and_writes_only_into_the_working_directory(script, t
     before = _snapshot()
     proc = subprocess.run([sys.executable, str(script), "--quick"], cwd=tmp_path, env=_env(),
                           capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, f"{script.name} --quick failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"{script.name} --quick failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     assert _snapshot() == before, f"{script.name} --quick changed files in the repository"
 
 
