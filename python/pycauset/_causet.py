@@ -242,6 +242,94 @@ class CausalSet:
         s = math.fsum(float(x) for x in a * f[: kmax + 1])
         return float(-eps ** (2 / d) * (k.alpha * n + k.beta * eps * s))
 
+    def plot(self, ax: Any = None, coordinates: Optional[str] = None, *, max_elements: Optional[int] = None,
+             color: Any = "C0", link_color: Any = "0.35", size: Optional[float] = None,
+             linewidth: Optional[float] = None, boundary: bool = True) -> Any:
+        """Draw the Hasse diagram: elements as dots, links as line segments (needs matplotlib).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; default a new figure.
+        coordinates : {"tx", "lightcone", "layered"}, optional
+            ``"tx"``: x horizontally, t vertically, equal scales (light rays at
+            45 degrees). ``"lightcone"``: ``u = t + x`` horizontally,
+            ``v = t - x`` vertically, so links point up and right and a diamond
+            is a square. Both need a set sprinkled into 2-d spacetime.
+            ``"layered"``: any causal set; an element's height is the length of
+            a longest chain ending at it, elements of a layer are spread
+            evenly. Default ``"tx"`` for 2-d coordinates, else ``"layered"``.
+        max_elements : int, optional
+            Larger sets raise ValueError before anything is computed or drawn
+            (default 2000).
+        color, link_color : matplotlib colours
+            Of the elements and of the links.
+        size, linewidth : float, optional
+            Dot area (points squared) and link width; default shrinks with N.
+        boundary : bool
+            Outline the region (2-d diamond, box or cylinder) as a dashed line.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Raises
+        ------
+        ValueError
+            More than ``max_elements`` elements, or ``"tx"``/``"lightcone"`` for a
+            set without 2-d coordinates.
+        ImportError
+            matplotlib is not installed (``pip install "pycauset[plot]"``).
+
+        Examples
+        --------
+        >>> import pycauset as pc
+        >>> cs = pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=2), n=60, seed=3)
+        >>> ax = cs.plot(coordinates="lightcone")
+        >>> len(ax.collections[0].get_segments()) == cs.links
+        True
+        """
+        from . import _plot
+
+        return _plot.plot_hasse(self, ax, coordinates, max_elements=max_elements, color=color,
+                                link_color=link_color, size=size, linewidth=linewidth, boundary=boundary)
+
+    def plot_abundances(self, kmax: int = 10, ax: Any = None, *, expected: Optional[bool] = None,
+                        log: bool = False, color: Any = "C0") -> Any:
+        """Bar chart of the interval abundances N_0..N_kmax (needs matplotlib).
+
+        Parameters
+        ----------
+        kmax : int
+            Largest interval size shown (see `interval_abundances`).
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; default a new figure.
+        expected : bool, optional
+            Mark the continuum value E[N_0] = (N+1) H_N - 2N next to N_0. It is
+            known for sets sprinkled into a 2-d ``MinkowskiDiamond`` (exact for
+            fixed N, and given N for a Poisson sprinkling). None: draw it where
+            known; True: require it (ValueError elsewhere); False: never.
+        log : bool
+            Logarithmic vertical axis.
+        color : matplotlib colour
+            Of the bars.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import pycauset as pc
+        >>> cs = pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=2), n=200, seed=3)
+        >>> ax = cs.plot_abundances(kmax=5)
+        >>> [int(b.get_height()) for b in ax.patches] == cs.interval_abundances(5).tolist()
+        True
+        """
+        from . import _plot
+
+        return _plot.plot_abundances(self, kmax, ax, expected=expected, log=log, color=color)
+
     def longest_chain(self) -> int:
         """The number of elements of a longest chain (0 for the empty set).
 

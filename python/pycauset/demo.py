@@ -3,6 +3,9 @@
 Creates matrices and vectors from NumPy data and by shape, shows bit packing,
 zero-copy export and the export guard, lazy arithmetic, bit products, files,
 out-of-core algebra past the memory budget, and proves the bundled BLAS works.
+Then sprinkles causal sets into 4-d and 2-d causal diamonds and puts every
+measurement next to its continuum value (`causal_sets`). It draws nothing and
+never imports matplotlib.
 """
 
 from __future__ import annotations
@@ -21,6 +24,46 @@ def _timed(label: str, fn):
     out = fn()
     print(f"  {label:<48s} {1e3 * (time.perf_counter() - t0):8.2f} ms")
     return out
+
+
+def causal_sets(n4: int = 8192, n2: int = 4096, seed: int = 1) -> None:
+    """The causal-set part of the tour: measurements next to their continuum values."""
+    from pycauset import continuum
+
+    D = pc.spacetime.MinkowskiDiamond(dim=4, height=1.0)
+    print(f"\nCausal sets: {n4} points sprinkled into {D!r}, volume pi/24 = {D.volume:.5f}:")
+    cs = _timed(f"pc.sprinkle(D, n={n4}, seed={seed})  (points + C)", lambda: pc.sprinkle(D, n=n4, seed=seed))
+    C = cs.causal_matrix
+    print(f"  density {cs.density:.1f} per unit volume (discreteness length {cs.density ** -0.25:.4f})")
+    print(f"  C: {C.shape[0]} x {C.shape[1]} {C.dtype!r}, {C.nbytes / 2**20:.1f} MiB, "
+          f"{C.properties['structure']}, {C.storage.kind}")
+    R = _timed("cs.relations  (popcount)", lambda: cs.relations)
+    print(f"  relations R = {R}; continuum E[R] = N(N-1) f(4) = {continuum.expected_relations(n4, 4):.0f}")
+    print(f"  ordering fraction r = {cs.ordering_fraction:.5f}; continuum 2 f(4) = "
+          f"{continuum.ordering_fraction(4):.5f}")
+    print(f"  Myrheim-Meyer dimension {cs.dimension('myrheim_meyer'):.3f}, midpoint dimension "
+          f"{cs.dimension('midpoint'):.3f}; continuum 4")
+    links = _timed("cs.links  (OR of the futures of links)", lambda: cs.links)
+    print(f"  links N_0 = {links} ({links / n4:.1f} per element)")
+    ab = _timed("cs.interval_abundances(kmax=3)", lambda: cs.interval_abundances(kmax=3))
+    print(f"  interval abundances N_0..N_3 = {ab.tolist()}")
+    S = _timed("cs.action()  (Benincasa-Dowker, d = 4)", cs.action)
+    print(f"  action S = {S:.2f} (in units of the discreteness length)")
+    chain = _timed("cs.longest_chain()", cs.longest_chain)
+    print(f"  longest chain: {chain} elements; L / N^(1/4) = {chain / n4 ** 0.25:.3f} "
+          f"(tends to a constant as N grows)")
+
+    D2 = pc.spacetime.MinkowskiDiamond(dim=2)
+    cs2 = pc.sprinkle(D2, n=n2, seed=seed)
+    print(f"\nThe same in 2-d ({n2} points), where more is known exactly:")
+    print(f"  links N_0 = {cs2.links}; continuum E[N_0] = (N+1) H_N - 2N = "
+          f"{continuum.expected_links_2d(n2):.1f}")
+    print(f"  Myrheim-Meyer dimension {cs2.dimension():.4f}; action S = {cs2.action():.1f} "
+          f"(its mean over sprinklings is exactly 2)")
+    # The 2-d diamond is a random permutation in light-cone coordinates; its longest chain is
+    # the longest increasing subsequence: 2 sqrt(N) + (-1.7711) N^(1/6) + ... (Baik, Deift, Johansson).
+    print(f"  longest chain: {cs2.longest_chain()} elements; expected about 2 sqrt(N) - 1.7711 N^(1/6) = "
+          f"{2 * n2 ** 0.5 - 1.7711 * n2 ** (1 / 6):.1f}")
 
 
 def main() -> None:
@@ -110,6 +153,8 @@ def main() -> None:
     dot = pc._core.blas_ddot(a.ctypes.data, b.ctypes.data, a.size)
     print(f"  ddot = {dot:.12f}, NumPy a @ b = {a @ b:.12f}")
     assert abs(dot - a @ b) < 1e-9 * abs(a @ b)
+
+    causal_sets()
     print("\nAll good.")
 
 
