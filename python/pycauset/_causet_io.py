@@ -395,7 +395,7 @@ def load(name: str, handle: Any, meta: dict, mode: str) -> CausalSet:
     density = info.get("density")
     if density is not None:
         if isinstance(density, bool) or not isinstance(density, (int, float)) \
-                or not math.isfinite(density) or density <= 0:
+                or not math.isfinite(density) or density < 0:
             raise _corrupt(name, f"its density is {density!r}")
         density = float(density)
     sections = info.get("sections", {})
