@@ -376,12 +376,16 @@ def causet(relation: Any, *, check: bool = True, sort: bool = False) -> CausalSe
         raise ValueError(f"relation must be a square matrix, got shape {m.shape}")
     if m.dtype.name != "bit":
         raise TypeError(f"relation must be a bit or bool matrix, got dtype {m.dtype}; use relation != 0")
-    labels = _topological_labels(m._h) if sort else None
-    if labels is not None and not np.array_equal(labels, np.arange(len(labels))):
-        h = m._h.take(0, labels).take(1, labels)  # a new array: relation[labels][:, labels]
-    else:
-        # A copy: the set must not change when the caller later writes to the matrix.
-        h = m._h.copy() if m is relation else m._h
+    h, labels = m._h, None
+    if sort:
+        if not h.is_contiguous:
+            h = h.copy()
+        rows = _packed_rows(h)
+        labels = _topological_labels(rows)
+        if not np.array_equal(labels, np.arange(len(labels))):
+            h = _permuted(rows, labels)  # a new array: relation[labels][:, labels]
+    if m is relation and h is m._h:
+        h = h.copy()  # the set must not change when the caller later writes to the matrix
     try:
         _core.check_causal_matrix(h, bool(check))  # also marks it strictly upper-triangular
     except ValueError as err:
@@ -400,16 +404,23 @@ def causet(relation: Any, *, check: bool = True, sort: bool = False) -> CausalSe
     return cs
 
 
-def _topological_labels(h: Any) -> np.ndarray:
-    """The lexicographically smallest topological order of the relation ``h`` (a square bit
-    Array): Kahn's algorithm taking the lowest available index each time. ValueError naming a
+def _packed_rows(h: Any) -> np.ndarray:
+    """The rows of a contiguous square bit Array as a read-only (n, row bytes) uint8 view
+    (little-endian bit order, rows padded to 64-bit words; pins its storage while alive)."""
+    n = int(h.shape[0])
+    if n == 0:
+        return np.zeros((0, 0), dtype=np.uint8)
+    stride = (n + 63) // 64 * 8
+    return h.raw_view(h, n * stride).reshape(n, stride)
+
+
+def _topological_labels(rows: np.ndarray) -> np.ndarray:
+    """The lexicographically smallest topological order of the relation whose packed rows are
+    ``rows``: Kahn's algorithm taking the lowest available index each time. ValueError naming a
     cycle when there is one."""
     import heapq
 
-    n = int(h.shape[0])
-    c = h if h.is_contiguous else h.copy()
-    stride = ((n + 63) // 64) * 8
-    rows = c.raw_view(c, n * stride).reshape(n, stride) if n else np.zeros((0, 0), np.uint8)
+    n = rows.shape[0]
 
     def row(i: int) -> np.ndarray:
         return np.flatnonzero(np.unpackbits(rows[i], count=n, bitorder="little"))
@@ -431,6 +442,22 @@ def _topological_labels(h: Any) -> np.ndarray:
     if len(order) < n:
         raise ValueError(_cycle_message(row, n, indegree))
     return np.asarray(order, dtype=np.int64)
+
+
+def _permuted(rows: np.ndarray, labels: np.ndarray) -> Any:
+    """A new bit Array ``relation[labels][:, labels]`` from the packed rows of the relation,
+    built in blocks of rows (bounded memory; the result's storage comes from the governor)."""
+    n, stride = rows.shape
+    out = _core.Array.empty([n, n], _core.DType.bit, False)
+    block = max(1, (16 << 20) // n)
+    for r0 in range(0, n, block):
+        picked = labels[r0:r0 + block]
+        cols = np.unpackbits(rows[picked], axis=1, count=n, bitorder="little")[:, labels]
+        packed = np.zeros((len(picked), stride), dtype=np.uint8)
+        packed[:, :(n + 7) // 8] = np.packbits(cols, axis=1, bitorder="little")
+        out.slice(0, r0, 1, len(picked)).assign(_core.Array.from_bytes(packed.reshape(-1), [len(picked), n],
+                                                                         _core.DType.bit))
+    return out
 
 
 def _cycle_message(row: Any, n: int, indegree: np.ndarray) -> str:
