@@ -394,7 +394,8 @@ def causet(relation: Any, *, check: bool = True, sort: bool = False) -> CausalSe
             i, k = labels[int(found.group(1))], labels[int(found.group(2))]
             raise ValueError(f"the relation is not transitive: element {i} precedes an element that precedes "
                              f"{k}, but not {k} itself; close it transitively first or pass check=False") from None
-        if "strictly upper-triangular" in str(err):
+        entry = re.search(r"strictly upper-triangular: entry \((\d+), (\d+)\)", str(err))
+        if entry and entry.group(1) != entry.group(2):  # a diagonal entry is a cycle: sorting cannot help
             raise ValueError(f"{err}, or pass sort=True to relabel them so") from None
         raise
     cs = CausalSet._make(_upper(h))

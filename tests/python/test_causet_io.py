@@ -604,6 +604,12 @@ def test_unsorted_relation_without_sort_mentions_sort():
     r[2, 0] = True
     with pytest.raises(ValueError, match=r"entry \(2, 0\).*sort=True"):
         pc.causet(r)
+    r = np.zeros((3, 3), dtype=bool)
+    r[1, 1] = True  # an element preceding itself: no relabelling helps, so no hint
+    with pytest.raises(ValueError, match=r"entry \(1, 1\) is set") as info:
+        pc.causet(r)
+    assert "sort=True" not in str(info.value)
+    assert len(pc.causet(np.zeros((0, 0), dtype=bool), sort=True).labels) == 0
 
 
 @pytest.mark.parametrize("pairs,message", [
