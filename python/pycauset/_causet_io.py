@@ -301,8 +301,9 @@ def save(cs: CausalSet, path: Any) -> None:
                     if err.errno != errno.ENOSPC:
                         raise
                     free = os.statvfs(directory)
-                    raise OSError(errno.ENOSPC, f"no space left to save '{name}': it needs {end} bytes, "
-                                  f"{free.f_bavail * free.f_frsize} bytes are free on its file system; "
+                    raise OSError(errno.ENOSPC, f"no space left to save '{name}': the file needs {end} bytes, "
+                                  f"{end - moff - len(meta)} of them after the causal matrix, and only "
+                                  f"{free.f_bavail * free.f_frsize} bytes are left free on its file system; "
                                   "the old file, if any, is kept", name) from None
             for section, offset in zip(sections, offsets):
                 at = offset

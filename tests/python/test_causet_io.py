@@ -404,6 +404,40 @@ def test_a_failure_at_each_step_keeps_the_old_file(step, tmp_path, monkeypatch):
     assert_same_set(pc.load(target), old)
 
 
+@pytest.fixture
+def tiny_fs(tmp_path):
+    """A fresh 2.1 MiB tmpfs mounted at tmp_path/fs (skipped where mounting is not permitted)."""
+    import shutil
+
+    mnt = tmp_path / "fs"
+    mnt.mkdir()
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command: cannot make a small file system to fill")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2200k", "tmpfs", str(mnt)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not permitted here ({r.stderr.strip()})")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_a_disk_too_small_for_the_sections_keeps_the_old_file(tiny_fs):
+    # The causal matrix (4000 x 4000 bits, 1.9 MiB) fits in 2.1 MiB; with the 16-d coordinates
+    # (0.5 MiB) the file does not. The sections' space is allocated before they are written.
+    old = pc.sprinkle(MinkowskiDiamond(dim=2), n=10, seed=1)
+    target = tiny_fs / "x.pycauset"
+    pc.save(old, target)
+    new = pc.sprinkle(MinkowskiBox(dim=16), n=4000, seed=2)
+    with pytest.raises(OSError) as info:
+        pc.save(new, target)
+    assert info.value.errno == errno.ENOSPC
+    assert "x.pycauset" in str(info.value) and "free" in str(info.value)
+    assert os.listdir(tiny_fs) == ["x.pycauset"]
+    assert_same_set(pc.load(target), old)
+
+
 SAVE_LOOP = """
 import sys, pycauset as pc
 target = sys.argv[1]
