@@ -160,6 +160,18 @@ def test_saving_over_an_existing_file_and_path_types(tmp_path):
     assert_same_set(pc.load(tmp_path / "noext"), a)
 
 
+@pytest.mark.parametrize("mode", ["r", "c", "r+"])
+def test_a_loaded_set_saves_over_its_own_file(mode, tmp_path):
+    cs = pc.sprinkle(MinkowskiDiamond(dim=3), n=500, seed=3)
+    path = tmp_path / "a.pycauset"
+    pc.save(cs, path)
+    loaded = pc.load(path, mode=mode)  # its causal matrix maps the file being replaced
+    pc.save(loaded, path)
+    assert_same_set(pc.load(path), cs)
+    assert_same_set(loaded, cs)
+    assert os.listdir(tmp_path) == ["a.pycauset"]
+
+
 def test_file_is_a_valid_pycauset_file_read_independently(tmp_path):
     cs = pc.sprinkle(MinkowskiCylinder(dim=3), n=130, seed=4)
     cs.causal_matrix.properties["note"] = "kept"
