@@ -369,8 +369,40 @@ def _read_blocks(name: str, fd: int, key: str, where: Tuple[int, int, int], dtyp
         raise FormatError(f"'{name}' is corrupt: the checksum of its {key} section does not match")
 
 
-def load(name: str, handle: Any, meta: dict, mode: str) -> CausalSet:
-    """Build the CausalSet of a causal-set file whose payload ``_storage.load`` has mapped."""
+def _mapped_inode(handle: Any) -> Optional[int]:
+    """Inode of the file mapped under ``handle`` (None when unknown or nothing is mapped)."""
+    from ._pickle import _mapping
+
+    if handle.size == 0:
+        return None
+    found = _mapping(handle.storage_address)
+    return None if found is None else found[1]
+
+
+def load(name: str, handle: Any, meta: dict, mode: str) -> Any:
+    """Build the CausalSet of a causal-set file whose payload ``_storage.load`` has mapped.
+
+    The sections are read through a second descriptor; if the file was replaced
+    (by an atomic save) after the payload was mapped, the new file is loaded whole."""
+    for _ in range(3):
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        inode = _mapped_inode(handle)
+        if inode is None or inode == os.fstat(fd).st_ino:
+            break
+        os.close(fd)
+        handle, meta = _storage._load_payload(name, mode)
+        if "causet" not in meta:
+            return _storage._load_array(name, mode)
+    else:
+        raise OSError(errno.EAGAIN, f"'{name}' was replaced again and again while it was being loaded; "
+                      "load it when its writer is done", name)
+    try:
+        return _build(name, fd, handle, meta)
+    finally:
+        os.close(fd)
+
+
+def _build(name: str, fd: int, handle: Any, meta: dict) -> CausalSet:
     info = meta["causet"]
     if not isinstance(info, dict):
         raise _corrupt(name, f"its 'causet' metadata is {type(info).__name__}, not an object")
@@ -405,33 +437,29 @@ def load(name: str, handle: Any, meta: dict, mode: str) -> CausalSet:
 
     coords: Optional[Matrix] = None
     labels: Optional[np.ndarray] = None
-    fd = os.open(name, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        size = os.fstat(fd).st_size
-        s = sections.get("coordinates")
-        if s is not None:
-            shape = s.get("shape") if isinstance(s, dict) else None
-            d = region.dim if region is not None else (shape[1] if isinstance(shape, list) and len(shape) == 2 else -1)
-            if not isinstance(d, int) or d < 1:
-                raise _corrupt(name, f"its coordinates section has shape {shape!r}")
-            where = _read_section(name, fd, size, sections, "coordinates", np.dtype("<f8"), (n, d))
-            h = _core.Array.empty([n, d], _core.DType.float64, False)
-            r0 = 0
-            for block in _read_blocks(name, fd, "coordinates", where, np.dtype("<f8"), d * 8):
-                rows = block.size // d
-                h.slice(0, r0, 1, rows).assign_numpy(block.reshape(rows, d))
-                r0 += rows
-            coords = Matrix._wrap(h)  # type: ignore[assignment]
-        where = _read_section(name, fd, size, sections, "labels", np.dtype("<i8"), (n,))
-        if where is not None:
-            labels = np.concatenate([np.zeros(0, np.int64),
-                                     *_read_blocks(name, fd, "labels", where, np.dtype("<i8"), 8)])
-            labels = labels.astype(np.int64)
-            if n and not np.array_equal(np.sort(labels), np.arange(n)):
-                raise _corrupt(name, "its labels are not a permutation of 0..n-1")
-            labels.flags.writeable = False
-    finally:
-        os.close(fd)
+    size = os.fstat(fd).st_size
+    s = sections.get("coordinates")
+    if s is not None:
+        shape = s.get("shape") if isinstance(s, dict) else None
+        d = region.dim if region is not None else (shape[1] if isinstance(shape, list) and len(shape) == 2 else -1)
+        if not isinstance(d, int) or d < 1:
+            raise _corrupt(name, f"its coordinates section has shape {shape!r}")
+        where = _read_section(name, fd, size, sections, "coordinates", np.dtype("<f8"), (n, d))
+        h = _core.Array.empty([n, d], _core.DType.float64, False)
+        r0 = 0
+        for block in _read_blocks(name, fd, "coordinates", where, np.dtype("<f8"), d * 8):
+            rows = block.size // d
+            h.slice(0, r0, 1, rows).assign_numpy(block.reshape(rows, d))
+            r0 += rows
+        coords = Matrix._wrap(h)  # type: ignore[assignment]
+    where = _read_section(name, fd, size, sections, "labels", np.dtype("<i8"), (n,))
+    if where is not None:
+        labels = np.concatenate([np.zeros(0, np.int64),
+                                 *_read_blocks(name, fd, "labels", where, np.dtype("<i8"), 8)])
+        labels = labels.astype(np.int64)
+        if n and not np.array_equal(np.sort(labels), np.arange(n)):
+            raise _corrupt(name, "its labels are not a permutation of 0..n-1")
+        labels.flags.writeable = False
     if region is not None and coords is not None and coords.shape[1] != region.dim:
         raise _corrupt(name, f"its coordinates have {coords.shape[1]} columns, its region dim={region.dim}")
 

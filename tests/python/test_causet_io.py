@@ -172,6 +172,28 @@ def test_a_loaded_set_saves_over_its_own_file(mode, tmp_path):
     assert os.listdir(tmp_path) == ["a.pycauset"]
 
 
+def test_a_file_replaced_while_loading_is_loaded_whole(tmp_path):
+    # pc.load maps the causal matrix, then reads the sections through a second descriptor;
+    # a save over the file between the two must not mix the old matrix with new sections.
+    from pycauset import _storage
+
+    a = pc.sprinkle(MinkowskiDiamond(dim=2), n=300, seed=1)
+    b = pc.sprinkle(MinkowskiDiamond(dim=2), n=300, seed=2)  # the same layout, other values
+    path = tmp_path / "r.pycauset"
+    pc.save(a, path)
+    handle, meta = _storage._load_payload(str(path), "r")  # what pc.load does first
+    pc.save(b, path)
+    got = _causet_io.load(str(path), handle, meta, "r")
+    assert_same_set(got, b)
+    del handle
+    pc.save(pc.matrix(np.eye(2)), path)  # replaced by an array file meanwhile: that is loaded
+    pc.save(a, tmp_path / "s.pycauset")
+    handle, meta = _storage._load_payload(str(tmp_path / "s.pycauset"), "r")
+    os.replace(path, tmp_path / "s.pycauset")
+    got = _causet_io.load(str(tmp_path / "s.pycauset"), handle, meta, "r")
+    assert type(got) is pc.Matrix and got.shape == (2, 2)
+
+
 def test_file_is_a_valid_pycauset_file_read_independently(tmp_path):
     cs = pc.sprinkle(MinkowskiCylinder(dim=3), n=130, seed=4)
     cs.causal_matrix.properties["note"] = "kept"
