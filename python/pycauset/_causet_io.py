@@ -131,7 +131,7 @@ def _matrix_chunks(m: Matrix) -> Any:
     rows, cols = h.shape
     step = max(1, _CHUNK_BYTES // max(1, cols * 8))
 
-    def chunks() -> Iterator[bytes]:
+    def chunks() -> Iterator[Any]:
         for r0 in range(0, rows, step):
             n = min(step, rows - r0)
             out = np.empty((n, cols), dtype="<f8")
@@ -331,8 +331,8 @@ def _corrupt(name: str, what: str) -> Exception:
 
 
 def _read_section(name: str, fd: int, file_size: int, sections: dict, key: str,
-                  dtype: np.dtype, shape: Tuple[int, ...]) -> Optional[Any]:
-    """The section ``key`` as a list of NumPy blocks (checked), or None when absent."""
+                  dtype: np.dtype, shape: Tuple[int, ...]) -> Optional[Tuple[int, int, int]]:
+    """(offset, nbytes, crc32) of the section ``key``, checked against the file; None when absent."""
     if key not in sections:
         return None
     s = sections[key]
@@ -445,6 +445,7 @@ def _build(name: str, fd: int, handle: Any, meta: dict) -> CausalSet:
         if not isinstance(d, int) or d < 1:
             raise _corrupt(name, f"its coordinates section has shape {shape!r}")
         where = _read_section(name, fd, size, sections, "coordinates", np.dtype("<f8"), (n, d))
+        assert where is not None  # the key is present
         h = _core.Array.empty([n, d], _core.DType.float64, False)
         r0 = 0
         for block in _read_blocks(name, fd, "coordinates", where, np.dtype("<f8"), d * 8):
