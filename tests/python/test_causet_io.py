@@ -700,3 +700,17 @@ def test_sort_checks_transitivity_in_the_callers_labels():
         pc.causet(r, sort=True)
     cs = pc.causet(r, sort=True, check=False)
     assert cs.labels.tolist() == [1, 3, 0, 2]
+
+
+def test_sort_of_a_contiguous_view_ignores_the_parents_other_columns(rng):
+    # M[1:11, :10] of a 64-column bit matrix is contiguous, and its rows' padding bits
+    # hold the parent's columns 10..63 (all set here): they must not count as relations.
+    r = _random_poset(rng, 10, p=0.3)
+    p = rng.permutation(10)
+    shuffled = r[np.ix_(p, p)]
+    big = np.zeros((64, 64), dtype=bool)
+    big[1:11, :10] = shuffled
+    big[1:11, 10:] = True
+    cs = pc.causet(pc.matrix(big)[1:11, :10], sort=True)
+    assert cs.labels.tolist() == smallest_order_by_scanning(shuffled)
+    np.testing.assert_array_equal(bits(cs.causal_matrix), shuffled[np.ix_(cs.labels, cs.labels)])
