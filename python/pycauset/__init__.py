@@ -56,11 +56,12 @@ from ._storage import (
 )
 from ._progress import get_progress, set_progress
 from ._threads import blas_info, get_num_threads, set_num_threads
-from . import _array, _indexing, _ops, _pickle, _properties
+from . import _array, _causet_io, _indexing, _ops, _pickle, _properties, _storage
 
 # _array imports no module above it; the ones implementing some of its methods
 # are handed to it here (see the _array module doc).
 _array.install(ops=_ops, indexing=_indexing, properties=_properties, pickle=_pickle)
+_storage.install(causet_io=_causet_io)  # save/load of causal sets (docs/format.md)
 
 try:  # written by the build from pyproject.toml (see [[tool.scikit-build.generate]])
     from ._version import __version__

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 from fractions import Fraction
+import re
 from typing import Any, Optional
 
 import numpy as np
@@ -47,6 +48,9 @@ class CausalSet:
         Fixed number of points, or a Poisson number with the given density.
     density : float or None
         Points per unit volume (for a fixed-N sprinkling, N / volume).
+    labels : numpy.ndarray of int64 or None
+        For ``causet(relation, sort=True)``: ``labels[k]`` is the index in
+        ``relation`` of element k. None when the elements keep their given labels.
 
     Examples
     --------
@@ -57,6 +61,8 @@ class CausalSet:
     >>> 1.5 < cs.dimension("myrheim_meyer") < 2.5
     True
     """
+
+    labels: Optional[np.ndarray] = None
 
     def __init__(self) -> None:
         raise TypeError("create a CausalSet with pycauset.sprinkle(region, ...) or pycauset.causet(relation)")
@@ -89,6 +95,28 @@ class CausalSet:
         if self.mode == "density":
             parts.append(f"density={self.density!r}")
         return f"pycauset.CausalSet({', '.join(parts)})"
+
+    def __reduce__(self) -> tuple:
+        """Pickle support: the matrices pickle as pycauset objects do (RAM by value, a
+        loaded file by reference, spill by value up to the export cap); region, seed,
+        mode, density and labels by value. Cached link matrices are recomputed."""
+        state = {"format": 1, "causal": self._causal, "coordinates": self.coordinates, "region": self.region,
+                 "seed": self.seed, "mode": self.mode, "density": self.density, "labels": self.labels}
+        return CausalSet._from_pickle, (state,)
+
+    @staticmethod
+    def _from_pickle(state: dict) -> "CausalSet":
+        import pickle
+
+        if not isinstance(state, dict) or state.get("format") != 1:
+            got = state.get("format") if isinstance(state, dict) else state
+            raise pickle.UnpicklingError(f"this pickled CausalSet has format {got!r}; this version of "
+                                         "pycauset reads format 1 (unpickle it with the version that wrote it)")
+        cs = CausalSet._make(state["causal"], state["coordinates"], state["region"], state["seed"],
+                             state["mode"], state["density"])
+        if state.get("labels") is not None:
+            cs.labels = state["labels"]
+        return cs
 
     @property
     def causal_matrix(self) -> Matrix:
@@ -467,7 +495,7 @@ def sprinkle(region: Region, n: Optional[int] = None, *, density: Optional[float
     return CausalSet._make(causal, coords, region, seed, mode, rho)
 
 
-def causet(relation: Any, *, check: bool = True) -> CausalSet:
+def causet(relation: Any, *, check: bool = True, sort: bool = False) -> CausalSet:
     """A causal set from a relation matrix.
 
     Parameters
@@ -475,16 +503,29 @@ def causet(relation: Any, *, check: bool = True) -> CausalSet:
     relation : pycauset or NumPy matrix of bit/bool
         ``relation[i, j]`` true iff element i precedes j. Must be square and
         strictly upper-triangular (elements labelled in an order compatible
-        with the relation, e.g. by time).
+        with the relation, e.g. by time), unless ``sort=True``.
     check : bool
         Also verify that the relation is transitively closed (O(links * N / 64)
         word operations). ``check=False`` trusts it.
+    sort : bool
+        Relabel the elements by a topological order first: the
+        lexicographically smallest one, i.e. repeatedly take the
+        lowest-indexed element whose predecessors are all taken (a relation
+        that is already upper-triangular keeps its labels). ``cs.labels[k]``
+        is then the index in ``relation`` of element k. O(N**2) work.
 
     Returns
     -------
     CausalSet
         Holding its own copy of the relation (later writes to ``relation`` do
         not change it); no coordinates or region.
+
+    Raises
+    ------
+    ValueError
+        Not square; not strictly upper-triangular (without ``sort=True``);
+        cyclic, e.g. an element preceding itself (with ``sort=True``); not
+        transitive (with ``check=True``).
 
     Examples
     --------
@@ -493,6 +534,9 @@ def causet(relation: Any, *, check: bool = True) -> CausalSet:
     >>> cs = pc.causet(chain)
     >>> cs.relations, cs.links
     (6, 3)
+    >>> r = np.zeros((3, 3), dtype=bool); r[2, 0] = r[2, 1] = r[0, 1] = True   # 2 < 0 < 1
+    >>> pc.causet(r, sort=True).labels.tolist()
+    [2, 0, 1]
     """
     from ._array import _ArrayBase
 
@@ -507,7 +551,110 @@ def causet(relation: Any, *, check: bool = True) -> CausalSet:
         raise ValueError(f"relation must be a square matrix, got shape {m.shape}")
     if m.dtype.name != "bit":
         raise TypeError(f"relation must be a bit or bool matrix, got dtype {m.dtype}; use relation != 0")
-    # A copy: the set must not change when the caller later writes to the matrix.
-    h = m._h.copy() if m is relation else m._h
-    _core.check_causal_matrix(h, bool(check))  # also marks it strictly upper-triangular
-    return CausalSet._make(_upper(h))
+    h, labels = m._h, None
+    if sort:
+        if not h.is_contiguous:
+            h = h.copy()
+        rows = _packed_rows(h)
+        labels = _topological_labels(rows)
+        if not np.array_equal(labels, np.arange(len(labels))):
+            h = _permuted(rows, labels)  # a new array: relation[labels][:, labels]
+    if m is relation and h is m._h:
+        h = h.copy()  # the set must not change when the caller later writes to the matrix
+    try:
+        _core.check_causal_matrix(h, bool(check))  # also marks it strictly upper-triangular
+    except ValueError as err:
+        found = re.search(r"element (\d+) precedes an element that precedes (\d+)", str(err))
+        if labels is not None and found:  # name the elements as the caller knows them
+            i, k = labels[int(found.group(1))], labels[int(found.group(2))]
+            raise ValueError(f"the relation is not transitive: element {i} precedes an element that precedes "
+                             f"{k}, but not {k} itself; close it transitively first or pass check=False") from None
+        entry = re.search(r"strictly upper-triangular: entry \((\d+), (\d+)\)", str(err))
+        if entry and entry.group(1) != entry.group(2):  # a diagonal entry is a cycle: sorting cannot help
+            raise ValueError(f"{err}, or pass sort=True to relabel them so") from None
+        raise
+    cs = CausalSet._make(_upper(h))
+    if labels is not None:
+        labels.flags.writeable = False
+        cs.labels = labels
+    return cs
+
+
+def _packed_rows(h: Any) -> np.ndarray:
+    """The rows of a contiguous square bit Array as a read-only (n, row bytes) uint8 view
+    (little-endian bit order, rows padded to 64-bit words; pins its storage while alive)."""
+    n = int(h.shape[0])
+    if n == 0:
+        return np.zeros((0, 0), dtype=np.uint8)
+    stride = (n + 63) // 64 * 8
+    return h.raw_view(h, n * stride).reshape(n, stride)
+
+
+def _topological_labels(rows: np.ndarray) -> np.ndarray:
+    """The lexicographically smallest topological order of the relation whose packed rows are
+    ``rows``: Kahn's algorithm taking the lowest available index each time. ValueError naming a
+    cycle when there is one."""
+    import heapq
+
+    n = rows.shape[0]
+
+    def row(i: int) -> np.ndarray:
+        return np.flatnonzero(np.unpackbits(rows[i], count=n, bitorder="little"))
+
+    indegree = np.zeros(n, dtype=np.int64)
+    block = max(1, (8 << 20) // max(1, n))
+    for r0 in range(0, n, block):
+        indegree += np.unpackbits(rows[r0:r0 + block], axis=1, count=n, bitorder="little").sum(axis=0, dtype=np.int64)
+    ready = np.flatnonzero(indegree == 0).tolist()
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        succ = row(i)
+        indegree[succ] -= 1
+        for j in succ[indegree[succ] == 0].tolist():
+            heapq.heappush(ready, j)
+    if len(order) < n:
+        raise ValueError(_cycle_message(row, n, indegree))
+    return np.asarray(order, dtype=np.int64)
+
+
+def _permuted(rows: np.ndarray, labels: np.ndarray) -> Any:
+    """A new bit Array ``relation[labels][:, labels]`` from the packed rows of the relation,
+    built in blocks of rows (bounded memory; the result's storage comes from the governor)."""
+    n, stride = rows.shape
+    out = _core.Array.empty([n, n], _core.DType.bit, False)
+    block = max(1, (16 << 20) // n)
+    for r0 in range(0, n, block):
+        picked = labels[r0:r0 + block]
+        cols = np.unpackbits(rows[picked], axis=1, count=n, bitorder="little")[:, labels]
+        packed = np.zeros((len(picked), stride), dtype=np.uint8)
+        packed[:, :(n + 7) // 8] = np.packbits(cols, axis=1, bitorder="little")
+        out.slice(0, r0, 1, len(picked)).assign(_core.Array.from_bytes(packed.reshape(-1), [len(picked), n],
+                                                                         _core.DType.bit))
+    return out
+
+
+def _cycle_message(row: Any, n: int, indegree: np.ndarray) -> str:
+    """Names a cycle among the elements Kahn's algorithm could not take. Each of them has a
+    predecessor among them (else it would have been taken): walk from one to a predecessor,
+    and on, until an element repeats."""
+    left = indegree > 0
+    start = int(np.flatnonzero(left)[0])
+    preds = {}
+    for i in np.flatnonzero(left).tolist():
+        for j in row(i).tolist():
+            if left[j] and j not in preds:
+                preds[j] = i
+    path, seen, x = [], {}, start
+    while x not in seen:
+        seen[x] = len(path)
+        path.append(x)
+        x = preds[x]
+    cycle = path[seen[x]:][::-1]
+    if len(cycle) == 1:
+        return (f"the relation is cyclic: relation[{cycle[0]}, {cycle[0]}] is set (an element cannot precede "
+                "itself); a causal set's relation is acyclic")
+    shown = " -> ".join(str(k) for k in cycle[:12]) + (" -> ..." if len(cycle) > 12 else "") + f" -> {cycle[0]}"
+    return f"the relation is cyclic: {shown}; a causal set's relation is acyclic, so it has no topological order"

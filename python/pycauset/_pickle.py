@@ -300,7 +300,7 @@ def _file_reference(h: Any) -> Tuple[Optional[dict], str]:
 def _rebuild_file(fmt: int, ref: dict, props: dict) -> Any:
     """Unpickle a reference: map the file again (same mode) and rebuild the view."""
     from ._array import _ArrayBase
-    from ._storage import load
+    from ._storage import _load_array
 
     _check_format(fmt)
     path, mode = ref["path"], ref["mode"]
@@ -328,7 +328,7 @@ def _rebuild_file(fmt: int, ref: dict, props: dict) -> Any:
             "is unchanged: load the file again with pycauset.load, or pickle obj.copy() to "
             "send the values."
         )
-    base = load(path, mode)._h
+    base = _load_array(path, mode)._h  # the payload, also of a causal-set file
     if base.dtype != ref["dtype"]:
         raise ValueError(f"cannot unpickle {what}: the file holds {base.dtype}, not {ref['dtype']}")
     view = base.as_strided(list(ref["shape"]), list(ref["strides"]), int(ref["offset"]))

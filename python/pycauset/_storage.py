@@ -13,12 +13,15 @@ import datetime
 import json
 import os
 import re
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
 from . import _core, _dtypes
 from ._array import Matrix, Vector, _ArrayBase
+
+if TYPE_CHECKING:
+    from ._causet import CausalSet
 
 __all__ = [
     "set_memory_limit", "get_memory_limit", "set_backing_dir", "get_backing_dir",
@@ -187,8 +190,22 @@ def _version() -> str:
     return __version__
 
 
-def save(obj: _ArrayBase, path: PathLike) -> None:
+# Causal-set files: _causet_io (above this module) is installed here by pycauset/__init__.py.
+_causets: Any = None
+
+
+def install(causet_io: Any) -> None:
+    """Let save/load dispatch causal sets to ``causet_io`` (``pycauset._causet_io``)."""
+    global _causets
+    _causets = causet_io
+
+
+def save(obj: Union[_ArrayBase, "CausalSet"], path: PathLike) -> None:
     """Save a Matrix or Vector to a file, atomically: ``.pycauset``, or ``.npy`` by extension.
+
+    A :class:`~pycauset.CausalSet` is saved to one ``.pycauset`` file holding its
+    causal matrix, region, seed, mode, density and coordinates (docs/format.md,
+    "Causal-set files"), with the same atomicity; :func:`load` returns it.
 
     The data goes to a temporary file in the target directory, which is fsynced
     and renamed over ``path`` (and the directory fsynced): a crash at any point
@@ -224,7 +241,10 @@ def save(obj: _ArrayBase, path: PathLike) -> None:
     1.0
     """
     if not isinstance(obj, _ArrayBase):
-        raise TypeError(f"save expects a pycauset Matrix or Vector, got {type(obj).__name__}")
+        if _causets is not None and _causets.is_causal_set(obj):
+            _causets.save(obj, path)
+            return
+        raise TypeError(f"save expects a pycauset Matrix or Vector (or a CausalSet), got {type(obj).__name__}")
     obj = obj._materialized()
     name = os.fspath(path)
     if _kind(name) == "npy":
@@ -252,8 +272,12 @@ def _save_npy(obj: _ArrayBase, path: str, chunk_bytes: int = _CHUNK_BYTES) -> No
     _core.save_npy(obj._h, path, head, chunk_bytes)
 
 
-def load(path: PathLike, mode: str = "r") -> Union[Matrix, Vector]:
+def load(path: PathLike, mode: str = "r") -> Union[Matrix, Vector, "CausalSet"]:
     """Open a ``.pycauset`` file as a memory-mapped Matrix or Vector (instant for any size).
+
+    A file written by ``save(causal_set, path)`` gives a :class:`~pycauset.CausalSet`
+    back: its causal matrix memory-mapped with ``mode``, its coordinates read into
+    memory (docs/causets.md, "Saving and loading").
 
     Parameters
     ----------
@@ -282,9 +306,26 @@ def load(path: PathLike, mode: str = "r") -> Union[Matrix, Vector]:
     process with SIGBUS (see storage.md). ``"c"`` keeps changed pages in this
     process's memory.
     """
+    name = os.fspath(path)
+    handle, meta = _load_payload(name, mode)
+    if "causet" in meta and _causets is not None:
+        return _causets.load(name, handle, meta, mode)  # type: ignore[no-any-return]
+    # The header's structure is the Array's mark (claimed by load_file, checked when first read).
+    props = {k: v for k, v in meta.get("properties", {}).items() if k != "structure"}
+    return _ArrayBase._wrap(handle, props)  # type: ignore[return-value]
+
+
+def _load_array(path: PathLike, mode: str = "r") -> Union[Matrix, Vector]:
+    """The array a ``.pycauset`` file holds (a causal-set file: its causal matrix)."""
+    handle, meta = _load_payload(os.fspath(path), mode)
+    props = {k: v for k, v in meta.get("properties", {}).items() if k != "structure"}
+    return _ArrayBase._wrap(handle, props)  # type: ignore[return-value]
+
+
+def _load_payload(name: str, mode: str) -> tuple:
+    """(mapped payload handle, metadata dict) of a .pycauset file."""
     if mode not in ("r", "r+", "c"):
         raise ValueError(f"mode must be 'r', 'r+' or 'c', got {mode!r}")
-    name = os.fspath(path)
     try:
         handle, meta_bytes = _core.load_file(name, mode)
     except FormatError as err:
@@ -295,10 +336,7 @@ def load(path: PathLike, mode: str = "r") -> Union[Matrix, Vector]:
                 f"pc.convert_file(path, 'name.pycauset') and load that"
             ) from None
         raise
-    props = _parse_metadata(name, meta_bytes).get("properties", {})
-    # The header's structure is the Array's mark (claimed by load_file, checked when first read).
-    props = {k: v for k, v in props.items() if k != "structure"}
-    return _ArrayBase._wrap(handle, props)  # type: ignore[return-value]
+    return handle, _parse_metadata(name, meta_bytes)
 
 
 def _is_npy(name: str) -> bool:

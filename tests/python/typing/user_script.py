@@ -14,7 +14,7 @@ reveal_type(pc.full((2, 2), 1.5))  # R: pycauset._array.Matrix
 reveal_type(pc.identity(3))  # R: pycauset._array.Matrix
 reveal_type(pc.matrix([[1, 2], [3, 4]]))  # R: pycauset._array.Matrix
 reveal_type(pc.vector(np.arange(3)))  # R: pycauset._array.Vector
-reveal_type(pc.load("x.pycauset"))  # R: pycauset._array.Matrix | pycauset._array.Vector
+reveal_type(pc.load("x.pycauset"))  # R: pycauset._array.Matrix | pycauset._array.Vector | pycauset._causet.CausalSet
 
 reveal_type(pc.linalg.inv(A))  # R: pycauset._array.Matrix
 reveal_type(A @ A)  # R: pycauset._array.Matrix
