@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from fractions import Fraction
 from typing import Any, Optional
 
 import numpy as np
@@ -125,66 +126,121 @@ class CausalSet:
             raise ValueError(f"the ordering fraction needs at least 2 elements, the set has {n}")
         return self.relations / (n * (n - 1) / 2)
 
-    def interval_abundances(self, kmax: int = 3) -> np.ndarray:
+    def interval_abundances(self, kmax: Optional[int] = None) -> np.ndarray:
         """N_0..N_kmax: how many related pairs have exactly k elements between them.
 
-        N_0 is the number of links. Pairs whose interval holds more than
-        ``kmax`` elements are not counted (the count stops early for them).
+        N_0 is the number of links. With ``kmax=None`` (the default) the full
+        histogram N_0..N_{N-2} is returned (every related pair is counted once,
+        so it sums to ``relations``); with a given ``kmax`` pairs whose interval
+        holds more than ``kmax`` elements are not counted, and the count stops
+        early for them (much faster for small kmax).
 
         Parameters
         ----------
-        kmax : int
-            Largest interval size counted (>= 0).
+        kmax : int, optional
+            Largest interval size counted (>= 0); None: N - 2.
 
         Returns
         -------
-        numpy.ndarray of int64, shape (kmax + 1,)
+        numpy.ndarray of int64, shape (kmax + 1,) (shape (max(N - 1, 0),) for kmax=None)
 
         Examples
         --------
         >>> import numpy as np, pycauset as pc
-        >>> pc.causet(np.triu(np.ones((4, 4), dtype=bool), 1)).interval_abundances(3).tolist()
-        [3, 2, 1, 0]
+        >>> chain = pc.causet(np.triu(np.ones((4, 4), dtype=bool), 1))
+        >>> chain.interval_abundances().tolist()
+        [3, 2, 1]
+        >>> chain.interval_abundances(kmax=1).tolist()
+        [3, 2]
         """
-        if isinstance(kmax, bool) or not isinstance(kmax, numbers.Integral) or kmax < 0:
-            raise ValueError(f"kmax must be a non-negative integer, got {kmax!r}")
+        if kmax is None:
+            n = len(self)
+            if n < 2:
+                return np.zeros(0, dtype=np.int64)
+            kmax = n - 2
+        elif isinstance(kmax, bool) or not isinstance(kmax, numbers.Integral) or kmax < 0:
+            raise ValueError(f"kmax must be a non-negative integer or None (the full histogram), got {kmax!r}")
         return np.asarray(_core.interval_abundances(self._causal._h, int(kmax)), dtype=np.int64)
 
     def action(self, epsilon: Optional[float] = None, dim: Optional[int] = None) -> float:
-        """The Benincasa-Dowker action, in units of the discreteness length.
+        """The Benincasa-Dowker action in d = 2..6, local or smeared (non-local).
 
-        d = 2: ``S = 2 (N - 2 N_0 + 4 N_1 - 2 N_2)`` (its mean is exactly 2 for
-        every N in a fixed-N 2-d diamond); d = 4:
-        ``S = (4 / sqrt(6)) (N - N_0 + 9 N_1 - 16 N_2 + 8 N_3)`` (Benincasa and
-        Dowker, arXiv:1001.2725).
+        In units where the discreteness length is the Planck length, with
+        alpha_d, beta_d and the layer coefficients C_1..C_{n_d} of
+        `pycauset.continuum.bd_coefficients` (Dowker and Glaser, arXiv:1305.2588;
+        Glaser, arXiv:1311.1701) and N_k the interval abundances::
+
+            S   = -(alpha_d N + beta_d sum_{i=1}^{n_d} C_i N_{i-1})
+            S_e = -e**(2/d) (alpha_d N + beta_d e sum_{n>=0} f_d(n, e) N_n)
+
+        with f_d the smearing function (`pycauset.continuum.bd_smearing`).
+        d = 2 gives ``S = 2 (N - 2 N_0 + 4 N_1 - 2 N_2)`` (mean exactly 2 for
+        every N in a fixed-N 2-d diamond), d = 4
+        ``S = (4 / sqrt(6)) (N - N_0 + 9 N_1 - 16 N_2 + 8 N_3)``. At e = 1 the
+        smeared action is the local one. For e < 1 the sum over n stops where
+        a bound on all later terms, R max_{m>n} |f_d(m, e)|, falls below
+        2**-60 N, far below the rounding error of the result.
 
         Parameters
         ----------
-        epsilon : None
-            The smeared (non-local) action is not available: only None.
+        epsilon : float, optional
+            e in (0, 1], the ratio rho_k / rho of the non-locality density to the
+            density of elements (l / l_k)**d; None (or 1): the local action.
         dim : int, optional
-            Dimension whose coefficients are used; default the region's (needed
-            for a set made by `causet`).
+            Dimension 2..6 whose coefficients are used; default the region's
+            (required for a set made by `causet`).
+
+        Returns
+        -------
+        float
 
         Examples
         --------
         >>> import numpy as np, pycauset as pc
-        >>> pc.causet(np.triu(np.ones((5, 5), dtype=bool), 1)).action(dim=2)   # N=5, N_k = 4, 3, 2
+        >>> chain = pc.causet(np.triu(np.ones((5, 5), dtype=bool), 1))   # N=5, N_k = 4, 3, 2, 1
+        >>> chain.action(dim=2)
+        10.0
+        >>> chain.action(epsilon=1.0, dim=2)
         10.0
         """
-        if epsilon is not None:
-            raise NotImplementedError("the smeared action (epsilon) is not available; call action() without epsilon")
-        d = dim if dim is not None else (self.region.dim if self.region is not None else None)
-        if d is None:
-            raise ValueError("this causal set has no region: pass dim=2 or dim=4")
+        if dim is None:
+            if self.region is None:
+                raise ValueError("this causal set has no region: pass its dimension, e.g. action(dim=4)")
+            dim = self.region.dim
+        k = continuum.bd_coefficients(dim)   # ValueError outside 2..6
+        d = k.dim
         n = len(self)
-        if d == 2:
-            a = self.interval_abundances(2)
-            return float(2 * (n - 2 * a[0] + 4 * a[1] - 2 * a[2]))
-        if d == 4:
-            a = self.interval_abundances(3)
-            return float(4 / math.sqrt(6) * (n - a[0] + 9 * a[1] - 16 * a[2] + 8 * a[3]))
-        raise NotImplementedError(f"the action is available in d = 2 and 4, not d = {d}")
+        if epsilon is not None:
+            eps = continuum._epsilon(epsilon)
+            if eps < 1:
+                return self._smeared_action(k, eps)
+        a = self.interval_abundances(k.layers - 1)
+        layer_sum = sum((c * int(a[i]) for i, c in enumerate(k.c)), Fraction(0))  # exact
+        if d == 2:   # alpha = -2, beta = 4 exactly: keep the integer action exact
+            return float(2 * n - 4 * layer_sum)
+        return float(-(k.alpha * n + k.beta * float(layer_sum)))
+
+    def _smeared_action(self, k: "continuum.BDCoefficients", eps: float) -> float:
+        n, d = len(self), k.dim
+        r = self.relations
+        if n < 2 or r == 0:
+            return float(-eps ** (2 / d) * k.alpha * n)
+        sizes = np.arange(n - 1)
+        f = continuum.bd_smearing(d, sizes, eps)
+        # Bound on |f(m)| for every m >= n: sum_i |C_i| binom(m, i-1) e^(i-1) (1-e)^(m-i+1),
+        # and its running maximum from the right; stop where R times it is negligible.
+        bound = np.zeros(n - 1)
+        binom = np.ones(n - 1)
+        for j, c in enumerate(k.c):
+            if j > 0:
+                binom = binom * (sizes - (j - 1)) / j
+            bound += abs(float(c)) * binom * eps ** j * np.power(1.0 - eps, np.maximum(sizes - j, 0.0))
+        tail = np.maximum.accumulate(bound[::-1])[::-1]
+        big = np.nonzero(tail * r * k.beta * eps > 2.0 ** -60 * n)[0]
+        kmax = int(big[-1]) if big.size else 0
+        a = self.interval_abundances(kmax)
+        s = math.fsum(float(x) for x in a * f[: kmax + 1])
+        return float(-eps ** (2 / d) * (k.alpha * n + k.beta * eps * s))
 
     def longest_chain(self) -> int:
         """The number of elements of a longest chain (0 for the empty set).

@@ -232,10 +232,10 @@ def test_action_arguments():
     cs = pc.causet(np.zeros((3, 3), dtype=bool))
     with pytest.raises(ValueError, match="dim"):
         cs.action()
-    with pytest.raises(NotImplementedError, match="d = 2 and 4"):
-        cs.action(dim=3)
-    with pytest.raises(NotImplementedError, match="smeared"):
-        cs.action(epsilon=0.1, dim=2)
+    with pytest.raises(ValueError, match="2..6"):
+        cs.action(dim=7)
+    with pytest.raises(ValueError, match="epsilon"):
+        cs.action(epsilon=0.0, dim=2)
     with pytest.raises(ValueError, match="kmax"):
         cs.interval_abundances(-1)
 
