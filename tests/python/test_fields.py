@@ -339,3 +339,16 @@ def test_entropy_errors(cs2):
         cs2.entanglement_entropy(np.ones(len(cs2)))
     with pytest.raises(ValueError, match="truncation"):
         cs2.entanglement_entropy(np.ones(len(cs2), dtype=bool), truncation="double")
+
+
+def test_example_sj_spectrum_runs(tmp_path, capsys):
+    import runpy
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "sj_spectrum.py"
+    mod = runpy.run_path(str(path))
+    # roots of tan x = 2x (each checked: tan x - 2x < 1e-8 there)
+    assert mod["tan_2x_roots"](3) == pytest.approx([1.1655611852, 4.6042167772, 7.7898837511], abs=1e-8)
+    mod["main"](200, str(tmp_path / "sj.png"))
+    out = capsys.readouterr().out
+    assert "positive eigenvalues" in out
