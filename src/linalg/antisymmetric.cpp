@@ -14,7 +14,10 @@
 #include "pycauset/array/blocks.hpp"
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
+#include "pycauset/core/threads.hpp"
+#include "pycauset/linalg/blas.hpp"
 #include "pycauset/storage/governor.hpp"
+#include <cstdlib>
 
 extern "C" {
 using pycauset::linalg::detail::lp_int;
@@ -87,6 +90,74 @@ Array vector_of(index_t n, DType dtype) {
   return Array::empty(shape, dtype);
 }
 
+/// y = A v for the antisymmetric m x m matrix A whose strictly lower triangle
+/// is stored column-major at p (leading dimension ld): one pass over that
+/// triangle, each element used twice (A[i, j] v_j into y_i and -A[i, j] v_i
+/// into y_j), so half the memory traffic of a general matrix-vector product.
+/// Columns are split between the pool's threads in slices of equal triangle
+/// area, each accumulating into its own copy of y.
+template <class T>
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void skew_column_block(const T* __restrict__ p, index_t ld, index_t m, index_t j0, index_t j1,
+                       const T* __restrict__ v, T* __restrict__ y) {
+  constexpr index_t kLanes = 8;
+  for (index_t j = j0; j < j1; ++j) {
+    const T* __restrict__ c = p + j * ld;
+    const T vj = v[j];
+    T acc[kLanes] = {};
+    index_t i = j + 1;
+    for (; i + kLanes <= m; i += kLanes)
+      for (index_t k = 0; k < kLanes; ++k) {
+        y[i + k] += c[i + k] * vj;
+        acc[k] += c[i + k] * v[i + k];
+      }
+    T dot = 0;
+    for (; i < m; ++i) {
+      y[i] += c[i] * vj;
+      dot += c[i] * v[i];
+    }
+    for (index_t k = 0; k < kLanes; ++k) dot += acc[k];
+    y[j] -= dot;
+  }
+}
+
+template <class T> void skew_matvec(const T* p, index_t ld, index_t m, const T* v, T* y, std::vector<T>& scratch) {
+  const int threads = (m >= 512 && !in_parallel_region()) ? std::max(1, num_threads()) : 1;
+  if (threads == 1) {
+    std::fill(y, y + m, T(0));
+    skew_column_block<T>(p, ld, m, 0, m, v, y);
+    return;
+  }
+  // Column bounds with equal shares of the m (m - 1) / 2 elements.
+  std::vector<index_t> bound(std::size_t(threads) + 1, m);
+  bound[0] = 0;
+  const double total = double(m) * double(m - 1) / 2;
+  index_t j = 0;
+  double done = 0;
+  for (int t = 1; t < threads; ++t) {
+    while (j < m && done < total * t / threads) done += double(m - 1 - j++);
+    bound[std::size_t(t)] = j;
+  }
+  scratch.assign(std::size_t(threads) * std::size_t(m), T(0));
+  blas::SingleThreadScope single;
+  parallel_for(threads, 1, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t t = b; t < e; ++t)
+      skew_column_block<T>(p, ld, m, bound[std::size_t(t)], bound[std::size_t(t) + 1], v,
+                           scratch.data() + std::size_t(t) * std::size_t(m));
+  });
+  for (index_t i = 0; i < m; ++i) {
+    T sum = 0;
+    for (int t = 0; t < threads; ++t) sum += scratch[std::size_t(t) * std::size_t(m) + std::size_t(i)];
+    y[i] = sum;
+  }
+}
+
+/// Which matrix-vector product the reduction uses (PYCAUSET_SKEW_GEMV=1 picks BLAS gemv, for A/B timing).
+inline const bool kSkewKernel = [] {
+  const char* e = std::getenv("PYCAUSET_SKEW_GEMV");
+  return !(e && e[0] == '1');
+}();
+
 /// Panel width of the blocked reduction.
 constexpr index_t kPanel = 32;
 
@@ -123,6 +194,7 @@ template <class T> void tridiagonalise(T* p, index_t n, T* e, T* tau, DType dtyp
   T* V = data_of<T>(vw);  // column-major n x nb (column j at V + j n)
   T* Y = data_of<T>(yw);
   T* t = data_of<T>(tw);
+  std::vector<T> scratch;
   double total = 0;
   for (index_t k0 = 0; k0 < n - 2; k0 += nb) total += double(n - k0) * double(n - k0) * double(nb);
   Progress progress("eigh_antisymmetric", total + 1);
@@ -146,8 +218,11 @@ template <class T> void tridiagonalise(T* p, index_t n, T* e, T* tau, DType dtyp
       v[k + 1] = T(1);
       std::copy(col + 1, col + m, v + k + 2);
       // y = tau (A0 + V Y^T - Y V^T) v on rows and columns > k.
-      B::gemv(CblasColMajor, CblasNoTrans, m, m, T(1), p + (k + 1) + (k + 1) * n, n, v + k + 1, 1, T(0),
-              y + k + 1, 1);
+      if (kSkewKernel)
+        skew_matvec<T>(p + (k + 1) + (k + 1) * n, n, m, v + k + 1, y + k + 1, scratch);
+      else
+        B::gemv(CblasColMajor, CblasNoTrans, m, m, T(1), p + (k + 1) + (k + 1) * n, n, v + k + 1, 1, T(0),
+                y + k + 1, 1);
       if (j > 0) {
         B::gemv(CblasColMajor, CblasTrans, m, j, T(1), Y + k + 1, n, v + k + 1, 1, T(0), t, 1);
         B::gemv(CblasColMajor, CblasNoTrans, m, j, T(1), V + k + 1, n, t, 1, T(1), y + k + 1, 1);
