@@ -352,3 +352,33 @@ def test_example_sj_spectrum_runs(tmp_path, capsys):
     mod["main"](200, str(tmp_path / "sj.png"))
     out = capsys.readouterr().out
     assert "positive eigenvalues" in out
+
+
+@pytest.mark.parametrize("what,call", [
+    ("eigh_antisymmetric", "pc.linalg.eigh_antisymmetric(A)"),
+    ("dalembertian", "cs.dalembertian()"),
+])
+def test_ctrl_c_stops_long_steps(tmp_path, what, call):
+    # A real SIGINT 0.05 s after the first progress report of the step: the
+    # call raises KeyboardInterrupt before it reports completion (so inside
+    # the step, not after it) and leaves no spill file behind.
+    from _sigint import interrupted
+
+    setup = """
+        pc.set_progress(True)
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((1500, 1500))
+        A = pc.matrix(np.tril(X, -1) - np.tril(X, -1).T)
+        cs = pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=2), n=6000, seed=1)
+        import pycauset._fields as f
+        f._BLOCK_BYTES = 1 << 20
+        fractions = []
+        inner = p.report
+        def recording(w, fraction):
+            fractions.append(fraction)
+            inner(w, fraction)
+        p.report = recording
+    """
+    lines = interrupted(str(tmp_path), setup, call, what, after="print('MAX', max(fractions))")
+    top = float(next(line for line in lines if line.startswith("MAX")).split()[1])
+    assert top < 1.0
