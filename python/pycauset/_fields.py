@@ -25,6 +25,7 @@ from . import _progress, continuum, linalg
 from ._array import Matrix, Vector
 from ._factories import vector as _vector
 from ._factories import zeros as _zeros
+from ._export import to_numpy as _to_numpy
 from ._ops import matmul as _matmul
 from .spacetime import Region
 
@@ -151,8 +152,10 @@ def dalembertian(cs: Any, epsilon: Optional[float] = None, dim: Optional[int] = 
     for r0 in range(0, n, rows):
         r1 = min(n, r0 + rows)
         # between[y, j] = |{z : y < z < x}| for x = r0 + j (a bit product, exact).
-        between = np.asarray(_matmul(c, c[:, r0:r1]))
-        related = np.asarray(c[:, r0:r1])
+        # Blocks are bounded by _BLOCK_BYTES: export them even when C or the
+        # product lives in a spill file.
+        between = _to_numpy(_matmul(c, c[:, r0:r1]), allow_huge=True)
+        related = _to_numpy(c[:, r0:r1], allow_huge=True)
         block = np.where(related, weight[between], 0.0).T
         block[np.arange(r1 - r0), np.arange(r0, r1)] = scale * k.alpha
         b[r0:r1, :] = block
@@ -216,9 +219,7 @@ def sj_wightman(cs: Any, cutoff: Any = None, mass: float = 0.0, dim: Optional[in
     """The SJ Wightman function W (see `CausalSet.sj_wightman`)."""
     cut = _cutoff(cutoff, len(cs))
     w, v = pauli_jordan_spectrum(cs, mass, True, dim, density)
-    W = _positive_part(np.asarray(w), v, cut)
-    W.properties["structure"] = "dense"
-    return W
+    return _positive_part(np.asarray(w), v, cut)
 
 
 def _region_indices(cs: Any, region: Any) -> np.ndarray:

@@ -185,6 +185,15 @@ def test_smeared_operator_on_quadratic_field_in_the_bulk():
     assert np.mean(values) == pytest.approx(-4.0, abs=1.5)
 
 
+def test_dalembertian_past_the_memory_budget(spill_env):
+    pc.set_memory_limit(None)
+    cs = pc.sprinkle(DIAMOND2, n=700, seed=6)
+    ref = np.asarray(cs.dalembertian(epsilon=0.5))
+    pc.set_memory_limit("1 MiB")  # B (3.9 MB) and the blocks' products are spill files
+    B = cs.dalembertian(epsilon=0.5)
+    np.testing.assert_array_equal(pc.to_numpy(B, allow_huge=True), ref)
+
+
 def test_dalembertian_errors(cs2):
     with pytest.raises(ValueError, match="epsilon"):
         cs2.dalembertian(epsilon=1.5)
