@@ -290,7 +290,7 @@ template <class T> AntisymmetricEigResult eigh_antisymmetric_impl(const Array& a
   // Ascending: -s_0 <= ... <= -s_{half-1} (<= 0 for odd n) <= s_{half-1} <= ... <= s_0.
   T* wp = data_of<T>(w);
   for (index_t j = 0; j < half; ++j) {
-    wp[j] = -d[std::size_t(j)];
+    wp[j] = T(0) - d[std::size_t(j)];  // +0.0, not -0.0, for a zero singular value
     wp[n - 1 - j] = d[std::size_t(j)];
   }
   if (n % 2 == 1) wp[half] = T(0);  // exact: an odd antisymmetric matrix is singular
