@@ -590,8 +590,8 @@ def eigh_antisymmetric(a: _ArrayLike, eigenvectors: bool = False) -> _Union[_Vec
         Real antisymmetric. Only the strictly lower triangle is read (the
         matrix is taken to be the antisymmetric one it defines).
     eigenvectors : bool, default False
-        Also compute the eigenvectors (LAPACK ``bdsqr`` with vectors and
-        ``ormtr``).
+        Also compute the eigenvectors (LAPACK ``bdsdc`` for the bidiagonal
+        singular vectors, ``ormtr`` for the reflections).
 
     Returns
     -------

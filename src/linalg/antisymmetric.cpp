@@ -29,6 +29,12 @@ lp_int scipy_LAPACKE_sbdsqr_work64_(int layout, char uplo, lp_int n, lp_int ncvt
 lp_int scipy_LAPACKE_dbdsqr_work64_(int layout, char uplo, lp_int n, lp_int ncvt, lp_int nru, lp_int ncc,
                                     double* d, double* e, double* vt, lp_int ldvt, double* u, lp_int ldu,
                                     double* c, lp_int ldc, double* work);
+lp_int scipy_LAPACKE_sbdsdc_work64_(int layout, char uplo, char compq, lp_int n, float* d, float* e, float* u,
+                                    lp_int ldu, float* vt, lp_int ldvt, float* q, lp_int* iq, float* work,
+                                    lp_int* iwork);
+lp_int scipy_LAPACKE_dbdsdc_work64_(int layout, char uplo, char compq, lp_int n, double* d, double* e, double* u,
+                                    lp_int ldu, double* vt, lp_int ldvt, double* q, lp_int* iq, double* work,
+                                    lp_int* iwork);
 lp_int scipy_LAPACKE_sormtr_work64_(int layout, char side, char uplo, char trans, lp_int m, lp_int n,
                                     const float* a, lp_int lda, const float* tau, float* c, lp_int ldc,
                                     float* work, lp_int lwork);
@@ -59,6 +65,11 @@ template <> struct Real<float> {
     float c = 0;
     return scipy_LAPACKE_sbdsqr_work64_(kColMajor, 'U', n, ncvt, nru, 0, d, e, vt, ldvt, u, ldu, &c, 1, work);
   }
+  static lp_int bdsdc(lp_int n, float* d, float* e, float* u, float* vt, float* work, lp_int* iwork) {
+    float q = 0;
+    lp_int iq = 0;
+    return scipy_LAPACKE_sbdsdc_work64_(kColMajor, 'U', 'I', n, d, e, u, n, vt, n, &q, &iq, work, iwork);
+  }
   static lp_int ormtr(lp_int m, lp_int n, const float* a, const float* tau, float* c, float* work,
                       lp_int lwork) {
     return scipy_LAPACKE_sormtr_work64_(kColMajor, 'L', 'L', 'N', m, n, a, m, tau, c, m, work, lwork);
@@ -72,6 +83,11 @@ template <> struct Real<double> {
                       double* u, lp_int ldu, double* work) {
     double c = 0;
     return scipy_LAPACKE_dbdsqr_work64_(kColMajor, 'U', n, ncvt, nru, 0, d, e, vt, ldvt, u, ldu, &c, 1, work);
+  }
+  static lp_int bdsdc(lp_int n, double* d, double* e, double* u, double* vt, double* work, lp_int* iwork) {
+    double q = 0;
+    lp_int iq = 0;
+    return scipy_LAPACKE_dbdsdc_work64_(kColMajor, 'U', 'I', n, d, e, u, n, vt, n, &q, &iq, work, iwork);
   }
   static lp_int ormtr(lp_int m, lp_int n, const double* a, const double* tau, double* c, double* work,
                       lp_int lwork) {
@@ -248,7 +264,7 @@ template <class T> AntisymmetricEigResult eigh_antisymmetric_impl(const Array& a
   const index_t half = n / 2, q = (n + 1) / 2;  // pairs; size of the bidiagonal
   {
     const double nn = double(n) * double(n);
-    const double extra = vectors ? nn + 2 * nn + 2.0 * double(q) * double(q) : 0.0;
+    const double extra = vectors ? nn + 2 * nn + 5.0 * double(q) * double(q) : 0.0;  // Z, result, U, VT, bdsdc work
     require_fits(nn + 2.0 * double(kPanel) * double(n) + 8.0 * double(n) + extra, dtype, bytes_outside_ram(a));
   }
   Array w = vector_of(n, dtype);
@@ -274,17 +290,20 @@ template <class T> AntisymmetricEigResult eigh_antisymmetric_impl(const Array& a
     if (2 * m <= n - 2) d[std::size_t(m)] = e[std::size_t(2 * m)];
     if (m < q - 1) f[std::size_t(m)] = e[std::size_t(2 * m + 1)];
   }
-  Array vt_w = array_of(vectors ? q : 1, vectors ? q : 1, dtype, true);
-  Array u_w = array_of(vectors ? q : 1, vectors ? q : 1, dtype, true);
+  Array vt_w = array_of(vectors ? q : 1, vectors ? q : 1, dtype);
+  Array u_w = array_of(vectors ? q : 1, vectors ? q : 1, dtype);
   T* vt = data_of<T>(vt_w);
   T* u = data_of<T>(u_w);
-  if (vectors)
-    for (index_t i = 0; i < q; ++i) vt[i + i * q] = u[i + i * q] = T(1);
-  {
+  if (!vectors) {  // dqds: singular values to high relative accuracy
     std::vector<T> work(std::size_t(4 * q + 4));
-    const lp_int info = Real<T>::bdsqr(q, vectors ? q : 0, vectors ? q : 0, d.data(), f.data(), vt,
-                                       vectors ? q : 1, u, vectors ? q : 1, work.data());
+    const lp_int info = Real<T>::bdsqr(q, 0, 0, d.data(), f.data(), vt, 1, u, 1, work.data());
     check_arguments(info, "bdsqr");
+    if (info > 0) throw LinAlgError("SVD did not converge");
+  } else {  // divide and conquer, with the singular vectors: B^T = U S VT
+    Array work = vector_of(3 * q * q + 4 * q + 1, dtype);
+    Array iwork = vector_of(8 * q + 1, DType::int64);
+    const lp_int info = Real<T>::bdsdc(q, d.data(), f.data(), u, vt, data_of<T>(work), data_of<lp_int>(iwork));
+    check_arguments(info, "bdsdc");
     if (info > 0) throw LinAlgError("SVD did not converge");
   }
   // Ascending: -s_0 <= ... <= -s_{half-1} (<= 0 for odd n) <= s_{half-1} <= ... <= s_0.

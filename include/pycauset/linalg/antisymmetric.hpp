@@ -12,8 +12,8 @@
 // diagonal and T's subdiagonal, which an odd/even permutation makes
 // [[0, B], [B^T, 0]] with B bidiagonal; its eigenvalues are +- the singular
 // values of B (LAPACK bdsqr, to high relative accuracy), so the pairing is
-// exact. Eigenvectors, when asked, come from B's singular vectors and Q
-// (LAPACK ormtr).
+// exact. Eigenvectors, when asked, come from B's singular vectors (LAPACK
+// bdsdc, divide and conquer) and Q (LAPACK ormtr).
 #include <optional>
 
 #include "pycauset/array/array.hpp"
