@@ -112,8 +112,16 @@ Array vector_of(index_t n, DType dtype) {
 /// into y_j), so half the memory traffic of a general matrix-vector product.
 /// Columns are split between the pool's threads in slices of equal triangle
 /// area, each accumulating into its own copy of y.
+// Compiled for AVX-512, AVX2 and the baseline, picked at load time (GCC/Clang
+// function multi-versioning) where the build targets x86-64.
+#if defined(PYCAUSET_HAVE_X86_ISAS) && defined(__GNUC__)
+#define PYCAUSET_SKEW_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define PYCAUSET_SKEW_CLONES
+#endif
+
 template <class T>
-__attribute__((target_clones("avx512f", "avx2", "default")))
+PYCAUSET_SKEW_CLONES
 void skew_column_block(const T* __restrict__ p, index_t ld, index_t m, index_t j0, index_t j1,
                        const T* __restrict__ v, T* __restrict__ y) {
   constexpr index_t kLanes = 8;
