@@ -391,3 +391,14 @@ def test_ctrl_c_stops_long_steps(tmp_path, what, call):
     lines = interrupted(str(tmp_path), setup, call, what, after="print('MAX', max(fractions))")
     top = float(next(line for line in lines if line.startswith("MAX")).split()[1])
     assert top < 1.0
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_eigh_antisymmetric_threaded_matvec(threads, rng):
+    # n >= 512 splits the trailing matrix-vector product between threads.
+    n = 700
+    X = rng.standard_normal((n, n))
+    A = np.tril(X, -1) - np.tril(X, -1).T
+    pc.set_num_threads(threads)
+    w = np.asarray(pc.linalg.eigh_antisymmetric(A))
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(1j * A), rtol=0, atol=1e-11 * np.abs(w).max())
