@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from ._ops import matmul as _matmul
 from .spacetime import Region
 
 __all__ = [
+    "massless_propagator",
     "retarded_propagator",
     "dalembertian",
     "pauli_jordan",
