@@ -95,7 +95,7 @@ def test_massive_identity_to_round_off(region, m):
 def test_massive_2d_mean_follows_half_j0():
     # Binned mean of K_m over related pairs against J_0(m tau)/2 averaged over the
     # same pairs, in bins of width 0.1 up to tau = 0.7. Each bin holds >= 2000 pairs, but the pairs are correlated
-    # (one sprinkling); at N = 1000 the bins agree to about 0.015 (finite-rho
+    # (one sprinkling); at N = 1000 the bins agree within 0.01 for seeds 1, 2 and 11 (finite-rho
     # corrections grow with tau). Band 0.04, against values of order 0.1-0.5.
     cs = pc.sprinkle(DIAMOND2, n=1000, seed=11)
     m = 3.0
@@ -233,7 +233,7 @@ def test_spectrum_eigenvectors_and_massive(cs2):
 
 def test_largest_eigenvalue_2d_against_continuum():
     # lambda_max ~ N / (4 x_1), x_1 = 1.16556 the first root of tan x = 2x
-    # (docs/fields.md). Measured 1.016 of it at N = 1200 (seed 11); band 15%.
+    # (docs/fields.md). Measured 0.989-1.017 of it at N = 800 (three seeds); band 15%.
     x1 = first_root_tan_2x()
     assert x1 == pytest.approx(1.1655611852, abs=1e-9)
     n = 800
