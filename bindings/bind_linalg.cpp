@@ -12,6 +12,7 @@
 #include "pycauset/array/array.hpp"
 #include "pycauset/kernels/products.hpp"
 #include "pycauset/core/error.hpp"
+#include "pycauset/linalg/antisymmetric.hpp"
 #include "pycauset/linalg/lapack.hpp"
 #include "pycauset/linalg/matmul.hpp"
 #include "pycauset/linalg/norm.hpp"
@@ -141,4 +142,10 @@ void bind_linalg(nb::module_& m) {
   la.def("bit_product_dtype", [](std::int64_t k) { return bit_product_dtype(k); }, arg("k"),
          "The dtype of bit @ bit counts for inner dimension k (int32, or int64 past 2**31 - 1).");
   la.def("product_kernel_isa", &product_kernel_isa, "Instruction set of the product tile kernels in use.");
+
+  la.def("eigh_antisymmetric", [](const Array& a, DType d, bool vectors) {
+    nb::gil_scoped_release release;
+    linalg::AntisymmetricEigResult r = linalg::eigh_antisymmetric(a, d, vectors);
+    return std::make_tuple(r.eigenvalues, r.eigenvectors);
+  }, arg("a"), arg("dtype"), arg("vectors"));
 }

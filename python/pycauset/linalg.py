@@ -78,6 +78,7 @@ __all__ = [
     "eigvalsh",
     "eig",
     "eigvals",
+    "eigh_antisymmetric",
     "norm",
     "solve_triangular",
     "inv_triangular",
@@ -90,6 +91,7 @@ __all__ = [
     "SlogdetResult",
     "EighResult",
     "EigResult",
+    "AntisymmetricEighResult",
     "SVDResult",
     "QRResult",
 ]
@@ -126,6 +128,14 @@ class EighResult(_NamedTuple):
 
 class EigResult(_NamedTuple):
     """Result of :func:`eig`: eigenvalues and right eigenvectors (columns, unit length)."""
+
+    eigenvalues: _Vector
+    eigenvectors: _Matrix
+
+
+class AntisymmetricEighResult(_NamedTuple):
+    """Result of :func:`eigh_antisymmetric`: the ascending eigenvalues of ``1j * a``
+    (exact +- pairs) and its unit eigenvectors (the columns of ``eigenvectors``)."""
 
     eigenvalues: _Vector
     eigenvectors: _Matrix
@@ -556,6 +566,83 @@ def eigvals(a: _ArrayLike) -> _Vector:
     dtype = _compute_dtype(A.dtype)
     w, _ = _la.eig(A._h, dtype.core, False)
     return _wrap(w)
+
+
+def eigh_antisymmetric(a: _ArrayLike, eigenvectors: bool = False) -> _Union[_Vector, AntisymmetricEighResult]:
+    """Eigenvalues (and eigenvectors) of ``1j * a`` for a real antisymmetric ``a``, in real arithmetic.
+
+    ``1j * a`` is Hermitian, so ``numpy.linalg.eigvalsh(1j * a)`` gives the same
+    eigenvalues; this routine never forms the complex matrix. It reduces ``a``
+    to antisymmetric tridiagonal form ``T = Q^T a Q`` with real Householder
+    reflections (blocked, BLAS ``gemv`` and ``gemm``); a diagonal unitary turns
+    ``1j * T`` into the real symmetric tridiagonal matrix with zero diagonal
+    and ``T``'s subdiagonal, whose eigenvalues are plus and minus the singular
+    values of a bidiagonal matrix of half the size (LAPACK ``bdsqr``, to high
+    relative accuracy). So the eigenvalues come in exact pairs
+    (``w[i] == -w[n-1-i]``, and one exact 0 when n is odd), and the whole
+    computation takes half the memory and a fraction of the flops of a
+    complex Hermitian solver. The eigenvector of ``-s`` is the complex
+    conjugate of that of ``+s``.
+
+    Parameters
+    ----------
+    a : Matrix, numpy.ndarray or list, shape (n, n)
+        Real antisymmetric. Only the strictly lower triangle is read (the
+        matrix is taken to be the antisymmetric one it defines).
+    eigenvectors : bool, default False
+        Also compute the eigenvectors (LAPACK ``bdsdc`` for the bidiagonal
+        singular vectors, ``ormtr`` for the reflections).
+
+    Returns
+    -------
+    Vector or AntisymmetricEighResult
+        The ascending eigenvalues of ``1j * a`` (float64; float32 for float32
+        input), or with ``eigenvectors=True`` ``(eigenvalues, eigenvectors)``
+        where column ``i`` of the complex (complex128, or complex64) matrix
+        ``eigenvectors`` is the unit eigenvector of ``eigenvalues[i]``.
+
+    Raises
+    ------
+    LinAlgError
+        If ``a`` is not square or not 2-D, or the bidiagonal SVD does not converge.
+    TypeError
+        If ``a`` is complex.
+    MemoryError
+        If the copy, workspace and results do not fit the memory budget (it
+        runs in RAM only).
+
+    See Also
+    --------
+    numpy.linalg.eigvalsh, eigh
+
+    Notes
+    -----
+    The reduction reports progress and stops at the next panel of 32
+    columns on Ctrl-C. Wilkinson, *The Algebraic Eigenvalue Problem* (1965),
+    for Householder tridiagonalisation; Ward and Gray, ACM TOMS 4 (1978) 278,
+    for the antisymmetric case.
+
+    Examples
+    --------
+    >>> import numpy as np, pycauset as pc
+    >>> A = np.array([[0.0, 2.0], [-2.0, 0.0]])
+    >>> np.asarray(pc.linalg.eigh_antisymmetric(A))
+    array([-2.,  2.])
+    >>> w, V = pc.linalg.eigh_antisymmetric(A, eigenvectors=True)
+    >>> np.allclose(1j * A @ np.asarray(V), np.asarray(V) * np.asarray(w))
+    True
+    """
+    A = _matrix_operand(a, "eigh_antisymmetric")
+    if A.dtype.kind == "c":
+        raise TypeError(
+            "pycauset.linalg.eigh_antisymmetric: a must be a real antisymmetric matrix, got dtype "
+            f"{A.dtype}; for a complex Hermitian matrix use pycauset.linalg.eigh"
+        )
+    dtype = _compute_dtype(A.dtype)
+    w, v = _la.eigh_antisymmetric(A._h, dtype.core, bool(eigenvectors))
+    if not eigenvectors:
+        return _wrap(w)
+    return AntisymmetricEighResult(_wrap(w), _wrap(v))
 
 
 # ---- factorisations, least squares, rank and pseudo-inverse ------------------------
