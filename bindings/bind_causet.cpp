@@ -70,6 +70,6 @@ void bind_causet(nb::module_& m) {
           throw ValueError("out must have r1 - r0 rows and at least w1 - w0 columns");
         nb::gil_scoped_release release;
         p.relation_words(r0, r1, w0, w1, out.data(), std::int64_t(out.shape(1)));
-      }, nb::arg("r0"), nb::arg("r1"), nb::arg("w0"), nb::arg("w1"), nb::arg("out"),
+      }, nb::arg("r0"), nb::arg("r1"), nb::arg("w0"), nb::arg("w1"), nb::arg("out").noconvert(),
       "Words [w0, w1) of rows [r0, r1) of the causal matrix into out (uint64, C order).");
 }
