@@ -428,3 +428,12 @@ def test_point_set_binding_checks_its_ranges():
         ps.relation_words(0, 1, 0, 1, out)
     with pytest.raises(TypeError):
         ps.relation_words(0, 2, 0, 1, np.zeros((2, 1), dtype=np.int32))
+
+
+def test_the_example_runs(tmp_path):
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "dask_causal_matrix.py")
+    out = subprocess.run([sys.executable, example, "--n", "300", "--check", "--dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr
+    assert "identical to the single-process build: True" in out.stdout
+    assert os.listdir(tmp_path) == ["C.pycauset"]
