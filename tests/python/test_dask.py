@@ -437,3 +437,19 @@ def test_the_example_runs(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "identical to the single-process build: True" in out.stdout
     assert os.listdir(tmp_path) == ["C.pycauset"]
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_large_whole_row_tiles_direct_or_through_the_cache(tmp_path, monkeypatch, direct):
+    # Tiles of whole rows past 1 MiB are read with O_DIRECT where the file system allows;
+    # without it (or where refused) through the page cache: the same values either way.
+    if not direct:
+        monkeypatch.delattr(os, "O_DIRECT", raising=False)
+    a = _sample("float64", (300, 1024), seed=8)
+    c = _sample("complex128", (150, 513), seed=9)
+    for name, ref, chunks in (("a", a, (131, -1)), ("c", c, (149, -1))):
+        path = str(tmp_path / f"{name}.pycauset")
+        pc.save(pc.matrix(ref), path)
+        got = pc.to_dask(path, chunks=chunks).compute(scheduler="threads")
+        np.testing.assert_array_equal(got, ref)
+    assert (_dask._read_direct(str(tmp_path / "a.pycauset"), 4096 + 8192, 1 << 20) is None) == (not direct)
