@@ -185,7 +185,7 @@ class FileTileReader:
                 else:
                     _pread_into(fd, raw, first, self.path)
             elif self.row_stride - seg <= seg:
-                # Whole rows, or rows with little between the tiles: one read of the span.
+                # Little lies between the rows' pieces: one read of the span, then the pieces.
                 span = np.empty(nr * self.row_stride - (self.row_stride - seg), dtype=np.uint8)
                 _pread_into(fd, span, first, self.path)
                 full = np.lib.stride_tricks.as_strided(span, (nr, seg), (self.row_stride, 1))
