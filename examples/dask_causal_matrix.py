@@ -1,7 +1,7 @@
 """Build a causal matrix on a Dask cluster, then analyse the file with Dask.
 
     python examples/dask_causal_matrix.py --n 20000 --workers 2
-    python examples/dask_causal_matrix.py --scheduler tcp://host:8786 --dir /shared/run1
+    python examples/dask_causal_matrix.py --scheduler tcp://host:8786 --dir /cluster/scratch/run1
 
 Without --scheduler a LocalCluster of worker processes on this machine stands in
 for a cluster. With one, --dir must be a directory every worker sees at the
