@@ -2,8 +2,10 @@
 // GIL is released around the work.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/pair.h>
+#include <nanobind/ndarray.h>
 #include <nanobind/stl/vector.h>
 
+#include <string>
 #include <vector>
 
 #include "pycauset/causet/causal.hpp"
@@ -58,4 +60,26 @@ void bind_causet(nb::module_& m) {
         return std::make_pair(r.hi, r.lo);
       },
       nb::arg("c"), nb::arg("k"), "Number of k-element chains as (high, low) 64-bit halves of a 128-bit count.");
+
+  // Row blocks of a causal matrix for builders outside the core (pycauset._dask).
+  using Words = nb::ndarray<std::uint64_t, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
+  nb::class_<causet::PointSet>(m, "PointSet")
+      .def("__init__", [](causet::PointSet* self, const Array& coords, const std::vector<double>& periods) {
+        nb::gil_scoped_release release;
+        new (self) causet::PointSet(coords, periods);
+      }, nb::arg("coords"), nb::arg("periods"))
+      .def_prop_ro("size", &causet::PointSet::size)
+      .def("relation_words", [](const causet::PointSet& p, std::int64_t r0, std::int64_t r1, std::int64_t w0,
+                                std::int64_t w1, Words out) {
+        const std::int64_t n = p.size(), words = (n + 63) / 64;
+        if (r0 < 0 || r0 > r1 || r1 > n || w0 < 0 || w0 > w1 || w1 > words)
+          throw IndexError("rows [" + std::to_string(r0) + ", " + std::to_string(r1) + ") or words [" +
+                           std::to_string(w0) + ", " + std::to_string(w1) + ") outside a causal matrix of " +
+                           std::to_string(n) + " rows and " + std::to_string(words) + " words per row");
+        if (std::int64_t(out.shape(0)) != r1 - r0 || std::int64_t(out.shape(1)) < w1 - w0)
+          throw ValueError("out must have r1 - r0 rows and at least w1 - w0 columns");
+        nb::gil_scoped_release release;
+        p.relation_words(r0, r1, w0, w1, out.data(), std::int64_t(out.shape(1)));
+      }, nb::arg("r0"), nb::arg("r1"), nb::arg("w0"), nb::arg("w1"), nb::arg("out").noconvert(),
+      "Words [w0, w1) of rows [r0, r1) of the causal matrix into out (uint64, C order).");
 }

@@ -4,6 +4,8 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <memory>
+
 #include "pycauset/array/file_io.hpp"
 #include "pycauset/storage/governor.hpp"
 #include "numpy_args.hpp"
@@ -12,6 +14,17 @@ namespace nb = nanobind;
 using namespace pycauset;
 
 namespace {
+
+// A .pycauset file being written whose payload other processes write
+// (pycauset._dask): reserved under a temporary name by the FileWriter,
+// published by commit(); discard() (or dropping it uncommitted) removes it.
+struct PendingFile {
+  std::unique_ptr<FileWriter> writer;
+  FileWriter& get() {
+    if (!writer) throw ValueError("this pending file was already committed or discarded");
+    return *writer;
+  }
+};
 
 MapMode parse_mode(const std::string& mode) {
   if (mode == "r") return MapMode::read_only;
@@ -101,6 +114,25 @@ void bind_storage(nb::module_& m) {
     nb::gil_scoped_release release;
     convert_pycauset_to_npy(src, dst, head, chunk_bytes);
   }, nb::arg("src"), nb::arg("dst"), nb::arg("npy_header"), nb::arg("chunk_bytes"));
+  nb::class_<PendingFile>(m, "PendingFile")
+      .def("__init__", [](PendingFile* self, const std::string& path, DType dtype, int ndim, std::uint64_t rows,
+                          std::uint64_t cols) {
+        nb::gil_scoped_release release;
+        new (self) PendingFile{std::make_unique<FileWriter>(path, dtype, ndim, rows, cols)};
+      }, nb::arg("path"), nb::arg("dtype"), nb::arg("ndim"), nb::arg("rows"), nb::arg("cols"))
+      .def_prop_ro("temp_path", [](PendingFile& f) { return f.get().temp_path(); })
+      .def_prop_ro("payload_offset", [](PendingFile& f) { return f.get().header().payload_offset; })
+      .def_prop_ro("row_stride", [](PendingFile& f) { return f.get().header().row_stride; })
+      .def("commit", [](PendingFile& f, nb::bytes metadata, Structure structure) {
+        std::string meta(metadata.c_str(), metadata.size());
+        FileWriter& w = f.get();
+        {
+          nb::gil_scoped_release release;
+          w.commit(meta, structure);
+        }
+        f.writer.reset();
+      }, nb::arg("metadata"), nb::arg("structure"))
+      .def("discard", [](PendingFile& f) { f.writer.reset(); });
   m.def("save_npy", [](const Array& a, const std::string& dst, nb::bytes npy_header, std::size_t chunk_bytes) {
     std::string head(npy_header.c_str(), npy_header.size());
     nb::gil_scoped_release release;

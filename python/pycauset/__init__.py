@@ -36,6 +36,7 @@ from ._dtypes import (
     uint64,
 )
 from ._causet import CausalSet, causet, sprinkle
+from ._dask import from_dask, to_dask
 from ._errors import ExportGuardError
 from ._export import get_export_max_bytes, set_export_max_bytes, to_numpy
 from ._factories import empty, full, identity, matrix, ones, vector, zeros
@@ -71,7 +72,7 @@ except ImportError:  # a source tree that was never built: no version to report
 __all__ = [
     "get_progress",
     "set_progress",
-    "linalg", "spacetime", "continuum", "CausalSet", "sprinkle", "causet", "DType", "Matrix", "Vector", "Storage", "ExportGuardError",
+    "linalg", "spacetime", "continuum", "CausalSet", "sprinkle", "causet", "to_dask", "from_dask", "DType", "Matrix", "Vector", "Storage", "ExportGuardError",
     "dtype", "bit", "bool_", "int8", "int16", "int32", "int64",
     "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64",
     "complex_float32", "complex_float64", "complex64", "complex128",

@@ -614,7 +614,7 @@ def _count(m: Matrix) -> int:
 
 
 def sprinkle(region: Region, n: Optional[int] = None, *, density: Optional[float] = None,
-             seed: Optional[int] = None) -> CausalSet:
+             seed: Optional[int] = None, client: Any = None, path: Any = None) -> CausalSet:
     """Sprinkle points uniformly into a spacetime region and build their causal set.
 
     Exactly one of ``n`` (that many independent uniform points) and
@@ -633,6 +633,12 @@ def sprinkle(region: Region, n: Optional[int] = None, *, density: Optional[float
         Expected points per unit volume (> 0).
     seed : int, optional
         In [0, 2**128); None draws one from the OS (recorded as ``cs.seed``).
+    client : dask.distributed.Client, optional
+        Build the causal matrix on this Dask cluster, row blocks per task,
+        into the file ``path`` (docs/dask.md); bit for bit the matrix of the
+        single-process build.
+    path : str or path-like, optional
+        The ``.pycauset`` file a cluster build writes (with ``client``).
 
     Returns
     -------
@@ -662,13 +668,24 @@ def sprinkle(region: Region, n: Optional[int] = None, *, density: Optional[float
                 or not math.isfinite(density) or density <= 0:
             raise ValueError(f"density must be a positive finite number, got {density!r}")
         count, mode, rho = _random.poisson(seed, float(density) * region.volume), "density", float(density)
-    u = _random.uniforms(seed, 0, count, region.uniforms_per_point)
-    points = region.from_uniforms(u).reshape(count, region.dim)
-    points = points[np.argsort(points[:, 0], kind="stable")]
-    coords = matrix(points)
+    if client is not None or path is not None:  # a Dask cluster writes C into a file
+        from . import _dask
+
+        causal, points, relations = _dask.sprinkle_on_cluster(_points, region, count, seed, client, path)
+        cs = CausalSet._make(causal, matrix(points), region, seed, mode, rho)
+        cs._relations = relations
+        return cs
+    coords = matrix(_points(region, count, seed))
     periods = list(region.spatial_periods or ())
     causal = _upper(_core.causal_matrix(coords._h, periods))
     return CausalSet._make(causal, coords, region, seed, mode, rho)
+
+
+def _points(region: Region, count: int, seed: int) -> np.ndarray:
+    """The ``count`` x d points of a sprinkling, sorted by time (a pure function of its arguments)."""
+    u = _random.uniforms(seed, 0, count, region.uniforms_per_point)
+    points = region.from_uniforms(u).reshape(count, region.dim)
+    return points[np.argsort(points[:, 0], kind="stable")]
 
 
 def causet(relation: Any, *, check: bool = True, sort: bool = False) -> CausalSet:

@@ -27,6 +27,9 @@ class FileWriter {
   FileWriter& operator=(const FileWriter&) = delete;
 
   const format::Header& header() const { return header_; }
+  /// The temporary file the payload goes to until commit() (other processes may
+  /// pwrite payload bytes into it, at header().payload_offset + row * row_stride).
+  const std::string& temp_path() const { return file_.temp_path(); }
   /// Writes src (a block of the object) at rows [row0, row0 + src.rows) and
   /// columns [col0, col0 + src.cols), converting to the file's dtype. For bit
   /// files col0 must be a multiple of 64. Uses a bounded staging buffer.
