@@ -73,6 +73,7 @@ class CausalSet:
         obj = object.__new__(cls)
         obj._causal = causal
         obj._links: Optional[Matrix] = None
+        obj._abundances: Optional[np.ndarray] = None  # N_0..N_k for the largest kmax counted so far
         obj._relations: Optional[int] = None
         obj.coordinates = coordinates
         obj.region = region
@@ -188,7 +189,11 @@ class CausalSet:
             kmax = n - 2
         elif isinstance(kmax, bool) or not isinstance(kmax, numbers.Integral) or kmax < 0:
             raise ValueError(f"kmax must be a non-negative integer or None (the full histogram), got {kmax!r}")
-        return np.asarray(_core.interval_abundances(self._causal._h, int(kmax)), dtype=np.int64)
+        kmax = int(kmax)
+        # N_k does not depend on the cut-off, so a count up to a larger kmax answers a smaller one.
+        if self._abundances is None or len(self._abundances) <= kmax:
+            self._abundances = np.asarray(_core.interval_abundances(self._causal._h, kmax), dtype=np.int64)
+        return self._abundances[: kmax + 1].copy()
 
     def action(self, epsilon: Optional[float] = None, dim: Optional[int] = None) -> float:
         """The Benincasa-Dowker action in d = 2..6, local or smeared (non-local).

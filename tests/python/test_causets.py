@@ -287,3 +287,22 @@ def test_sigint_during_a_spilled_causal_matrix_build(tmp_path):
         call="pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=4), n=60000, seed=1)",
         what="causal matrix",
     )
+
+
+def test_abundances_are_counted_once_and_sliced(monkeypatch):
+    # The action and a smaller kmax reuse an earlier, larger count (N_k does not depend on the cut-off).
+    cs = pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=4), n=300, seed=9)
+    c = np.asarray(cs.causal_matrix).astype(np.int64)
+    between = (c @ c)[c.astype(bool)]
+    oracle = np.bincount(between, minlength=6)[:6]
+    calls = []
+    real = pc._core.interval_abundances
+    monkeypatch.setattr(pc._core, "interval_abundances", lambda h, k: calls.append(k) or real(h, k))
+    assert cs.interval_abundances(5).tolist() == oracle.tolist()
+    assert cs.interval_abundances(1).tolist() == oracle[:2].tolist()
+    first = cs.interval_abundances(3)
+    first[0] = -1  # the caller's copy: the cache is not changed
+    assert cs.interval_abundances(3).tolist() == oracle[:4].tolist()
+    n = len(cs)
+    assert cs.action() == pytest.approx(4 / np.sqrt(6) * (n - oracle[0] + 9 * oracle[1] - 16 * oracle[2] + 8 * oracle[3]))
+    assert calls == [5]
