@@ -329,11 +329,13 @@ bool save_by_linking(const Array& a, const std::string& path, std::string_view m
     // The sections' blocks are allocated before anything is written. Where
     // that fails, the spill file gets its old length back and the save copies
     // instead (which reserves the whole file and reports a full disk).
+    struct stat before;
+    if (::fstat(fd, &before) != 0) return false;
     int rc;
     do rc = ::fallocate(fd, 0, off_t(metadata_end), off_t(end - metadata_end));
     while (rc != 0 && errno == EINTR);
     if (rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
-      if (::ftruncate(fd, off_t(h.payload_offset + h.payload_length)) != 0) {}
+      if (::ftruncate(fd, before.st_size) != 0) {}
       return false;
     }
   }

@@ -231,3 +231,53 @@ TEST(FileSections, ASpilledArrayIsLinkedWithItsSections) {
   set_memory_limit(saved_limit);
   set_backing_dir(saved_backing);
 }
+
+TEST(FileSections, ASpilledArrayWhoseSectionsDoNotFitKeepsTheOldFile) {
+  Tmpfs small(8 * MiB);
+  if (!small.ok) GTEST_SKIP() << "cannot mount a tmpfs here (" << small.why << ")";
+  const std::size_t saved_limit = memory_limit();
+  const std::string saved_backing = backing_dir();
+  const std::int64_t saved_reserve = disk_reserve_setting();
+  // 7 MiB of sections, in RAM (made before the limit is lowered).
+  std::vector<Array> sections{matrix(896, 1024, DType::float64, 1.0)};
+  set_backing_dir(small.dir.str());
+  set_memory_limit(1 * MiB);
+  set_disk_reserve(0);
+  const fs::path out = small.dir.path / "out";
+  fs::create_directories(out);
+  const fs::path path = out / "big.pycauset";
+  save_array(matrix(2, 2, DType::float64, 1.0), path.string(), "{}");
+  const std::string before = read_all(path);
+  {
+    Array big = Array::empty(std::array<index_t, 2>{512, 512}, DType::float64, true);  // 2 MiB: spilled
+    ASSERT_EQ(big.buffer()->kind(), StorageKind::spill);
+    big.set(3, 4, Scalar::of_float(2.5));
+    const std::string spill = big.buffer()->path();
+    const auto spill_size = fs::file_size(spill);
+    // 2 MiB of spill file and 7 MiB of sections do not fit in 8 MiB: the link path
+    // cannot allocate them, the copy cannot either, and nothing changes.
+    try {
+      save_array(big, path.string(), "{}", sections);
+      FAIL() << "saved 9 MiB on an 8 MiB file system";
+    } catch (const OsError& e) {
+      EXPECT_EQ(e.code, ENOSPC);
+      EXPECT_EQ(e.filename, path.string());
+    }
+    EXPECT_EQ(read_all(path), before);
+    EXPECT_EQ(names_in(out), std::vector<std::string>{"big.pycauset"});
+    EXPECT_EQ(fs::file_size(spill), spill_size);  // the spill file got its length back
+    EXPECT_EQ(big.get(3, 4).c.real(), 2.5);
+    // With sections that fit, the same array is saved (by linking).
+    std::vector<Array> few{int64_vector(3)};
+    save_array(big, path.string(), "{}", few);
+    struct stat a, b;
+    ASSERT_EQ(::stat(spill.c_str(), &a), 0);
+    ASSERT_EQ(::stat(path.c_str(), &b), 0);
+    EXPECT_EQ(a.st_ino, b.st_ino);
+    EXPECT_EQ(load_file(path.string(), MapMode::read_only).array.get(3, 4).c.real(), 2.5);
+  }
+  remove_spill_dir();
+  set_disk_reserve(saved_reserve);
+  set_memory_limit(saved_limit);
+  set_backing_dir(saved_backing);
+}
