@@ -241,9 +241,11 @@ std::vector<std::uint64_t> section_offsets(std::uint64_t metadata_end, std::span
   out.reserve(nbytes.size());
   std::uint64_t at = metadata_end;
   for (std::uint64_t n : nbytes) {
-    at = (at + kSectionAlign - 1) / kSectionAlign * kSectionAlign;
+    std::uint64_t up;
+    if (__builtin_add_overflow(at, kSectionAlign - 1, &up)) throw ValueError("file sections past 2**64 bytes");
+    at = up / kSectionAlign * kSectionAlign;
     out.push_back(at);
-    at += n;
+    if (__builtin_add_overflow(at, n, &at)) throw ValueError("file sections past 2**64 bytes");
   }
   return out;
 }

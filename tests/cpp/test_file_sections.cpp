@@ -100,6 +100,8 @@ TEST(FileSections, OffsetsFollowTheAlignmentRule) {
   EXPECT_EQ(section_offsets(8192, std::vector<std::uint64_t>{7}), std::vector<std::uint64_t>{8192});
   EXPECT_EQ(file_length_with_sections(5000, {}), 5000u);
   EXPECT_TRUE(section_offsets(5000, {}).empty());
+  const std::vector<std::uint64_t> huge{std::uint64_t(1) << 63, std::uint64_t(1) << 63};
+  EXPECT_THROW(section_offsets(5000, huge), ValueError);
 }
 
 TEST(FileSections, SavedAfterTheMetadataEachOnAPageInCOrder) {

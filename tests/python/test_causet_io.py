@@ -384,6 +384,8 @@ def _coords(c) -> dict:
     # a section listed before the coordinates moves them (by the layout rule) past the file's end
     (lambda c: c["sections"].insert(0, {"name": "big", "nbytes": 10 ** 12}), "coordinates section ends at"),
     (lambda c: c["sections"].append(dict(_coords(c))), "two sections named 'coordinates'"),
+    (lambda c: c.update(sections=[{"name": "a", "nbytes": 2 ** 63}, {"name": "b", "nbytes": 2 ** 63}]
+                        + c["sections"]), "sections have sizes"),
     (lambda c: c["sections"].append("here"), "section 'here'"),
     (lambda c: c.update(sections={"coordinates": {}}), "'sections' is not a list"),
 ])
