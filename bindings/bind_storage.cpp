@@ -65,11 +65,15 @@ void bind_storage(nb::module_& m) {
   m.def("remove_spill_dir", &remove_spill_dir);
   m.def("remove_stale_spill_dirs", &remove_stale_spill_dirs, nb::arg("dir"));
 
-  m.def("save_array", [](const Array& a, const std::string& path, nb::bytes metadata) {
+  m.def("save_array", [](const Array& a, const std::string& path, nb::bytes metadata,
+                          const std::vector<Array>& sections) {
     std::string meta(metadata.c_str(), metadata.size());
     nb::gil_scoped_release release;
-    save_array(a, path, meta);
-  }, nb::arg("array"), nb::arg("path"), nb::arg("metadata"));
+    save_array(a, path, meta, sections);
+  }, nb::arg("array"), nb::arg("path"), nb::arg("metadata"), nb::arg("sections") = std::vector<Array>{});
+  m.def("section_offsets", [](std::uint64_t metadata_end, const std::vector<std::uint64_t>& nbytes) {
+    return section_offsets(metadata_end, nbytes);
+  }, nb::arg("metadata_end"), nb::arg("nbytes"));
   m.def("load_file", [](const std::string& path, const std::string& mode) {
     MapMode mm = parse_mode(mode);
     LoadedFile f = [&] {

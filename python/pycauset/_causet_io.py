@@ -3,16 +3,17 @@
 A causal-set file is an ordinary version-1 ``.pycauset`` file whose payload is
 the causal matrix (an N x N bit matrix marked strictly upper-triangular), so
 every reader of the format sees that matrix. Its metadata adds a ``"causet"``
-object (region, seed, mode, density, N) that describes binary *sections*
-(coordinates, labels) stored after the metadata block, each at a 4096-aligned
-offset with its length, dtype, shape and CRC-32.
+object (region, seed, mode, density, N) that lists the binary *sections*
+(coordinates, labels) stored after the metadata block with their name, length,
+dtype, shape and CRC-32; where each starts follows from the core's layout rule
+(the next multiple of 4096 after what precedes it).
 
-Saving streams the causal matrix through the core's ``save_array`` (bounded
-memory, any storage) into a temporary file beside the target, appends the
-sections (their space allocated first), fsyncs, renames it over the target and
-fsyncs the directory: a crash leaves the old file or the new one. Loading maps
-the causal matrix with the requested mode and reads the sections (checked
-against their CRC-32) into memory.
+Saving builds the metadata and hands the causal matrix and the sections (core
+arrays of any storage) to the core's ``save_array``, which writes the whole file
+through one atomic write: space reserved first, one rename into place, so a
+crash or a full disk leaves the old file or the new one. Loading maps the
+causal matrix with the requested mode and reads the sections (checked against
+their CRC-32) into memory.
 
 ``pycauset/__init__.py`` installs this module into ``_storage`` (which sits
 below the causal-set layer), so ``pc.save`` and ``pc.load`` dispatch here.
@@ -22,11 +23,9 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import itertools
 import json
 import math
 import os
-import re
 import struct
 import zlib
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -43,18 +42,14 @@ __all__ = ["is_causal_set", "save", "load", "REGION_KINDS"]
 FormatError = _core.FormatError
 
 #: Version of the "causet" metadata object this module writes and reads.
-FORMAT = 1
-#: Every section starts at a multiple of this (so a reader may map it).
-SECTION_ALIGN = 4096
+FORMAT = 2
 #: Bytes per read or write of a section.
 _CHUNK_BYTES = 4 << 20
 #: Region classes a file may name, by their "kind".
 REGION_KINDS: Dict[str, type] = {cls.__name__: cls for cls in (MinkowskiDiamond, MinkowskiBox, MinkowskiCylinder)}
-#: Header fields this module reads back (docs/format.md): metadata_offset, metadata_length.
+#: Header fields the loader reads (docs/format.md): metadata_offset, metadata_length.
 _METADATA_FIELDS = struct.Struct("<QQ")
 _METADATA_FIELDS_AT = 64
-
-_counter = itertools.count()
 
 
 def is_causal_set(obj: Any) -> bool:
@@ -108,20 +103,20 @@ def region_from_json(name: str, value: Any) -> Optional[Region]:
 
 
 class _Section:
-    """A binary block of a causal-set file: a C-order little-endian array."""
+    """A binary block of a causal-set file: a C-order little-endian array held by a core array."""
 
-    def __init__(self, key: str, dtype: np.dtype, shape: Tuple[int, ...], chunks: Any) -> None:
-        self.key = key
+    def __init__(self, name: str, handle: Any, dtype: np.dtype, chunks: Any) -> None:
+        self.name = name
+        self.handle = handle  # the _core.Array the core writes
         self.dtype = np.dtype(dtype)
-        self.shape = shape
-        self.nbytes = int(np.prod(shape)) * self.dtype.itemsize
-        self.chunks = chunks  # () -> iterator of bytes-like pieces, in order
+        self.shape = tuple(int(x) for x in handle.shape)
+        self.nbytes = math.prod(self.shape) * self.dtype.itemsize
         self.crc = 0
         for piece in chunks():
             self.crc = zlib.crc32(piece, self.crc)
 
-    def describe(self, offset: int) -> dict:
-        return {"offset": offset, "nbytes": self.nbytes, "dtype": self.dtype.str, "shape": list(self.shape),
+    def describe(self) -> dict:
+        return {"name": self.name, "nbytes": self.nbytes, "dtype": self.dtype.str, "shape": list(self.shape),
                 "crc32": self.crc}
 
 
@@ -140,17 +135,8 @@ def _matrix_chunks(m: Matrix) -> Any:
     return chunks
 
 
-def _array_chunks(a: np.ndarray) -> Any:
-    flat = np.ascontiguousarray(a).reshape(-1)
-    step = max(1, _CHUNK_BYTES // max(1, flat.itemsize))
-
-    def chunks() -> Iterator[Any]:
-        for k in range(0, flat.size, step):
-            yield flat[k:k + step].data
-    return chunks
-
-
 def _sections(cs: CausalSet) -> List[_Section]:
+    """The sections of a set's file, in file order (coordinates, then labels)."""
     n = len(cs)
     out = []
     coords = cs.coordinates
@@ -159,98 +145,30 @@ def _sections(cs: CausalSet) -> List[_Section]:
         if coords.ndim != 2 or coords.shape[0] != n or coords.dtype.name != "float64":
             raise ValueError(f"the causal set's coordinates must be an {n} x d float64 Matrix, "
                              f"got {coords.dtype} of shape {coords.shape}")
-        out.append(_Section("coordinates", np.dtype("<f8"), tuple(coords.shape), _matrix_chunks(coords)))
+        out.append(_Section("coordinates", coords._h, np.dtype("<f8"), _matrix_chunks(coords)))
     labels = getattr(cs, "labels", None)
     if labels is not None:
-        labels = np.asarray(labels, dtype="<i8")
+        labels = np.ascontiguousarray(labels, dtype="<i8")
         if labels.shape != (n,):
             raise ValueError(f"the causal set's labels must have shape ({n},), got {labels.shape}")
-        out.append(_Section("labels", np.dtype("<i8"), (n,), _array_chunks(labels)))
+        h = _core.Array.empty([n], _core.DType.int64, False)
+        h.assign_numpy(labels)
+        out.append(_Section("labels", h, np.dtype("<i8"), lambda: [labels.data]))
     return out
 
 
 # ---- save ------------------------------------------------------------------------------
 
 
-def _align(x: int, to: int) -> int:
-    return (x + to - 1) // to * to
-
-
-def _metadata_offset(n: int) -> int:
-    """Where the core puts the metadata of an n x n bit matrix (docs/format.md, version 1)."""
-    payload = n * ((n + 63) // 64 * 8)
-    return _align(4096 + payload + 8, 8)
-
-
 def _seed_json(seed: Optional[int]) -> Optional[str]:
     return None if seed is None else str(int(seed))
 
 
-def _layout(base_meta: dict, causet: dict, sections: List[_Section], moff: int) -> Tuple[bytes, List[int]]:
-    """The metadata bytes and each section's offset (which the metadata records)."""
-    offsets: List[int] = [0] * len(sections)
-    for _ in range(16):  # offsets grow with the metadata's length; a few rounds settle it
-        causet["sections"] = {s.key: s.describe(o) for s, o in zip(sections, offsets)}
-        meta = json.dumps({**base_meta, "causet": causet}, sort_keys=True).encode()
-        at, new = moff + len(meta), []
-        for s in sections:
-            at = _align(at, SECTION_ALIGN)
-            new.append(at)
-            at += s.nbytes
-        if new == offsets:
-            return meta, offsets
-        offsets = new
-    raise AssertionError("section layout did not settle")  # pragma: no cover
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _temporary_re(base: str) -> "re.Pattern[str]":
-    # Ours: ".<base>.tmp-<pid>-c<n>"; the core's temporary while it writes ours starts "..<base>.tmp-<pid>-".
-    return re.compile(r"\.\.?" + re.escape(base) + r"\.tmp-(\d+)-")
-
-
-def _remove_stale_temporaries(directory: str, base: str) -> None:
-    """Temporaries of this target left by processes that died mid-save."""
-    pattern = _temporary_re(base)
-    try:
-        entries = os.listdir(directory)
-    except OSError:
-        return
-    for entry in entries:
-        m = pattern.match(entry)
-        if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
-            try:
-                os.unlink(os.path.join(directory, entry))
-            except OSError:
-                pass
-
-
-def _fsync_directory(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _pwrite_all(fd: int, data: Any, offset: int, name: str) -> None:
-    view = memoryview(data).cast("B")
-    while len(view):
-        written = os.pwrite(fd, view, offset)
-        view, offset = view[written:], offset + written
-
-
 def save(cs: CausalSet, path: Any) -> None:
-    """``pc.save(cs, path)``: write a causal set to one ``.pycauset`` file, atomically."""
+    """``pc.save(cs, path)``: write a causal set to one ``.pycauset`` file, atomically.
+
+    The core writes the causal matrix, the metadata and the sections through one
+    atomic write (its space reserved first, one rename into place)."""
     name = os.fspath(path)
     if not isinstance(name, str):
         name = os.fsdecode(name)
@@ -272,55 +190,16 @@ def save(cs: CausalSet, path: Any) -> None:
         "seed": _seed_json(cs.seed),
         "mode": cs.mode,
         "density": None if cs.density is None else float(cs.density),
+        "sections": [s.describe() for s in sections],
     }
-    base_meta = json.loads(_storage._metadata(causal))
-    moff = _metadata_offset(n)
-    meta, offsets = _layout(base_meta, causet, sections, moff)
-
+    meta = json.dumps({**json.loads(_storage._metadata(causal)), "causet": causet}, sort_keys=True).encode()
     full = os.path.abspath(name)
-    directory, base = os.path.split(full)
+    directory = os.path.dirname(full)
     if not os.path.isdir(directory):
         raise FileNotFoundError(errno.ENOENT, f"cannot save '{name}': the directory '{directory}' does not exist", name)
     if os.path.isdir(full):
         raise IsADirectoryError(errno.EISDIR, f"cannot save '{name}': it is a directory", name)
-    _remove_stale_temporaries(directory, base)
-    tmp = os.path.join(directory, f".{base}.tmp-{os.getpid()}-c{next(_counter)}")
-    try:
-        _core.save_array(causal._h, tmp, meta)  # streamed by the core; atomic onto tmp
-        fd = os.open(tmp, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
-        try:
-            head = os.pread(fd, 128, 0)
-            got = _METADATA_FIELDS.unpack_from(head, _METADATA_FIELDS_AT)
-            if got != (moff, len(meta)):  # the core's layout is the format's; this guards the arithmetic here
-                raise RuntimeError(f"internal error: the core put the metadata at {got}, expected {(moff, len(meta))}")
-            end = offsets[-1] + sections[-1].nbytes if sections else moff + len(meta)
-            if end > moff + len(meta):
-                try:
-                    os.posix_fallocate(fd, moff + len(meta), end - moff - len(meta))
-                except OSError as err:
-                    if err.errno != errno.ENOSPC:
-                        raise
-                    free = os.statvfs(directory)
-                    raise OSError(errno.ENOSPC, f"no space left to save '{name}': the file needs {end} bytes, "
-                                  f"{end - moff - len(meta)} of them after the causal matrix, and only "
-                                  f"{free.f_bavail * free.f_frsize} bytes are left free on its file system; "
-                                  "the old file, if any, is kept", name) from None
-            for section, offset in zip(sections, offsets):
-                at = offset
-                for piece in section.chunks():
-                    _pwrite_all(fd, piece, at, name)
-                    at += memoryview(piece).nbytes
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, full)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_directory(directory)
+    _core.save_array(causal._h, full, meta, [s.handle for s in sections])
 
 
 # ---- load ------------------------------------------------------------------------------
@@ -330,23 +209,46 @@ def _corrupt(name: str, what: str) -> Exception:
     return FormatError(f"'{name}' is not a valid causal-set file: {what}")
 
 
-def _read_section(name: str, fd: int, file_size: int, sections: dict, key: str,
+def _section_table(name: str, fd: int, sections: Any) -> Dict[str, Tuple[int, dict]]:
+    """{section name: (offset, entry)} for the "sections" list; offsets follow the
+    layout rule (docs/format.md, "Sections") from the end of the metadata block."""
+    if not isinstance(sections, list):
+        raise _corrupt(name, "its 'sections' is not a list")
+    sizes = []
+    for s in sections:
+        nbytes = s.get("nbytes") if isinstance(s, dict) else None
+        if not isinstance(s, dict) or not isinstance(s.get("name"), str) \
+                or isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes < 0:
+            raise _corrupt(name, f"section {s!r} is not an object with a 'name' and 'nbytes'")
+        sizes.append(nbytes)
+    moff, mlen = _METADATA_FIELDS.unpack_from(os.pread(fd, _METADATA_FIELDS.size, _METADATA_FIELDS_AT))
+    try:
+        offsets = _core.section_offsets(moff + mlen, sizes)
+    except (TypeError, OverflowError, ValueError):
+        raise _corrupt(name, f"its sections have sizes {sizes}") from None
+    table: Dict[str, Tuple[int, dict]] = {}
+    for s, offset in zip(sections, offsets):
+        if s["name"] in table:
+            raise _corrupt(name, f"it has two sections named {s['name']!r}")
+        table[s["name"]] = (offset, s)
+    return table
+
+
+def _read_section(name: str, file_size: int, table: Dict[str, Tuple[int, dict]], key: str,
                   dtype: np.dtype, shape: Tuple[int, ...]) -> Optional[Tuple[int, int, int]]:
     """(offset, nbytes, crc32) of the section ``key``, checked against the file; None when absent."""
-    if key not in sections:
+    if key not in table:
         return None
-    s = sections[key]
-    if not isinstance(s, dict):
-        raise _corrupt(name, f"section {key!r} is {s!r}")
+    offset, s = table[key]
     try:
-        offset, nbytes, crc = int(s["offset"]), int(s["nbytes"]), int(s["crc32"])
+        nbytes, crc = int(s["nbytes"]), int(s["crc32"])
         got_dtype, got_shape = np.dtype(s["dtype"]), tuple(int(x) for x in s["shape"])
     except (KeyError, TypeError, ValueError) as err:
         raise _corrupt(name, f"section {key!r} is malformed ({err!r})") from None
     if got_dtype != dtype or got_shape != shape or nbytes != math.prod(shape) * dtype.itemsize:
         raise _corrupt(name, f"section {key!r} holds {got_dtype} of shape {got_shape} in {nbytes} bytes, "
                              f"expected {dtype} of shape {shape}")
-    if offset < 0 or offset + nbytes > file_size:
+    if offset + nbytes > file_size:
         raise FormatError(f"'{name}' is truncated: its {key} section ends at byte {offset + nbytes}, "
                           f"but the file has {file_size} bytes")
     return offset, nbytes, crc
@@ -431,20 +333,17 @@ def _build(name: str, fd: int, handle: Any, meta: dict) -> CausalSet:
                 or not math.isfinite(density) or density < 0:
             raise _corrupt(name, f"its density is {density!r}")
         density = float(density)
-    sections = info.get("sections", {})
-    if not isinstance(sections, dict):
-        raise _corrupt(name, "its 'sections' is not an object")
+    table = _section_table(name, fd, info.get("sections", []))
 
     coords: Optional[Matrix] = None
     labels: Optional[np.ndarray] = None
     size = os.fstat(fd).st_size
-    s = sections.get("coordinates")
-    if s is not None:
-        shape = s.get("shape") if isinstance(s, dict) else None
+    if "coordinates" in table:
+        shape = table["coordinates"][1].get("shape")
         d = region.dim if region is not None else (shape[1] if isinstance(shape, list) and len(shape) == 2 else -1)
         if not isinstance(d, int) or d < 1:
             raise _corrupt(name, f"its coordinates section has shape {shape!r}")
-        where = _read_section(name, fd, size, sections, "coordinates", np.dtype("<f8"), (n, d))
+        where = _read_section(name, size, table, "coordinates", np.dtype("<f8"), (n, d))
         assert where is not None  # the key is present
         h = _core.Array.empty([n, d], _core.DType.float64, False)
         r0 = 0
@@ -453,7 +352,7 @@ def _build(name: str, fd: int, handle: Any, meta: dict) -> CausalSet:
             h.slice(0, r0, 1, rows).assign_numpy(block.reshape(rows, d))
             r0 += rows
         coords = Matrix._wrap(h)  # type: ignore[assignment]
-    where = _read_section(name, fd, size, sections, "labels", np.dtype("<i8"), (n,))
+    where = _read_section(name, size, table, "labels", np.dtype("<i8"), (n,))
     if where is not None:
         labels = np.concatenate([np.zeros(0, np.int64),
                                  *_read_blocks(name, fd, "labels", where, np.dtype("<i8"), 8)])

@@ -54,17 +54,73 @@ class Staging {
   std::shared_ptr<RamBuffer> buf_;
 };
 
+/// Blocks of a rows x cols payload of `item`-byte elements that fit `chunk`
+/// bytes: whole rows when a row fits, else pieces of one row whose starts are
+/// multiples of 64 elements (bit blocks start on words). {rows, cols} per block.
+std::pair<std::uint64_t, std::uint64_t> chunk_steps(std::uint64_t cols, std::uint64_t item, std::size_t chunk) {
+  if (cols * item <= chunk) return {std::max<std::uint64_t>(1, chunk / (cols * item)), cols};
+  return {1, std::max<std::uint64_t>(64, chunk / item / 64 * 64)};
+}
+
+/// Progress of a streamed save or conversion, in bytes. Reports (and so lets
+/// Ctrl-C in) about every 16 MiB moved, not once per chunk: small chunks cost
+/// no calls into the progress callback.
+class ByteProgress {
+ public:
+  ByteProgress(const char* what, std::uint64_t total) : progress_(what, double(total)) {}
+  void advance(std::uint64_t n) {
+    pending_ += n;
+    if (pending_ >= kStep) progress_.advance(double(pending_)), pending_ = 0;
+  }
+  void finish() { progress_.finish(); }
+
+ private:
+  static constexpr std::uint64_t kStep = std::uint64_t(16) << 20;
+  Progress progress_;
+  std::uint64_t pending_ = 0;
+};
+
+/// Writes the rows of `src` (any dtype, bits included; an Array of any
+/// storage or rows in a file) as C-order .npy elements at `offset` of `out`:
+/// pieces of whole rows, or of one row when a row is longer than a chunk,
+/// read through the block API straight into staging placed for direct writes.
+/// `out` has write(data, n, offset) (an AtomicFile); `progress` may be null.
+template <class Out>
+void write_npy_elements(Out& out, std::uint64_t offset, const BlockStore& src, std::size_t chunk,
+                        ByteProgress* progress) {
+  const DType el = npy_element_dtype(src.dtype());
+  const std::uint64_t item = dtype_info(el).itemsize();
+  const auto rows = std::uint64_t(src.rows()), cols = std::uint64_t(src.cols());
+  if (rows == 0 || cols == 0) return;
+  const auto [step_r, step_c] = chunk_steps(cols, item, chunk);
+  Staging buf(std::size_t(std::min(step_r, rows) * std::min(step_c, cols) * item));
+  for (std::uint64_t r0 = 0; r0 < rows; r0 += step_r) {
+    const std::uint64_t nr = std::min(step_r, rows - r0);
+    for (std::uint64_t c0 = 0; c0 < cols; c0 += step_c) {
+      const std::uint64_t nc = std::min(step_c, cols - c0);
+      const std::uint64_t at = offset + (r0 * cols + c0) * item;
+      std::byte* stage = buf.placed(at);
+      // A uint8 tile row of bits read as bools is nc bytes: the .npy layout.
+      src.read_block(BlockStore::index_t(r0), BlockStore::index_t(r0 + nr), BlockStore::index_t(c0),
+                     BlockStore::index_t(c0 + nc), el, stage);
+      out.write(stage, std::size_t(nr * nc * item), at);
+      if (progress) progress->advance(nr * nc * item);
+    }
+    src.release_rows(BlockStore::index_t(r0), BlockStore::index_t(r0 + nr));
+  }
+}
+
 }  // namespace
 
 FileWriter::FileWriter(std::string path, DType dtype, int ndim, std::uint64_t rows, std::uint64_t cols,
-                       std::size_t chunk_bytes)
+                       std::size_t chunk_bytes, std::uint64_t reserve_length)
     : file_(std::move(path)), header_(format::layout(dtype, ndim, rows, cols, 0)),
       chunk_bytes_(std::max<std::size_t>(chunk_bytes, 64)) {
   if (ndim != 1 && ndim != 2) throw ValueError("arrays have 1 or 2 dimensions");
   if (ndim == 1 && rows != 1) throw ValueError("a vector file has one row");
-  // The payload's blocks are allocated before anything is written: a disk too
+  // The file's blocks are allocated before anything is written: a disk too
   // small for the file raises OsError(ENOSPC) here, not after a long write.
-  file_.reserve(header_.metadata_offset);
+  file_.reserve(std::max(header_.metadata_offset, reserve_length));
 }
 
 void FileWriter::write_block(const StridedRef& src, std::uint64_t row0, std::uint64_t col0) {
@@ -172,16 +228,65 @@ void FileWriter::write_array(const Array& a) {
   }
 }
 
-void FileWriter::commit(std::string_view metadata, Structure structure) {
+std::uint64_t section_nbytes(const Array& section) {
+  if (section.ndim() != 1 && section.ndim() != 2)
+    throw ValueError("a file section is a 1-D or 2-D array, got " + std::to_string(section.ndim()) + "-D");
+  if (section.dtype() == DType::bit)
+    throw ValueError("a file section holds whole bytes per element: convert a bit array to uint8 or bool first");
+  return std::uint64_t(section.rows()) * std::uint64_t(section.cols()) * dtype_info(section.dtype()).itemsize();
+}
+
+std::vector<std::uint64_t> section_offsets(std::uint64_t metadata_end, std::span<const std::uint64_t> nbytes) {
+  std::vector<std::uint64_t> out;
+  out.reserve(nbytes.size());
+  std::uint64_t at = metadata_end;
+  for (std::uint64_t n : nbytes) {
+    std::uint64_t up;
+    if (__builtin_add_overflow(at, kSectionAlign - 1, &up)) throw ValueError("file sections past 2**64 bytes");
+    at = up / kSectionAlign * kSectionAlign;
+    out.push_back(at);
+    if (__builtin_add_overflow(at, n, &at)) throw ValueError("file sections past 2**64 bytes");
+  }
+  return out;
+}
+
+std::uint64_t file_length_with_sections(std::uint64_t metadata_end, std::span<const std::uint64_t> nbytes) {
+  if (nbytes.empty()) return metadata_end;
+  return section_offsets(metadata_end, nbytes).back() + nbytes.back();
+}
+
+namespace {
+
+std::vector<std::uint64_t> sizes_of(std::span<const Array> sections) {
+  std::vector<std::uint64_t> sizes;
+  sizes.reserve(sections.size());
+  for (const Array& s : sections) sizes.push_back(section_nbytes(s));  // ValueError before any write
+  return sizes;
+}
+
+/// Writes each section at its offset through out.write(data, n, offset).
+template <class Out>
+void write_sections(Out& out, std::span<const Array> sections, const std::vector<std::uint64_t>& offsets,
+                    std::size_t chunk) {
+  for (std::size_t k = 0; k < sections.size(); ++k)
+    write_npy_elements(out, offsets[k], BlockStore(sections[k]), chunk, nullptr);
+}
+
+}  // namespace
+
+void FileWriter::commit(std::string_view metadata, Structure structure, std::span<const Array> sections) {
   if (metadata.size() > format::kMaxMetadata) throw ValueError("metadata is too large");
+  const std::vector<std::uint64_t> sizes = sizes_of(sections);
   header_.metadata_length = metadata.size();
   header_.metadata_crc = format::crc32(std::as_bytes(std::span(metadata.data(), metadata.size())));
   header_.structure = structure;
+  const std::uint64_t metadata_end = header_.metadata_offset + header_.metadata_length;
   file_.write(reinterpret_cast<const std::byte*>(metadata.data()), metadata.size(), header_.metadata_offset);
+  write_sections(file_, sections, section_offsets(metadata_end, sizes), chunk_bytes_);
   auto head = format::encode(header_);
   file_.write(head.data(), head.size(), 0);
-  // Exact length: the slack after the payload is a hole that reads as zeros.
-  file_.resize(header_.metadata_offset + header_.metadata_length);
+  // Exact length: the slack after the payload and the gaps before sections are holes that read as zeros.
+  file_.resize(file_length_with_sections(metadata_end, sizes));
   file_.commit();
 }
 
@@ -198,7 +303,8 @@ std::string directory_of(const std::string& path) {
 /// place (a new name, then an atomic rename). The object keeps its data but
 /// writes to it become copy-on-write, so the saved file never changes.
 /// Returns false (nothing visible done) when that does not apply.
-bool save_by_linking(const Array& a, const std::string& path, std::string_view metadata, Structure structure) {
+bool save_by_linking(const Array& a, const std::string& path, std::string_view metadata, Structure structure,
+                     std::span<const Array> sections, const std::vector<std::uint64_t>& sizes) {
   auto* spill = dynamic_cast<MappedFileBuffer*>(a.buffer().get());
   if (!spill || spill->kind() != StorageKind::spill || spill->mode() != MapMode::read_write) return false;
   if (!a.is_contiguous() || a.data() != spill->data() || a.buffer()->pins() > 0) return false;
@@ -213,6 +319,28 @@ bool save_by_linking(const Array& a, const std::string& path, std::string_view m
     return false;
   if (::stat(path.c_str(), &existing) == 0 && S_ISDIR(existing.st_mode))
     throw OsError(EISDIR, "cannot write '" + path + "': it is a directory", path);
+  const int fd = ::open(spill->path().c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  const std::uint64_t metadata_end = h.metadata_offset + metadata.size();
+  const std::uint64_t end = file_length_with_sections(metadata_end, sizes);
+  if (end > metadata_end) {
+    // The sections' blocks are allocated before anything is written. Where
+    // that fails, the spill file gets its old length back and the save copies
+    // instead (which reserves the whole file and reports a full disk).
+    struct stat before;
+    if (::fstat(fd, &before) != 0) return false;
+    int rc;
+    do rc = ::fallocate(fd, 0, off_t(metadata_end), off_t(end - metadata_end));
+    while (rc != 0 && errno == EINTR);
+    if (rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
+      if (::ftruncate(fd, before.st_size) != 0) {}
+      return false;
+    }
+  }
   // From here on the file will be the saved one, so the object's later writes
   // must stay private. The copy-on-write mapping is made first: where the
   // system refuses it, nothing has changed and the save copies instead.
@@ -224,12 +352,6 @@ bool save_by_linking(const Array& a, const std::string& path, std::string_view m
     return false;
   }
 
-  const int fd = ::open(spill->path().c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return false;
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
   h.metadata_length = metadata.size();
   h.metadata_crc = format::crc32(std::as_bytes(std::span(metadata.data(), metadata.size())));
   h.structure = structure;
@@ -243,9 +365,14 @@ bool save_by_linking(const Array& a, const std::string& path, std::string_view m
     }
   };
   put(metadata.data(), metadata.size(), h.metadata_offset);
+  struct {
+    decltype(put)& fn;
+    void write(const std::byte* data, std::size_t n, std::uint64_t at) const { fn(data, n, at); }
+  } out{put};
+  write_sections(out, sections, section_offsets(metadata_end, sizes), kConvertChunkBytes);
   auto head = format::encode(h);
   put(head.data(), head.size(), 0);
-  if (::ftruncate(fd, off_t(h.metadata_offset + h.metadata_length)) != 0)
+  if (::ftruncate(fd, off_t(end)) != 0)
     throw OsError(errno, os_error("cannot size", spill->path()), path);
   if (::fsync(fd) != 0) throw OsError(errno, os_error("cannot flush", spill->path()), path);
   std::string tmp = directory_of(path);
@@ -269,13 +396,20 @@ bool save_by_linking(const Array& a, const std::string& path, std::string_view m
 
 }  // namespace
 
-void save_array(const Array& a, const std::string& path, std::string_view metadata) {
+void save_array(const Array& a, const std::string& path, std::string_view metadata,
+                std::span<const Array> sections) {
   if (path.empty()) throw ValueError("empty file name");
+  if (metadata.size() > format::kMaxMetadata) throw ValueError("metadata is too large");
+  const std::vector<std::uint64_t> sizes = sizes_of(sections);
   const Structure structure = a.structure();
-  if (save_by_linking(a, path, metadata, structure)) return;
-  FileWriter w(path, a.dtype(), a.ndim(), std::uint64_t(a.rows()), std::uint64_t(a.cols()));
+  if (save_by_linking(a, path, metadata, structure, sections, sizes)) return;
+  const auto rows = std::uint64_t(a.rows()), cols = std::uint64_t(a.cols());
+  const format::Header h = format::layout(a.dtype(), a.ndim(), rows, cols, metadata.size());
+  // The whole file, sections included, is reserved before its first byte is written.
+  const std::uint64_t end = file_length_with_sections(h.metadata_offset + metadata.size(), sizes);
+  FileWriter w(path, a.dtype(), a.ndim(), rows, cols, kConvertChunkBytes, end);
   w.write_array(a);
-  w.commit(metadata, structure);
+  w.commit(metadata, structure, sections);
 }
 
 namespace {
@@ -335,32 +469,6 @@ LoadedFile load_file(const std::string& path, MapMode mode) {
 
 namespace pycauset {
 namespace {
-
-/// Blocks of a rows x cols payload of `item`-byte elements that fit `chunk`
-/// bytes: whole rows when a row fits, else pieces of one row whose starts are
-/// multiples of 64 elements (bit blocks start on words). {rows, cols} per block.
-std::pair<std::uint64_t, std::uint64_t> chunk_steps(std::uint64_t cols, std::uint64_t item, std::size_t chunk) {
-  if (cols * item <= chunk) return {std::max<std::uint64_t>(1, chunk / (cols * item)), cols};
-  return {1, std::max<std::uint64_t>(64, chunk / item / 64 * 64)};
-}
-
-/// Progress of a streamed save or conversion, in bytes. Reports (and so lets
-/// Ctrl-C in) about every 16 MiB moved, not once per chunk: small chunks cost
-/// no calls into the progress callback.
-class ByteProgress {
- public:
-  ByteProgress(const char* what, std::uint64_t total) : progress_(what, double(total)) {}
-  void advance(std::uint64_t n) {
-    pending_ += n;
-    if (pending_ >= kStep) progress_.advance(double(pending_)), pending_ = 0;
-  }
-  void finish() { progress_.finish(); }
-
- private:
-  static constexpr std::uint64_t kStep = std::uint64_t(16) << 20;
-  Progress progress_;
-  std::uint64_t pending_ = 0;
-};
 
 template <class U>
 void swap_each(std::byte* p, std::uint64_t count) {
@@ -507,34 +615,6 @@ std::uint64_t file_size(const std::string& path) {
   return std::uint64_t(st.st_size);
 }
 
-/// Writes the rows of `src` (any dtype, bits included; an Array of any
-/// storage or rows in a file) as C-order .npy elements at `offset` of `out`:
-/// pieces of whole rows, or of one row when a row is longer than a chunk,
-/// read through the block API straight into staging placed for direct writes.
-void write_npy_elements(AtomicFile& out, std::uint64_t offset, const BlockStore& src, std::size_t chunk,
-                        ByteProgress& progress) {
-  const DType el = npy_element_dtype(src.dtype());
-  const std::uint64_t item = dtype_info(el).itemsize();
-  const auto rows = std::uint64_t(src.rows()), cols = std::uint64_t(src.cols());
-  if (rows == 0 || cols == 0) return;
-  const auto [step_r, step_c] = chunk_steps(cols, item, chunk);
-  Staging buf(std::size_t(std::min(step_r, rows) * std::min(step_c, cols) * item));
-  for (std::uint64_t r0 = 0; r0 < rows; r0 += step_r) {
-    const std::uint64_t nr = std::min(step_r, rows - r0);
-    for (std::uint64_t c0 = 0; c0 < cols; c0 += step_c) {
-      const std::uint64_t nc = std::min(step_c, cols - c0);
-      const std::uint64_t at = offset + (r0 * cols + c0) * item;
-      std::byte* stage = buf.placed(at);
-      // A uint8 tile row of bits read as bools is nc bytes: the .npy layout.
-      src.read_block(BlockStore::index_t(r0), BlockStore::index_t(r0 + nr), BlockStore::index_t(c0),
-                     BlockStore::index_t(c0 + nc), el, stage);
-      out.write(stage, std::size_t(nr * nc * item), at);
-      progress.advance(nr * nc * item);
-    }
-    src.release_rows(BlockStore::index_t(r0), BlockStore::index_t(r0 + nr));
-  }
-}
-
 }  // namespace
 
 DType npy_element_dtype(DType dtype) { return dtype == DType::bit ? DType::uint8 : dtype; }
@@ -588,7 +668,7 @@ void convert_pycauset_to_npy(const std::string& src, const std::string& dst, std
     auto region = std::make_shared<FileRegion>(src, false);
     const BlockStore rows(region, h.payload_offset, DType::bit, BlockStore::index_t(h.rows),
                           BlockStore::index_t(h.cols), h.row_stride);
-    write_npy_elements(out, npy_header.size(), rows, chunk_bytes, progress);
+    write_npy_elements(out, npy_header.size(), rows, chunk_bytes, &progress);
   }
   progress.finish();  // before the commit: an interrupt leaves the old target
   out.commit();
@@ -602,7 +682,7 @@ void save_npy(const Array& a, const std::string& dst, std::string_view npy_heade
   out.reserve(npy_header.size() + nbytes);
   out.write(reinterpret_cast<const std::byte*>(npy_header.data()), npy_header.size(), 0);
   ByteProgress progress("save", nbytes);
-  write_npy_elements(out, npy_header.size(), BlockStore(a), chunk_bytes, progress);
+  write_npy_elements(out, npy_header.size(), BlockStore(a), chunk_bytes, &progress);
   progress.finish();  // before the commit: an interrupt leaves the old target
   out.commit();
 }

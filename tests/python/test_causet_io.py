@@ -72,6 +72,19 @@ def assert_same_set(got, want) -> None:
         np.testing.assert_array_equal(got.labels, want.labels)
 
 
+def section_layout(path) -> dict:
+    """{name: (offset, entry)} of a causal-set file's sections, by the layout rule of
+    docs/format.md written out here independently: each section starts at the next
+    multiple of 4096 at or after the end of what precedes it (the metadata first)."""
+    h, _, meta = _pcfile.read(path)
+    at, out = h["metadata_offset"] + h["metadata_length"], {}
+    for entry in meta["causet"]["sections"]:
+        at = -(-at // 4096) * 4096
+        out[entry["name"]] = (at, entry)
+        at += entry["nbytes"]
+    return out
+
+
 # ---- round trips -------------------------------------------------------------------
 
 
@@ -205,12 +218,15 @@ def test_file_is_a_valid_pycauset_file_read_independently(tmp_path):
     np.testing.assert_array_equal(values, bits(cs.causal_matrix))
     assert meta["properties"]["note"] == "kept"
     c = meta["causet"]
-    assert c["format"] == 1 and c["n"] == 130 and c["seed"] == "4" and c["mode"] == "n"
+    assert c["format"] == 2 and c["n"] == 130 and c["seed"] == "4" and c["mode"] == "n"
     assert c["region"] == {"kind": "MinkowskiCylinder", "dim": 3, "duration": 1.0, "circumference": 1.0}
-    s = c["sections"]["coordinates"]
-    assert s["offset"] % 4096 == 0 and s["offset"] >= h["metadata_offset"] + h["metadata_length"]
+    assert [e["name"] for e in c["sections"]] == ["coordinates"]
+    at, s = section_layout(path)["coordinates"]
+    assert at % 4096 == 0 and at >= h["metadata_offset"] + h["metadata_length"]
     data = path.read_bytes()
-    raw = data[s["offset"]:s["offset"] + s["nbytes"]]
+    assert len(data) == at + s["nbytes"]  # the file ends with its last section
+    assert not any(data[h["metadata_offset"] + h["metadata_length"]:at])  # the gap reads as zeros
+    raw = data[at:at + s["nbytes"]]
     assert zlib.crc32(raw) == s["crc32"] and s["dtype"] == "<f8" and s["shape"] == [130, 3]
     assert np.frombuffer(raw, "<f8").reshape(130, 3).tobytes() == coords(cs).tobytes()
     # Readers that know nothing of causal sets see the causal matrix.
@@ -270,7 +286,13 @@ def test_spilled_causal_matrix_saves_and_loads(backing, tmp_path):
     assert cs.causal_matrix.storage.kind == "spill"
     out = tmp_path / "out"
     out.mkdir()
+    st = os.stat(cs.causal_matrix.storage.path)
+    spill_file = (st.st_dev, st.st_ino)
     pc.save(cs, out / "s.pycauset")
+    # On the spill file's file system the save links the spill file (with the sections
+    # written into it) instead of copying the matrix; elsewhere it streams a copy.
+    st = os.stat(out / "s.pycauset")
+    assert ((st.st_dev, st.st_ino) == spill_file) == (backing == "same_fs")
     # the set still works after the save (a spill file saved by linking stays private)
     np.testing.assert_array_equal(bits(cs.causal_matrix), want_bits)
     back = pc.load(out / "s.pycauset")
@@ -296,17 +318,13 @@ def saved(tmp_path):
     return path, cs
 
 
-def _sections(path):
-    return _pcfile.read(path)[2]["causet"]["sections"]
-
-
 def test_truncated_files_give_clear_errors(saved, tmp_path):
     path, cs = saved
     data = path.read_bytes()
-    s = _sections(path)["coordinates"]
+    at, _ = section_layout(path)["coordinates"]
     h = _pcfile.parse_header(data)
     cuts = {
-        "inside the coordinates": (s["offset"] + 100, "truncated"),
+        "inside the coordinates": (at + 100, "truncated"),
         "before the coordinates": (h["metadata_offset"] + h["metadata_length"], "truncated"),
         "inside the metadata": (h["metadata_offset"] + 5, "truncated|not a valid"),
         "inside the causal matrix": (4096 + 100, "truncated|not a valid"),
@@ -323,8 +341,8 @@ def test_truncated_files_give_clear_errors(saved, tmp_path):
 def test_corrupted_section_fails_its_checksum(saved, tmp_path):
     path, _ = saved
     data = bytearray(path.read_bytes())
-    s = _sections(path)["coordinates"]
-    data[s["offset"] + 17] ^= 0x40
+    at, _ = section_layout(path)["coordinates"]
+    data[at + 17] ^= 0x40
     bad = tmp_path / "bad.pycauset"
     bad.write_bytes(bytes(data))
     with pytest.raises(pc.FormatError, match="checksum of its coordinates section"):
@@ -333,15 +351,19 @@ def test_corrupted_section_fails_its_checksum(saved, tmp_path):
 
 def _with_causet_metadata(path, out, change) -> None:
     """Copy of the file at `path` whose "causet" metadata is changed by `change(dict)`; the
-    new metadata is appended at the end of the file (sections stay where they are)."""
+    sections move with the metadata's end, by whole pages (so their layout is kept)."""
     data = path.read_bytes()
     h, _, meta = _pcfile.read(path)
+    first = -(-(h["metadata_offset"] + h["metadata_length"]) // 4096) * 4096
     change(meta["causet"])
     new = json.dumps(meta).encode()
-    at = (len(data) + 7) // 8 * 8
-    body = data + b"\0" * (at - len(data)) + new
-    out.write_bytes(bytes(_pcfile.patch(body, metadata_offset=at, metadata_length=len(new),
-                                        metadata_crc=zlib.crc32(new))))
+    body = data[:h["metadata_offset"]] + new
+    body += b"\0" * (-len(body) % 4096) + data[first:]
+    out.write_bytes(bytes(_pcfile.patch(body, metadata_length=len(new), metadata_crc=zlib.crc32(new))))
+
+
+def _coords(c) -> dict:
+    return next(e for e in c["sections"] if e["name"] == "coordinates")
 
 
 @pytest.mark.parametrize("change,message", [
@@ -349,15 +371,23 @@ def _with_causet_metadata(path, out, change) -> None:
     (lambda c: c["region"].update(height=-1.0), "region is invalid: height"),
     (lambda c: c["region"].pop("height"), "region has fields"),
     (lambda c: c.update(region=[1, 2]), "not an object with a 'kind'"),
-    (lambda c: c.update(format=2), "format 2; this version of pycauset reads format 1"),
+    (lambda c: c.update(format=1), "format 1; this version of pycauset reads format 2"),
+    (lambda c: c.update(format=3), "format 3; this version of pycauset reads format 2"),
     (lambda c: c.update(n=199), "says 199 elements"),
     (lambda c: c.update(seed=-3), "seed"),
     (lambda c: c.update(mode="lattice"), "mode"),
     (lambda c: c.update(density=float("inf")), "density"),
-    (lambda c: c["sections"]["coordinates"].update(shape=[200, 3]), "coordinates"),
-    (lambda c: c["sections"]["coordinates"].update(crc32=12345), "checksum"),
-    (lambda c: c["sections"]["coordinates"].update(offset=10 ** 12), "truncated"),
-    (lambda c: c["sections"].update(coordinates="here"), "section 'coordinates'"),
+    (lambda c: _coords(c).update(shape=[200, 3]), "coordinates"),
+    (lambda c: _coords(c).update(crc32=12345), "checksum"),
+    (lambda c: _coords(c).update(nbytes=-8), "not an object with a 'name' and 'nbytes'"),
+    (lambda c: _coords(c).pop("name"), "not an object with a 'name' and 'nbytes'"),
+    # a section listed before the coordinates moves them (by the layout rule) past the file's end
+    (lambda c: c["sections"].insert(0, {"name": "big", "nbytes": 10 ** 12}), "coordinates section ends at"),
+    (lambda c: c["sections"].append(dict(_coords(c))), "two sections named 'coordinates'"),
+    (lambda c: c.update(sections=[{"name": "a", "nbytes": 2 ** 63}, {"name": "b", "nbytes": 2 ** 63}]
+                        + c["sections"]), "sections have sizes"),
+    (lambda c: c["sections"].append("here"), "section 'here'"),
+    (lambda c: c.update(sections={"coordinates": {}}), "'sections' is not a list"),
 ])
 def test_bad_causet_metadata_gives_format_errors(saved, tmp_path, change, message):
     path, _ = saved
@@ -370,7 +400,8 @@ def test_bad_causet_metadata_gives_format_errors(saved, tmp_path, change, messag
 def test_unknown_metadata_keys_are_ignored(saved, tmp_path):
     path, cs = saved
     ok = tmp_path / "ok.pycauset"
-    _with_causet_metadata(path, ok, lambda c: (c.update(comment="x"), c["sections"].update(extra={"offset": 0})))
+    _with_causet_metadata(path, ok, lambda c: (c.update(comment="x"),
+                                               c["sections"].append({"name": "extra", "nbytes": 0, "x": 1})))
     assert_same_set(pc.load(ok), cs)
 
 
@@ -413,27 +444,33 @@ def _temporaries(d, name):
     return [f for f in os.listdir(d) if f != name]
 
 
-@pytest.mark.parametrize("step", ["save_array", "fallocate", "pwrite", "replace"])
-def test_a_failure_at_each_step_keeps_the_old_file(step, tmp_path, monkeypatch):
+LIMITED_SAVE = """
+import errno, resource, signal, sys, pycauset as pc
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+new = pc.sprinkle(pc.spacetime.MinkowskiBox(dim=8), n=3000, seed=2)
+new.causal_matrix, new.coordinates
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), resource.RLIM_INFINITY))
+try:
+    pc.save(new, sys.argv[1])
+except OSError as err:
+    print(err.errno == errno.EFBIG, err)
+else:
+    print("saved")
+"""
+
+
+@pytest.mark.parametrize("where", ["in the causal matrix", "in the sections"])
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(where, tmp_path):
+    # A file-size limit (RLIMIT_FSIZE) makes the OS refuse the new file past `limit` bytes.
+    # The causal matrix of the new set ends near 1.1 MiB, its 8-d coordinates near 1.3 MiB.
     old = pc.sprinkle(MinkowskiDiamond(dim=2), n=100, seed=1)
-    new = pc.sprinkle(MinkowskiDiamond(dim=3), n=150, seed=2)
     target = tmp_path / "x.pycauset"
     pc.save(old, target)
-
-    def fail(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    if step == "save_array":
-        monkeypatch.setattr(_causet_io._core, "save_array", fail)
-    else:
-        monkeypatch.setattr(_causet_io.os, {"fallocate": "posix_fallocate", "pwrite": "pwrite",
-                                            "replace": "replace"}[step], fail)
-    with pytest.raises(OSError) as info:
-        pc.save(new, target)
-    assert info.value.errno == errno.ENOSPC
-    monkeypatch.undo()
-    if step == "fallocate":
-        assert "needs" in str(info.value) and "free" in str(info.value)
+    limit = {"in the causal matrix": 600_000, "in the sections": 1_200_000}[where]
+    r = subprocess.run([sys.executable, "-c", LIMITED_SAVE, str(target), str(limit)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("True"), r.stdout
     assert os.listdir(tmp_path) == ["x.pycauset"]
     assert_same_set(pc.load(target), old)
 

@@ -1,8 +1,10 @@
 #pragma once
 // Saving arrays to and loading them from .pycauset files.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pycauset/array/array.hpp"
 #include "pycauset/storage/atomic_file.hpp"
@@ -15,14 +17,37 @@ namespace pycauset {
 /// conversion holds (each streams through two or three such buffers).
 inline constexpr std::size_t kConvertChunkBytes = std::size_t(32) << 20;
 
+// ---- sections -------------------------------------------------------------------
+// A file may carry sections after its metadata block (docs/format.md,
+// "Sections"): each one the elements of a 1-D or 2-D array of a byte dtype
+// (not bit) in C order, native (little-endian) byte order, starting at the
+// first multiple of kSectionAlign at or after the end of what precedes it
+// (the metadata block for the first). The file ends where the last one ends.
+// The header does not record them; the metadata describes them to readers.
+
+/// Every section starts at a multiple of this.
+inline constexpr std::uint64_t kSectionAlign = 4096;
+/// Bytes `section` takes in a file (rows * cols * itemsize); ValueError for a
+/// bit array or an array that is not 1-D or 2-D.
+std::uint64_t section_nbytes(const Array& section);
+/// Where sections of the given sizes start in a file whose metadata block
+/// ends at `metadata_end` (metadata_offset + metadata_length).
+std::vector<std::uint64_t> section_offsets(std::uint64_t metadata_end, std::span<const std::uint64_t> nbytes);
+/// The length of such a file: where its last section ends (`metadata_end` without sections).
+std::uint64_t file_length_with_sections(std::uint64_t metadata_end, std::span<const std::uint64_t> nbytes);
+
 /// Writes a .pycauset file atomically (through an AtomicFile): a failure or a
 /// crash before commit() leaves the old target untouched.
 /// Not thread-safe; payload writes may come in any order.
 class FileWriter {
  public:
   /// `chunk_bytes` bounds each staging buffer the writer allocates (governor-accounted RAM).
+  /// The file's first max(`reserve_length`, payload end) bytes are allocated
+  /// before anything is written (OsError(ENOSPC) naming the target when the
+  /// disk cannot hold them): pass the whole file's length when the metadata
+  /// and sections are known up front, so that they cannot fail for space.
   FileWriter(std::string path, DType dtype, int ndim, std::uint64_t rows, std::uint64_t cols,
-             std::size_t chunk_bytes = kConvertChunkBytes);
+             std::size_t chunk_bytes = kConvertChunkBytes, std::uint64_t reserve_length = 0);
   FileWriter(const FileWriter&) = delete;
   FileWriter& operator=(const FileWriter&) = delete;
 
@@ -45,8 +70,11 @@ class FileWriter {
   }
   /// Writes the whole payload from an array of the file's shape.
   void write_array(const Array& a);
-  /// Writes metadata and header, makes the file durable and puts it in place.
-  void commit(std::string_view metadata, Structure structure = Structure::dense);
+  /// Writes metadata, `sections` (see section_offsets; any storage or view)
+  /// and header, makes the file durable and puts it in place (one rename).
+  /// The sections are checked before anything is written.
+  void commit(std::string_view metadata, Structure structure = Structure::dense,
+              std::span<const Array> sections = {});
 
  private:
   AtomicFile file_;
@@ -55,11 +83,16 @@ class FileWriter {
 };
 
 /// Saves `a` to `path` (see FileWriter). `metadata` is stored verbatim, and
-/// the header records a.structure().
+/// the header records a.structure(). `sections` (1-D or 2-D arrays of byte
+/// dtypes, any storage or view) follow the metadata (see section_offsets).
+/// The whole file's space is allocated before its first byte is written
+/// (OsError(ENOSPC) leaves the old target), and it is put in place by one
+/// atomic rename: a failure or crash leaves the old file or the new one.
 /// A whole, unpinned spilled object on the same file system is saved without
-/// copying: its spill file gets the header and metadata, is fsynced and
-/// linked into place, and the object's later writes become copy-on-write.
-void save_array(const Array& a, const std::string& path, std::string_view metadata);
+/// copying: its spill file gets the header, metadata and sections, is fsynced
+/// and linked into place, and the object's later writes become copy-on-write.
+void save_array(const Array& a, const std::string& path, std::string_view metadata,
+                std::span<const Array> sections = {});
 
 /// A loaded file: its array (memory-mapped, carrying the header's structure,
 /// checked when first read) and metadata bytes.
