@@ -7,14 +7,12 @@
 #include <mutex>
 #include <string>
 
-#if defined(__x86_64__) || defined(_M_X64)
-#include <emmintrin.h>
-#endif
 
 #include "pycauset/array/blocks.hpp"
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
 #include "pycauset/core/threads.hpp"
+#include "pycauset/kernels/lightcone.hpp"
 #include "pycauset/linalg/matmul.hpp"
 #include "pycauset/storage/governor.hpp"
 
@@ -71,89 +69,14 @@ PointSet::PointSet(const Array& coords, std::span<const double> periods) {
                        std::to_string(i - 1) + "); sort them first, e.g. coords[np.argsort(coords[:, 0], kind='stable')]");
 }
 
-namespace {
-
-// Words [wa, wb) of row i: bit b of word w is whether point i precedes point
-// 64w + b (before masking the diagonal and the padding). D is the dimension
-// (0: any, read from d); the same operations run in the same order for every
-// D and lane width (no FMA: this file is built with -ffp-contract=off), so
-// the bits never depend on the code path.
-template <int D, bool Periodic>
-void row_words(const double* t, index_t padded, int d, const double* periods, index_t i, index_t wa, index_t wb,
-               std::uint64_t* out) {
-  const int dims = D ? D : d;
-  constexpr int kMaxDim = 16;
-  double xi[kMaxDim];
-  for (int k = 1; k < dims; ++k) xi[k] = t[k * padded + i];
-  const double ti = t[i];
-#if defined(__x86_64__) || defined(_M_X64)
-  __m128d vx[kMaxDim], vp[kMaxDim];
-  for (int k = 1; k < dims; ++k) vx[k] = _mm_set1_pd(xi[k]), vp[k] = _mm_set1_pd(Periodic ? periods[k - 1] : 0.0);
-  const __m128d vti = _mm_set1_pd(ti), zero = _mm_setzero_pd(), sign = _mm_set1_pd(-0.0);
-  for (index_t w = wa; w < wb; ++w) {
-    const index_t j0 = w * kWord;
-    std::uint64_t bits = 0;
-    for (int q = 0; q < kWord; q += 2) {
-      __m128d s = zero;
-      for (int k = 1; k < dims; ++k) {
-        __m128d a = _mm_sub_pd(_mm_loadu_pd(t + k * padded + j0 + q), vx[k]);
-        if constexpr (Periodic) {
-          a = _mm_andnot_pd(sign, a);
-          a = _mm_min_pd(a, _mm_sub_pd(vp[k], a));
-        }
-        s = _mm_add_pd(s, _mm_mul_pd(a, a));
-      }
-      const __m128d dt = _mm_sub_pd(_mm_loadu_pd(t + j0 + q), vti);
-      const __m128d rel = _mm_and_pd(_mm_cmpgt_pd(dt, zero), _mm_cmpge_pd(_mm_mul_pd(dt, dt), s));
-      bits |= std::uint64_t(_mm_movemask_pd(rel)) << q;
-    }
-    out[w - wa] = bits;
-  }
-#else
-  for (index_t w = wa; w < wb; ++w) {
-    const index_t j0 = w * kWord;
-    std::uint64_t bits = 0;
-    for (int b = 0; b < kWord; ++b) {
-      double s = 0.0;
-      for (int k = 1; k < dims; ++k) {
-        double a = t[k * padded + j0 + b] - xi[k];
-        if constexpr (Periodic) {
-          a = std::fabs(a);
-          a = std::min(a, periods[k - 1] - a);
-        }
-        s = s + a * a;
-      }
-      const double dt = t[j0 + b] - ti;
-      bits |= std::uint64_t((dt > 0) & (dt * dt >= s)) << b;
-    }
-    out[w - wa] = bits;
-  }
-#endif
-}
-
-using RowWords = void (*)(const double*, index_t, int, const double*, index_t, index_t, index_t, std::uint64_t*);
-
-template <bool Periodic> RowWords pick_row_words(int d) {
-  switch (d) {
-    case 2: return row_words<2, Periodic>;
-    case 3: return row_words<3, Periodic>;
-    case 4: return row_words<4, Periodic>;
-    case 5: return row_words<5, Periodic>;
-    default: return row_words<0, Periodic>;
-  }
-}
-
-}  // namespace
-
 void PointSet::relation_words(index_t r0, index_t r1, index_t w0, index_t w1, std::uint64_t* dst, index_t ld) const {
-  const index_t padded = words_of(n_) * kWord;
-  const RowWords kernel = periodic_ ? pick_row_words<true>(d_) : pick_row_words<false>(d_);
+  const LightConePoints pts{axes_.data(), words_of(n_) * kWord, d_, periods_.data(), periodic_};
   for (index_t i = r0; i < r1; ++i) {
     std::uint64_t* row = dst + (i - r0) * ld;
     const index_t first = std::min(w1, std::max(w0, (i + 1) / kWord));  // words before it are on/below the diagonal
     for (index_t w = w0; w < first; ++w) row[w - w0] = 0;
     if (first >= w1) continue;
-    kernel(axes_.data(), padded, d_, periods_.data(), i, first, w1, row + (first - w0));
+    light_cone_words(pts, i, first, w1, row + (first - w0));
     const index_t jd = first * kWord;
     if (jd <= i) row[first - w0] &= ~std::uint64_t(0) << (i - jd + 1);  // columns <= i
     const index_t last = w1 - 1;

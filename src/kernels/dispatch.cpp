@@ -6,6 +6,7 @@
 
 #include "pycauset/kernels/convert.hpp"
 #include "pycauset/kernels/elementwise.hpp"
+#include "pycauset/kernels/lightcone.hpp"
 #include "pycauset/kernels/products.hpp"
 #include "pycauset/kernels/reduce.hpp"
 
@@ -26,6 +27,8 @@ namespace pycauset {
   void int_gemm_exact_tile(bool, const std::uint64_t*, std::int64_t, const std::uint64_t*, std::int64_t, pc_u128*, \
                            std::int64_t*, std::int64_t, std::int64_t, std::int64_t, std::int64_t); \
   const char* product_kernel_isa(); \
+  void light_cone_words(const LightConePoints&, std::int64_t, std::int64_t, std::int64_t, std::uint64_t*); \
+  const char* light_cone_kernel_isa(); \
   }
 PYCAUSET_DECLARE_ISA(isa_baseline)
 #ifdef PYCAUSET_HAVE_X86_ISAS
@@ -46,12 +49,14 @@ struct Kernels {
   decltype(&isa_baseline::int_gemm_tile) int_gemm_tile;
   decltype(&isa_baseline::int_gemm_exact_tile) int_gemm_exact_tile;
   decltype(&isa_baseline::product_kernel_isa) product_kernel_isa;
+  decltype(&isa_baseline::light_cone_words) light_cone_words;
+  decltype(&isa_baseline::light_cone_kernel_isa) light_cone_kernel_isa;
 };
 
 #define PYCAUSET_KERNELS_OF(ns)                                                                              \
   Kernels {                                                                                                  \
     ns::convert, ns::fill, ns::evaluate, ns::reduce_sum, ns::bit_count_tile, ns::bit_word_ranges,           \
-        ns::bit_transpose_block, ns::int_gemm_tile, ns::int_gemm_exact_tile, ns::product_kernel_isa         \
+        ns::bit_transpose_block, ns::int_gemm_tile, ns::int_gemm_exact_tile, ns::product_kernel_isa, ns::light_cone_words, ns::light_cone_kernel_isa \
   }
 
 Kernels pick() {
@@ -121,6 +126,10 @@ void int_gemm_exact_tile(bool is_signed, const std::uint64_t* A, std::int64_t ld
   kernels().int_gemm_exact_tile(is_signed, A, lda, B, ldb, acc, wraps, ldacc, n, k, m);
 }
 const char* product_kernel_isa() { return kernels().product_kernel_isa(); }
+void light_cone_words(const LightConePoints& p, std::int64_t i, std::int64_t w0, std::int64_t w1, std::uint64_t* out) {
+  kernels().light_cone_words(p, i, w0, w1, out);
+}
+const char* light_cone_kernel_isa() { return kernels().light_cone_kernel_isa(); }
 
 const char* kernel_isa() {
   auto c = kernels().convert;

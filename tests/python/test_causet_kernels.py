@@ -1,0 +1,107 @@
+"""Causal-set kernels: every instruction set, sparse spills, counting out of core.
+
+Oracles are independent of the code under test: the relation pair by pair
+from its definition in NumPy (minimum image on periodic axes), links and
+interval sizes from NumPy integer matrix products.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import pycauset as pc
+from pycauset import _core
+
+ST = pc.spacetime
+
+
+def oracle_relation(x, periods=None):
+    n, d = x.shape
+    out = np.zeros((n, n), dtype=bool)
+    for i in range(n):
+        dt = x[:, 0] - x[i, 0]
+        s = np.zeros(n)
+        for k in range(1, d):
+            a = x[:, k] - x[i, k]
+            if periods is not None and periods[k - 1] > 0:
+                a = np.abs(a)
+                a = np.minimum(a, periods[k - 1] - a)
+            s = s + a * a
+        out[i] = (dt > 0) & (dt * dt >= s)
+    return out
+
+
+def lattice_points(n, d, seed, periods=None):
+    """Dyadic coordinates (exact squares and sums): many equal times and exactly light-like pairs."""
+    rng = np.random.default_rng(seed)
+    x = np.empty((n, d))
+    x[:, 0] = np.floor(rng.random(n) * 32) / 32
+    for k in range(1, d):
+        span = periods[k - 1] if periods is not None and periods[k - 1] > 0 else 1.0
+        x[:, k] = np.floor(rng.random(n) * 16) / 16 * span
+    x[1::5, 0] = np.minimum(x[0:-1:5, 0][: len(x[1::5])] + 0.25, 2.0)
+    return x[np.argsort(x[:, 0], kind="stable")]
+
+
+CASES = [
+    ("diamond4", 4, None), ("box2", 2, None), ("box3", 3, None), ("box5", 5, None), ("generic7", 7, None),
+    ("cyl2", 2, [0.5]), ("cyl3", 3, [1.0, 0.0]), ("cyl4", 4, [0.75, 0.75, 0.0]),
+]
+
+_CHILD = r"""
+import json, sys, hashlib
+import numpy as np, pycauset as pc
+from pycauset import _core
+cases = json.loads(sys.argv[1])
+out = {"isa": _core.light_cone_kernel_isa(), "bits": {}}
+for name, x, periods in cases:
+    c = np.asarray(pc.Matrix._wrap(_core.causal_matrix(pc.matrix(np.array(x))._h, periods or [])))
+    out["bits"][name] = np.packbits(c).tolist()
+print(json.dumps(out))
+"""
+
+
+def _run_cap(cap, cases):
+    env = dict(os.environ)
+    env.pop("PYCAUSET_KERNELS", None)
+    if cap:
+        env["PYCAUSET_KERNELS"] = cap
+    r = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(cases)], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_every_instruction_set_matches_the_oracle_and_each_other():
+    cases, oracles = [], {}
+    for idx, (name, d, periods) in enumerate(CASES):
+        for n in (1, 63, 64, 65, 300):
+            x = lattice_points(n, d, seed=100 * idx + n, periods=periods)
+            key = f"{name}-{n}"
+            cases.append((key, x.tolist(), periods))
+            oracles[key] = oracle_relation(x, periods)
+    seen = {}
+    for cap in ("baseline", "avx2", ""):
+        res = _run_cap(cap, cases)
+        seen.setdefault(res["isa"], res)
+        for key, packed in res["bits"].items():
+            n = oracles[key].shape[0]
+            got = np.unpackbits(np.array(packed, dtype=np.uint8), count=n * n).reshape(n, n).astype(bool)
+            assert np.array_equal(got, oracles[key]), (res["isa"], key)
+    assert "baseline" in seen
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    if " avx2" in flags:
+        assert "avx2" in seen
+    if " avx512f" in flags and " avx512dq" in flags:
+        assert "avx512" in seen
+    isas = list(seen)
+    for other in isas[1:]:
+        assert seen[other]["bits"] == seen[isas[0]]["bits"]
+
+
+def test_light_cone_isa_is_reported():
+    assert _core.light_cone_kernel_isa() in ("baseline", "avx2", "avx512")
