@@ -93,7 +93,10 @@ def test_every_instruction_set_matches_the_oracle_and_each_other():
             got = np.unpackbits(np.array(packed, dtype=np.uint8), count=n * n).reshape(n, n).astype(bool)
             assert np.array_equal(got, oracles[key]), (res["isa"], key)
     assert "baseline" in seen
-    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    flags = ""
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
     if " avx2" in flags:
         assert "avx2" in seen
     if " avx512f" in flags and " avx512dq" in flags:
