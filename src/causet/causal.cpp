@@ -12,6 +12,7 @@
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
 #include "pycauset/core/threads.hpp"
+#include "pycauset/kernels/intervals.hpp"
 #include "pycauset/kernels/lightcone.hpp"
 #include "pycauset/linalg/matmul.hpp"
 #include "pycauset/storage/governor.hpp"
@@ -139,6 +140,13 @@ inline const std::uint64_t* row_of(const Array& a, Array::index_t r) {
   return reinterpret_cast<const std::uint64_t*>(a.data()) + r * (a.stride(0) / 64);
 }
 
+// One past the last non-zero word of a row in [from, words) (from if none).
+inline index_t row_end(const std::uint64_t* row, index_t from, index_t words) {
+  index_t hi = words;
+  while (hi > from && row[hi - 1] == 0) --hi;
+  return hi;
+}
+
 Array contiguous_bits(const Array& c, const char* what) {
   if (c.ndim() != 2 || c.shape(0) != c.shape(1))
     throw ValueError(std::string(what) + " must be a square matrix");
@@ -168,15 +176,17 @@ Array links_impl(const Array& c_in, bool check) {
         const std::uint64_t* ci = row_of(c, i);
         std::uint64_t* li = lbase + i * lstride;
         const index_t w_first = (i + 1) / 64;
-        std::fill(acc.begin() + w_first, acc.end(), 0);
-        for (index_t w = w_first; w < words; ++w) {
+        // Past the last word of C[i] nothing is a link; with the check, the
+        // futures are kept to the end to compare them with C[i].
+        const index_t hi = check ? words : row_end(ci, w_first, words);
+        std::fill(acc.begin() + w_first, acc.begin() + hi, 0);
+        for (index_t w = w_first; w < hi; ++w) {
           // Elements of C[i] in this word not yet in a link's future are links.
           std::uint64_t cand = ci[w] & ~acc[std::size_t(w)];
           while (cand) {
             const int b = __builtin_ctzll(cand);
             li[w] |= std::uint64_t(1) << b;
-            const std::uint64_t* cj = row_of(c, w * 64 + b);
-            for (index_t v = w; v < words; ++v) acc[std::size_t(v)] |= cj[v];
+            thermometer_add(acc.data(), words, 1, row_of(c, w * 64 + b), w, hi);  // acc |= C[j]
             cand &= ~acc[std::size_t(w)] & ~(std::uint64_t(1) << b);
           }
         }
@@ -232,11 +242,80 @@ void check_causal_matrix(Array& c_in, bool transitive) {
 
 namespace pycauset::causet {
 
+namespace {
+
+// Largest kmax counted by thermometer planes (push); larger ones pull.
+constexpr std::int64_t kMaxPushLevels = 16;
+
+// Push: for row i, walk its future j = i+1.. in order keeping, for every
+// later element, how many of the elements S already met precede it
+// (thermometer planes saturating at kmax + 1), where S holds the j whose
+// interval with i has at most kmax elements. The interval I(i, j) is counted
+// exactly whenever |I(i, j)| <= kmax: its elements k all have |I(i, k)| <
+// |I(i, j)| <= kmax, so they are in S. When |I(i, j)| > kmax, its first kmax + 1
+// elements in time order k_1.. each have |I(i, k_m)| <= m - 1 <= kmax, so they
+// are in S and the count saturates. Cost: |S| rows of C per row i.
+void push_rows(const Array& c, std::int64_t kmax, index_t r0, index_t r1, std::vector<std::uint64_t>& planes,
+               std::vector<std::int64_t>& local) {
+  const index_t n = c.shape(0), words = words_of(n);
+  const int levels = int(kmax) + 1;
+  planes.resize(std::size_t(levels) * std::size_t(words));
+  std::uint64_t* top = planes.data() + std::size_t(levels - 1) * std::size_t(words);  // counter > kmax
+  for (index_t i = r0; i < r1; ++i) {
+    const std::uint64_t* ci = row_of(c, i);
+    const index_t w_first = (i + 1) / 64, hi = row_end(ci, w_first, words);
+    if (hi <= w_first) continue;
+    for (int m = 0; m < levels; ++m)
+      std::fill(planes.begin() + std::ptrdiff_t(std::size_t(m) * std::size_t(words) + std::size_t(w_first)),
+                planes.begin() + std::ptrdiff_t(std::size_t(m) * std::size_t(words) + std::size_t(hi)), 0);
+    for (index_t w = w_first; w < hi; ++w) {
+      std::uint64_t cand = ci[w] & ~top[w];
+      while (cand) {
+        const int b = __builtin_ctzll(cand);
+        int count = 0;  // <= kmax: the top plane is clear here
+        for (int m = 0; m + 1 < levels; ++m) count += int((planes[std::size_t(m) * std::size_t(words) + std::size_t(w)] >> b) & 1);
+        ++local[std::size_t(count)];
+        thermometer_add(planes.data(), words, levels, row_of(c, w * 64 + b), w, hi);
+        const std::uint64_t above = b == 63 ? 0 : ~std::uint64_t(0) << (b + 1);
+        cand = ci[w] & ~top[w] & above;
+      }
+    }
+  }
+}
+
+// Pull: each related pair's interval size by AND + popcount of C[i] and the
+// past of j (a row of C^T), stopping once past kmax.
+void pull_rows(const Array& c, const Array& ct, std::int64_t kmax, index_t r0, index_t r1,
+               std::vector<std::int64_t>& local) {
+  const index_t n = c.shape(0), words = words_of(n);
+  for (index_t i = r0; i < r1; ++i) {
+    const std::uint64_t* ci = row_of(c, i);
+    for (index_t w = (i + 1) / 64; w < words; ++w) {
+      std::uint64_t js = ci[w];
+      while (js) {
+        const int b = __builtin_ctzll(js);
+        js &= js - 1;
+        const index_t j = w * 64 + b;
+        // Elements between i and j: future of i and past of j (columns i < m < j only,
+        // which the strictly triangular rows guarantee).
+        const std::uint64_t* pj = row_of(ct, j);
+        std::int64_t count = 0;
+        for (index_t v = (i + 1) / 64; v <= j / 64 && count <= kmax; ++v)
+          count += __builtin_popcountll(ci[v] & pj[v]);
+        if (count <= kmax) ++local[std::size_t(count)];
+      }
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<std::int64_t> interval_abundances(const Array& c_in, std::int64_t kmax) {
   if (kmax < 0) throw ValueError("kmax must be >= 0, got " + std::to_string(kmax));
   const Array c = contiguous_bits(c_in, "the causal matrix");
-  const Array ct = transpose_bits(c);  // row j of ct = the past of j
   const index_t n = c.shape(0);
+  const bool push = kmax < kMaxPushLevels;
+  const Array ct = push ? c : transpose_bits(c);  // pull: row j of ct = the past of j
   const std::size_t bins = std::size_t(kmax) + 1;
   std::vector<std::int64_t> total(bins, 0);
   std::mutex m;
@@ -246,25 +325,9 @@ std::vector<std::int64_t> interval_abundances(const Array& c_in, std::int64_t km
     const index_t r1 = std::min(n, r0 + round);
     parallel_for_dynamic(r1 - r0, 8, [&](index_t q0, index_t q1) {
       std::vector<std::int64_t> local(bins, 0);
-      for (index_t i = r0 + q0; i < r0 + q1; ++i) {
-        const std::uint64_t* ci = row_of(c, i);
-        const index_t words = words_of(n);
-        for (index_t w = (i + 1) / 64; w < words; ++w) {
-          std::uint64_t js = ci[w];
-          while (js) {
-            const int b = __builtin_ctzll(js);
-            js &= js - 1;
-            const index_t j = w * 64 + b;
-            // Elements between i and j: future of i and past of j (columns i < m < j only,
-            // which the strictly triangular rows guarantee).
-            const std::uint64_t* pj = row_of(ct, j);
-            std::int64_t count = 0;
-            for (index_t v = (i + 1) / 64; v <= j / 64 && count <= kmax; ++v)
-              count += __builtin_popcountll(ci[v] & pj[v]);
-            if (count <= kmax) ++local[std::size_t(count)];
-          }
-        }
-      }
+      std::vector<std::uint64_t> planes;
+      if (push) push_rows(c, kmax, r0 + q0, r0 + q1, planes, local);
+      else pull_rows(c, ct, kmax, r0 + q0, r0 + q1, local);
       std::lock_guard lock(m);
       for (std::size_t k = 0; k < bins; ++k) total[k] += local[k];
     });

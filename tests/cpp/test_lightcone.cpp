@@ -1,7 +1,9 @@
-// The light-cone kernel (kernels/lightcone.hpp): each instruction-set copy
-// this CPU can run, called directly, against a scalar oracle written from the
-// relation's definition, on random points, exactly light-like pairs, equal
-// times and periodic axes (minimum image), in every dimension path.
+// The causal-set word kernels, each instruction-set copy this CPU can run
+// called directly: the light-cone kernel (kernels/lightcone.hpp) against a
+// scalar oracle written from the relation's definition, on random points,
+// exactly light-like pairs, equal times and periodic axes (minimum image), in
+// every dimension path; the thermometer counters (kernels/intervals.hpp)
+// against plain integer counters.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "pycauset/kernels/intervals.hpp"
 #include "pycauset/kernels/lightcone.hpp"
 
 namespace pycauset {
@@ -17,6 +20,7 @@ namespace pycauset {
   namespace ns {                                                                                               \
   void light_cone_words(const LightConePoints&, std::int64_t, std::int64_t, std::int64_t, std::uint64_t*);     \
   const char* light_cone_kernel_isa();                                                                         \
+  void thermometer_add(std::uint64_t*, std::int64_t, int, const std::uint64_t*, std::int64_t, std::int64_t);  \
   }
 PYCAUSET_TEST_DECLARE_LC(isa_baseline)
 #if defined(__x86_64__)
@@ -109,4 +113,41 @@ TEST(LightCone, DispatchedIsaIsOneOfTheCopies) {
   const std::string isa = light_cone_kernel_isa();
   EXPECT_TRUE(isa == "baseline" || isa == "avx2" || isa == "avx512") << isa;
   EXPECT_STREQ(isa_baseline::light_cone_kernel_isa(), "baseline");
+}
+
+namespace {
+using Therm = void (*)(std::uint64_t*, std::int64_t, int, const std::uint64_t*, std::int64_t, std::int64_t);
+std::vector<std::pair<std::string, Therm>> thermometers() {
+  std::vector<std::pair<std::string, Therm>> k{{"baseline", isa_baseline::thermometer_add}};
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) k.push_back({"avx2", isa_avx2::thermometer_add});
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+    k.push_back({"avx512", isa_avx512::thermometer_add});
+#endif
+  return k;
+}
+}  // namespace
+
+TEST(Thermometer, SaturatingCountsMatchIntegers) {
+  std::mt19937_64 rng(7);
+  const std::int64_t words = 37;
+  for (auto& [name, add] : thermometers())
+    for (int levels : {1, 2, 3, 4, 5, 8, 9, 13}) {
+      std::vector<u64> planes(std::size_t(levels * words), 0);
+      std::vector<int> count(std::size_t(words * 64), 0);
+      for (int step = 0; step < 20; ++step) {
+        std::vector<u64> x(static_cast<std::size_t>(words));
+        for (auto& v : x) v = rng() & rng();
+        const std::int64_t v0 = std::int64_t(rng() % std::uint64_t(words)), v1 = words - std::int64_t(rng() % 3);
+        add(planes.data(), words, levels, x.data(), v0, v1);
+        for (std::int64_t v = v0; v < v1; ++v)
+          for (int b = 0; b < 64; ++b) count[std::size_t(v * 64 + b)] += int((x[std::size_t(v)] >> b) & 1);
+        for (std::int64_t v = 0; v < words; ++v)
+          for (int b = 0; b < 64; ++b)
+            for (int m = 0; m < levels; ++m)
+              ASSERT_EQ(bool((planes[std::size_t(m * words + v)] >> b) & 1), count[std::size_t(v * 64 + b)] >= m + 1)
+                  << name << " levels=" << levels << " word " << v << " bit " << b << " plane " << m;
+      }
+    }
 }

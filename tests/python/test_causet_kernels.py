@@ -108,3 +108,54 @@ def test_every_instruction_set_matches_the_oracle_and_each_other():
 
 def test_light_cone_isa_is_reported():
     assert _core.light_cone_kernel_isa() in ("baseline", "avx2", "avx512")
+
+
+# ---------------------------------------------------------------- counting
+
+def numpy_interval_sizes(c):
+    """Sizes of the intervals of all related pairs: (C @ C)[i, j] over C[i, j], exact in float64."""
+    cf = c.astype(np.float64)
+    return np.rint(cf @ cf).astype(np.int64)[c]
+
+
+@pytest.mark.parametrize("region,n", [
+    (ST.MinkowskiDiamond(dim=2), 300), (ST.MinkowskiDiamond(dim=4), 700),
+    (ST.MinkowskiCylinder(dim=3, duration=2.0, circumference=1.0), 400),
+])
+def test_interval_abundances_every_kmax_against_numpy(region, n):
+    """kmax 0..20 (thermometer counters up to 15, AND + popcount above) and the full histogram."""
+    cs = pc.sprinkle(region, n=n, seed=77)
+    c = np.asarray(cs.causal_matrix)
+    sizes = numpy_interval_sizes(c)
+    full = np.bincount(sizes, minlength=n - 1)
+    for kmax in list(range(0, 21)) + [n - 2]:
+        got = _core.interval_abundances(cs.causal_matrix._h, kmax)
+        assert list(got) == full[: kmax + 1].tolist(), kmax
+
+
+def test_counts_of_a_spilled_causal_matrix_match_in_ram(tmp_path):
+    """Links, N_0..N_kmax, relations and past/future counts with C in a spill file past a tiny budget."""
+    D = ST.MinkowskiDiamond(dim=4)
+    ram = pc.sprinkle(D, n=2000, seed=5)
+    c = np.asarray(ram.causal_matrix)
+    want_links = np.asarray(ram.link_matrix)
+    want = {k: ram.interval_abundances(k).tolist() for k in (0, 3, 17)}
+    pc.set_backing_dir(tmp_path)
+    pc.set_memory_limit("64 KiB")
+    try:
+        cs = pc.sprinkle(D, n=2000, seed=5)
+        assert pc.memory_info()["spill_files"] >= 1
+        assert np.array_equal(pc.to_numpy(cs.causal_matrix, allow_huge=True), c)
+        assert np.array_equal(pc.to_numpy(cs.link_matrix, allow_huge=True), want_links)
+        for k, v in want.items():
+            assert cs.interval_abundances(k).tolist() == v
+        assert cs.relations == int(c.sum())
+        assert cs.links == int(want_links.sum())
+        assert np.array_equal(pc.to_numpy(pc.sum(cs.causal_matrix, axis=1), allow_huge=True), c.sum(axis=1))
+        assert np.array_equal(pc.to_numpy(pc.sum(cs.causal_matrix, axis=0), allow_huge=True), c.sum(axis=0))
+        # the midpoint estimator reads the past and future counts of a spilled C
+        future, past = c.sum(axis=1), c.sum(axis=0)
+        half = int(np.max(np.minimum(past, future)))
+        assert cs.dimension("midpoint") == pytest.approx(np.log2(2000 / half), rel=1e-12)
+    finally:
+        pc.set_memory_limit(None)
