@@ -88,9 +88,16 @@ void PointSet::relation_words(index_t r0, index_t r1, index_t w0, index_t w1, st
 
 Array causal_matrix(const PointSet& points) {
   const index_t n = points.size(), words = words_of(n);
-  std::array<index_t, 2> shape{n, n};
-  Array out = Array::empty(shape, DType::bit, true);
-  if (n == 0) return out;
+  if (n == 0) {
+    std::array<index_t, 2> shape{0, 0};
+    return Array::empty(shape, DType::bit, true);
+  }
+  // Zero-filled storage of which only the upper triangle's words (from word
+  // r / 64 on in row r) are ever written: a spill file gets disk blocks for
+  // those alone, in RAM the pages left of the diagonal are never touched.
+  const Staircase upper{0, std::uint64_t(n), std::uint64_t(words) * 8, 64, 8};
+  Array out = Array::over_buffer(allocate_buffer(std::size_t(n) * std::size_t(words) * 8, upper), DType::bit, 2, n, n,
+                                 words * kWord);
   BlockStore store(out);
   const bool direct = !store.in_file() && out.is_contiguous();
   const index_t ld_out = out.stride(0) / kWord;

@@ -159,3 +159,80 @@ def test_counts_of_a_spilled_causal_matrix_match_in_ram(tmp_path):
         assert cs.dimension("midpoint") == pytest.approx(np.log2(2000 / half), rel=1e-12)
     finally:
         pc.set_memory_limit(None)
+
+
+# ---------------------------------------------------------------- the lower triangle is never written
+
+_BIG = 65536  # rows of 8 KiB: from row 32768 on, each row's first page lies left of the diagonal
+
+
+def _oracle_rows(x, rows):
+    out = []
+    for i in rows:
+        dt = x[:, 0] - x[i, 0]
+        s = np.zeros(len(x))
+        for k in range(1, x.shape[1]):
+            a = x[:, k] - x[i, k]
+            s = s + a * a
+        out.append((dt > 0) & (dt * dt >= s))
+    return np.array(out)
+
+
+def _upper_pages_fraction(n):
+    """Pages of the dense n x n bit matrix that hold a word on or right of the diagonal word."""
+    row = (n + 63) // 64 * 8
+    pages = 0
+    for r in range(n):
+        first = (r * row + r // 64 * 8) // 4096
+        last = ((r + 1) * row - 1) // 4096
+        pages += last - first + 1
+    return pages * 4096 / (n * row)
+
+
+def test_a_spilled_causal_matrix_is_a_sparse_file_without_its_lower_half(tmp_path):
+    D = ST.MinkowskiDiamond(dim=2)
+    pc.set_backing_dir(tmp_path)
+    pc.set_memory_limit("1 MiB")
+    try:
+        cs = pc.sprinkle(D, n=_BIG, seed=2)
+        files = [os.path.join(r, f) for r, _, fs in os.walk(tmp_path) for f in fs if f.endswith(".bin")]
+        sizes = {f: os.stat(f) for f in files}
+        dense = _BIG * _BIG // 8
+        big = [st for st in sizes.values() if st.st_size >= dense]
+        assert len(big) == 1
+        allocated = big[0].st_blocks * 512
+        # only the pages holding upper-triangle words (about 3/4 at this N, tending to 1/2) and the header
+        assert allocated <= (_upper_pages_fraction(_BIG) + 0.01) * dense
+        assert allocated >= 0.5 * dense
+        x = pc.to_numpy(cs.coordinates, allow_huge=True)
+        rows = [0, 1, 63, 64, 40000, _BIG - 65, _BIG - 1]
+        got = np.array([pc.to_numpy(cs.causal_matrix[i:i + 1, :], allow_huge=True)[0] for i in rows])
+        assert np.array_equal(got, _oracle_rows(x, rows))
+        assert pc.memory_info()["spill_files"] >= 1
+    finally:
+        pc.set_memory_limit(None)
+
+
+_RSS_CHILD = r"""
+import sys, numpy as np, pycauset as pc
+def rss():
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('RssAnon'):
+                return int(line.split()[1]) * 1024
+n = int(sys.argv[1])
+pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=2), n=10, seed=1)
+before = rss()
+cs = pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=2), n=n, seed=2)
+print(rss() - before, cs.relations)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc/self/status")
+def test_in_ram_the_pages_left_of_the_diagonal_are_never_touched():
+    r = subprocess.run([sys.executable, "-c", _RSS_CHILD, str(_BIG)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    grew, relations = map(int, r.stdout.split())
+    dense = _BIG * _BIG // 8
+    assert relations > 0
+    assert grew <= (_upper_pages_fraction(_BIG) + 0.02) * dense
