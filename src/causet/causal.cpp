@@ -25,6 +25,20 @@ constexpr index_t kWord = 64;
 
 index_t words_of(index_t n) { return (n + kWord - 1) / kWord; }
 
+// A zero n x n bit matrix of which only the upper triangle's words (from word
+// r / 64 on in row r) will be written: a spill file gets disk blocks for those
+// alone, in RAM the pages left of the diagonal are never touched.
+Array upper_bits(index_t n) {
+  if (n == 0) {
+    std::array<index_t, 2> shape{0, 0};
+    return Array::empty(shape, DType::bit, true);
+  }
+  const index_t words = words_of(n);
+  const Staircase upper{0, std::uint64_t(n), std::uint64_t(words) * 8, 64, 8};
+  return Array::over_buffer(allocate_buffer(std::size_t(n) * std::size_t(words) * 8, upper), DType::bit, 2, n, n,
+                            words * kWord);
+}
+
 }  // namespace
 
 PointSet::PointSet(const Array& coords, std::span<const double> periods) {
@@ -88,16 +102,8 @@ void PointSet::relation_words(index_t r0, index_t r1, index_t w0, index_t w1, st
 
 Array causal_matrix(const PointSet& points) {
   const index_t n = points.size(), words = words_of(n);
-  if (n == 0) {
-    std::array<index_t, 2> shape{0, 0};
-    return Array::empty(shape, DType::bit, true);
-  }
-  // Zero-filled storage of which only the upper triangle's words (from word
-  // r / 64 on in row r) are ever written: a spill file gets disk blocks for
-  // those alone, in RAM the pages left of the diagonal are never touched.
-  const Staircase upper{0, std::uint64_t(n), std::uint64_t(words) * 8, 64, 8};
-  Array out = Array::over_buffer(allocate_buffer(std::size_t(n) * std::size_t(words) * 8, upper), DType::bit, 2, n, n,
-                                 words * kWord);
+  Array out = upper_bits(n);  // only the upper triangle gets storage
+  if (n == 0) return out;
   BlockStore store(out);
   const bool direct = !store.in_file() && out.is_contiguous();
   const index_t ld_out = out.stride(0) / kWord;
@@ -167,8 +173,7 @@ Array contiguous_bits(const Array& c, const char* what) {
 Array links_impl(const Array& c_in, bool check) {
   const Array c = contiguous_bits(c_in, "the causal matrix");
   const index_t n = c.shape(0), words = words_of(n);
-  std::array<index_t, 2> shape{n, n};
-  Array out = Array::empty(shape, DType::bit, true);
+  Array out = upper_bits(n);
   auto* lbase = reinterpret_cast<std::uint64_t*>(out.data());
   const index_t lstride = out.stride(0) / 64;
   Progress progress(check ? "links and transitivity" : "links", double(n));
@@ -275,14 +280,17 @@ void push_rows(const Array& c, std::int64_t kmax, index_t r0, index_t r1, std::v
     for (int m = 0; m < levels; ++m)
       std::fill(planes.begin() + std::ptrdiff_t(std::size_t(m) * std::size_t(words) + std::size_t(w_first)),
                 planes.begin() + std::ptrdiff_t(std::size_t(m) * std::size_t(words) + std::size_t(hi)), 0);
-    for (index_t w = w_first; w < hi; ++w) {
+    index_t live = hi;  // words past `live` hold no element of C[i] whose counter is below the top
+    for (index_t w = w_first; w < live; ++w) {
       std::uint64_t cand = ci[w] & ~top[w];
       while (cand) {
         const int b = __builtin_ctzll(cand);
         int count = 0;  // <= kmax: the top plane is clear here
         for (int m = 0; m + 1 < levels; ++m) count += int((planes[std::size_t(m) * std::size_t(words) + std::size_t(w)] >> b) & 1);
         ++local[std::size_t(count)];
-        thermometer_add(planes.data(), words, levels, row_of(c, w * 64 + b), w, hi);
+        thermometer_add(planes.data(), words, levels, row_of(c, w * 64 + b), w, live);
+        // Counters that reached the top are never read again: stop adding past the last live word.
+        while (live > w + 1 && (ci[live - 1] & ~top[live - 1]) == 0) --live;
         const std::uint64_t above = b == 63 ? 0 : ~std::uint64_t(0) << (b + 1);
         cand = ci[w] & ~top[w] & above;
       }

@@ -4,7 +4,8 @@
 // Each lane computes, for its point j, exactly the scalar sequence
 //   s = 0.0; for k = 1..d-1: a = x_k[j] - x_k[i]; (periodic: a = |a|; a = min(a, L - a)); s = s + a * a
 //   dt = t[j] - t[i]; bit = dt > 0 && dt * dt >= s
-// so every width (1, 2, 4 or 8 lanes) gives the same bits.
+// so every width (1, 2, 4 or 8 lanes) gives the same bits. (The first term is
+// taken as a*a itself: 0.0 + a*a == a*a exactly, as a*a >= 0.)
 #include "pycauset/kernels/lightcone.hpp"
 
 #include <algorithm>
@@ -49,7 +50,7 @@ void row_words(const LightConePoints& p, i64 i, i64 wa, i64 wb, u64* out) {
           a = _mm512_abs_pd(a);
           a = _mm512_mask_min_pd(a, __mmask8(0xFF), a, _mm512_sub_pd(vp[k], a));  // all lanes (GCC 12 warns on the unmasked form)
         }
-        s = _mm512_add_pd(s, _mm512_mul_pd(a, a));
+        s = k == 1 ? _mm512_mul_pd(a, a) : _mm512_add_pd(s, _mm512_mul_pd(a, a));  // 0 + a*a is a*a: skipped
       }
       const __m512d dt = _mm512_sub_pd(_mm512_loadu_pd(t + j0 + q), vti);
       const __mmask8 rel = _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(dt, zero, _CMP_GT_OQ), _mm512_mul_pd(dt, dt), s,
@@ -73,7 +74,7 @@ void row_words(const LightConePoints& p, i64 i, i64 wa, i64 wb, u64* out) {
           a = _mm256_andnot_pd(sign, a);
           a = _mm256_min_pd(a, _mm256_sub_pd(vp[k], a));
         }
-        s = _mm256_add_pd(s, _mm256_mul_pd(a, a));
+        s = k == 1 ? _mm256_mul_pd(a, a) : _mm256_add_pd(s, _mm256_mul_pd(a, a));  // 0 + a*a is a*a: skipped
       }
       const __m256d dt = _mm256_sub_pd(_mm256_loadu_pd(t + j0 + q), vti);
       const __m256d rel =
@@ -97,7 +98,7 @@ void row_words(const LightConePoints& p, i64 i, i64 wa, i64 wb, u64* out) {
           a = _mm_andnot_pd(sign, a);
           a = _mm_min_pd(a, _mm_sub_pd(vp[k], a));
         }
-        s = _mm_add_pd(s, _mm_mul_pd(a, a));
+        s = k == 1 ? _mm_mul_pd(a, a) : _mm_add_pd(s, _mm_mul_pd(a, a));  // 0 + a*a is a*a: skipped
       }
       const __m128d dt = _mm_sub_pd(_mm_loadu_pd(t + j0 + q), vti);
       const __m128d rel = _mm_and_pd(_mm_cmpgt_pd(dt, zero), _mm_cmpge_pd(_mm_mul_pd(dt, dt), s));
@@ -118,7 +119,7 @@ void row_words(const LightConePoints& p, i64 i, i64 wa, i64 wb, u64* out) {
           const double other = per[k] - a;
           a = a < other ? a : other;
         }
-        s = s + a * a;
+        s = k == 1 ? a * a : s + a * a;  // 0 + a*a is a*a: skipped
       }
       const double dt = t[j0 + b] - ti;
       bits |= u64((dt > 0) & (dt * dt >= s)) << b;

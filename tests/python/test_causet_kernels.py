@@ -236,3 +236,21 @@ def test_in_ram_the_pages_left_of_the_diagonal_are_never_touched():
     dense = _BIG * _BIG // 8
     assert relations > 0
     assert grew <= (_upper_pages_fraction(_BIG) + 0.02) * dense
+
+
+@pytest.mark.parametrize("call,what", [
+    ("box.pop().interval_abundances(3)", "interval abundances"),
+    ("box.pop().interval_abundances(40)", "interval abundances"),
+    ("box.pop().link_matrix", "links"),
+])
+def test_sigint_during_counts_of_a_spilled_causal_matrix(tmp_path, call, what):
+    """A real Ctrl-C while counting over a spilled C: KeyboardInterrupt, no spill file left."""
+    import _sigint
+
+    _sigint.interrupted(
+        str(tmp_path),
+        setup='pc.set_memory_limit("1 MiB")\nbox = [pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=4), n=30000, seed=1)]',
+        call=call,
+        what=what,
+        after="",
+    )
