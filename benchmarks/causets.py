@@ -213,10 +213,9 @@ def child_big(args: argparse.Namespace) -> dict:
     from pycauset import _random
 
     pc.set_num_threads(os.cpu_count() or 1)
-    if args.dir:
-        run_dir = Path(args.dir) / f"big-{os.getpid()}"
-        run_dir.mkdir(parents=True, exist_ok=True)
-        pc.set_backing_dir(run_dir)
+    run_dir = Path(args.dir) / f"big-{os.getpid()}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    pc.set_backing_dir(run_dir)
     D = pc.spacetime.MinkowskiDiamond(dim=4)
     n = args.big_n
     w = pc.sprinkle(D, n=256, seed=1)  # warm-up: thread pool, kernels
@@ -237,9 +236,13 @@ def child_big(args: argparse.Namespace) -> dict:
     ab = _stage("interval abundances N_0..N_3", lambda: cs.interval_abundances(3), stages)
     act = _stage("action (d = 4)", lambda: cs.action(), stages)
     total = sum(s["seconds"] for s in stages[1:])
+    storage = cs.causal_matrix.storage.kind
+    del cs
+    gc.collect()
+    shutil.rmtree(run_dir, ignore_errors=True)
     return {"n": n, "stages": stages, "total_seconds": total, "relations": rel, "dimension": dim, "links": links,
             "abundances": [int(v) for v in ab], "action": act,
-            "check": links == ab[0], "storage": cs.causal_matrix.storage.kind}
+            "check": links == ab[0], "storage": storage}
 
 
 def child_ooc(args: argparse.Namespace) -> dict:
