@@ -10,11 +10,13 @@
 
 #include "pycauset/causet/causal.hpp"
 #include "pycauset/causet/counting.hpp"
+#include "pycauset/kernels/lightcone.hpp"
 
 namespace nb = nanobind;
 using namespace pycauset;
 
 void bind_causet(nb::module_& m) {
+  m.def("light_cone_kernel_isa", &light_cone_kernel_isa, "Instruction set of the causal-matrix kernel in use.");
   m.def(
       "causal_matrix",
       [](const Array& coords, const std::vector<double>& periods) {

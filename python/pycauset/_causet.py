@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _core, _fields, _random, continuum
 from ._array import Matrix
+from ._export import to_numpy
 from ._factories import matrix
 from ._ops import count_nonzero
 from ._ops import sum as _sum
@@ -429,8 +430,9 @@ class CausalSet:
         if method == "myrheim_meyer":
             return continuum.myrheim_meyer_dimension(self.ordering_fraction)
         if method == "midpoint":
-            future = np.asarray(_sum(self._causal, axis=1))
-            past = np.asarray(_sum(self._causal, axis=0))
+            # N counts each (small even when C is spilled to disk)
+            future = to_numpy(_sum(self._causal, axis=1), allow_huge=True)
+            past = to_numpy(_sum(self._causal, axis=0), allow_huge=True)
             half = int(np.max(np.minimum(past, future))) if len(self) else 0
             if half == 0:
                 raise ValueError("the midpoint estimator needs an element with both a past and a future")

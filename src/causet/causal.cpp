@@ -7,14 +7,13 @@
 #include <mutex>
 #include <string>
 
-#if defined(__x86_64__) || defined(_M_X64)
-#include <emmintrin.h>
-#endif
 
 #include "pycauset/array/blocks.hpp"
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
 #include "pycauset/core/threads.hpp"
+#include "pycauset/kernels/intervals.hpp"
+#include "pycauset/kernels/lightcone.hpp"
 #include "pycauset/linalg/matmul.hpp"
 #include "pycauset/storage/governor.hpp"
 
@@ -25,6 +24,20 @@ using index_t = Array::index_t;
 constexpr index_t kWord = 64;
 
 index_t words_of(index_t n) { return (n + kWord - 1) / kWord; }
+
+// A zero n x n bit matrix of which only the upper triangle's words (from word
+// r / 64 on in row r) will be written: a spill file gets disk blocks for those
+// alone, in RAM the pages left of the diagonal are never touched.
+Array upper_bits(index_t n) {
+  if (n == 0) {
+    std::array<index_t, 2> shape{0, 0};
+    return Array::empty(shape, DType::bit, true);
+  }
+  const index_t words = words_of(n);
+  const Staircase upper{0, std::uint64_t(n), std::uint64_t(words) * 8, 64, 8};
+  return Array::over_buffer(allocate_buffer(std::size_t(n) * std::size_t(words) * 8, upper), DType::bit, 2, n, n,
+                            words * kWord);
+}
 
 }  // namespace
 
@@ -71,89 +84,14 @@ PointSet::PointSet(const Array& coords, std::span<const double> periods) {
                        std::to_string(i - 1) + "); sort them first, e.g. coords[np.argsort(coords[:, 0], kind='stable')]");
 }
 
-namespace {
-
-// Words [wa, wb) of row i: bit b of word w is whether point i precedes point
-// 64w + b (before masking the diagonal and the padding). D is the dimension
-// (0: any, read from d); the same operations run in the same order for every
-// D and lane width (no FMA: this file is built with -ffp-contract=off), so
-// the bits never depend on the code path.
-template <int D, bool Periodic>
-void row_words(const double* t, index_t padded, int d, const double* periods, index_t i, index_t wa, index_t wb,
-               std::uint64_t* out) {
-  const int dims = D ? D : d;
-  constexpr int kMaxDim = 16;
-  double xi[kMaxDim];
-  for (int k = 1; k < dims; ++k) xi[k] = t[k * padded + i];
-  const double ti = t[i];
-#if defined(__x86_64__) || defined(_M_X64)
-  __m128d vx[kMaxDim], vp[kMaxDim];
-  for (int k = 1; k < dims; ++k) vx[k] = _mm_set1_pd(xi[k]), vp[k] = _mm_set1_pd(Periodic ? periods[k - 1] : 0.0);
-  const __m128d vti = _mm_set1_pd(ti), zero = _mm_setzero_pd(), sign = _mm_set1_pd(-0.0);
-  for (index_t w = wa; w < wb; ++w) {
-    const index_t j0 = w * kWord;
-    std::uint64_t bits = 0;
-    for (int q = 0; q < kWord; q += 2) {
-      __m128d s = zero;
-      for (int k = 1; k < dims; ++k) {
-        __m128d a = _mm_sub_pd(_mm_loadu_pd(t + k * padded + j0 + q), vx[k]);
-        if constexpr (Periodic) {
-          a = _mm_andnot_pd(sign, a);
-          a = _mm_min_pd(a, _mm_sub_pd(vp[k], a));
-        }
-        s = _mm_add_pd(s, _mm_mul_pd(a, a));
-      }
-      const __m128d dt = _mm_sub_pd(_mm_loadu_pd(t + j0 + q), vti);
-      const __m128d rel = _mm_and_pd(_mm_cmpgt_pd(dt, zero), _mm_cmpge_pd(_mm_mul_pd(dt, dt), s));
-      bits |= std::uint64_t(_mm_movemask_pd(rel)) << q;
-    }
-    out[w - wa] = bits;
-  }
-#else
-  for (index_t w = wa; w < wb; ++w) {
-    const index_t j0 = w * kWord;
-    std::uint64_t bits = 0;
-    for (int b = 0; b < kWord; ++b) {
-      double s = 0.0;
-      for (int k = 1; k < dims; ++k) {
-        double a = t[k * padded + j0 + b] - xi[k];
-        if constexpr (Periodic) {
-          a = std::fabs(a);
-          a = std::min(a, periods[k - 1] - a);
-        }
-        s = s + a * a;
-      }
-      const double dt = t[j0 + b] - ti;
-      bits |= std::uint64_t((dt > 0) & (dt * dt >= s)) << b;
-    }
-    out[w - wa] = bits;
-  }
-#endif
-}
-
-using RowWords = void (*)(const double*, index_t, int, const double*, index_t, index_t, index_t, std::uint64_t*);
-
-template <bool Periodic> RowWords pick_row_words(int d) {
-  switch (d) {
-    case 2: return row_words<2, Periodic>;
-    case 3: return row_words<3, Periodic>;
-    case 4: return row_words<4, Periodic>;
-    case 5: return row_words<5, Periodic>;
-    default: return row_words<0, Periodic>;
-  }
-}
-
-}  // namespace
-
 void PointSet::relation_words(index_t r0, index_t r1, index_t w0, index_t w1, std::uint64_t* dst, index_t ld) const {
-  const index_t padded = words_of(n_) * kWord;
-  const RowWords kernel = periodic_ ? pick_row_words<true>(d_) : pick_row_words<false>(d_);
+  const LightConePoints pts{axes_.data(), words_of(n_) * kWord, d_, periods_.data(), periodic_};
   for (index_t i = r0; i < r1; ++i) {
     std::uint64_t* row = dst + (i - r0) * ld;
     const index_t first = std::min(w1, std::max(w0, (i + 1) / kWord));  // words before it are on/below the diagonal
     for (index_t w = w0; w < first; ++w) row[w - w0] = 0;
     if (first >= w1) continue;
-    kernel(axes_.data(), padded, d_, periods_.data(), i, first, w1, row + (first - w0));
+    light_cone_words(pts, i, first, w1, row + (first - w0));
     const index_t jd = first * kWord;
     if (jd <= i) row[first - w0] &= ~std::uint64_t(0) << (i - jd + 1);  // columns <= i
     const index_t last = w1 - 1;
@@ -164,8 +102,7 @@ void PointSet::relation_words(index_t r0, index_t r1, index_t w0, index_t w1, st
 
 Array causal_matrix(const PointSet& points) {
   const index_t n = points.size(), words = words_of(n);
-  std::array<index_t, 2> shape{n, n};
-  Array out = Array::empty(shape, DType::bit, true);
+  Array out = upper_bits(n);  // only the upper triangle gets storage
   if (n == 0) return out;
   BlockStore store(out);
   const bool direct = !store.in_file() && out.is_contiguous();
@@ -216,6 +153,13 @@ inline const std::uint64_t* row_of(const Array& a, Array::index_t r) {
   return reinterpret_cast<const std::uint64_t*>(a.data()) + r * (a.stride(0) / 64);
 }
 
+// One past the last non-zero word of a row in [from, words) (from if none).
+inline index_t row_end(const std::uint64_t* row, index_t from, index_t words) {
+  index_t hi = words;
+  while (hi > from && row[hi - 1] == 0) --hi;
+  return hi;
+}
+
 Array contiguous_bits(const Array& c, const char* what) {
   if (c.ndim() != 2 || c.shape(0) != c.shape(1))
     throw ValueError(std::string(what) + " must be a square matrix");
@@ -229,8 +173,7 @@ Array contiguous_bits(const Array& c, const char* what) {
 Array links_impl(const Array& c_in, bool check) {
   const Array c = contiguous_bits(c_in, "the causal matrix");
   const index_t n = c.shape(0), words = words_of(n);
-  std::array<index_t, 2> shape{n, n};
-  Array out = Array::empty(shape, DType::bit, true);
+  Array out = upper_bits(n);
   auto* lbase = reinterpret_cast<std::uint64_t*>(out.data());
   const index_t lstride = out.stride(0) / 64;
   Progress progress(check ? "links and transitivity" : "links", double(n));
@@ -245,15 +188,17 @@ Array links_impl(const Array& c_in, bool check) {
         const std::uint64_t* ci = row_of(c, i);
         std::uint64_t* li = lbase + i * lstride;
         const index_t w_first = (i + 1) / 64;
-        std::fill(acc.begin() + w_first, acc.end(), 0);
-        for (index_t w = w_first; w < words; ++w) {
+        // Past the last word of C[i] nothing is a link; with the check, the
+        // futures are kept to the end to compare them with C[i].
+        const index_t hi = check ? words : row_end(ci, w_first, words);
+        std::fill(acc.begin() + w_first, acc.begin() + hi, 0);
+        for (index_t w = w_first; w < hi; ++w) {
           // Elements of C[i] in this word not yet in a link's future are links.
           std::uint64_t cand = ci[w] & ~acc[std::size_t(w)];
           while (cand) {
             const int b = __builtin_ctzll(cand);
             li[w] |= std::uint64_t(1) << b;
-            const std::uint64_t* cj = row_of(c, w * 64 + b);
-            for (index_t v = w; v < words; ++v) acc[std::size_t(v)] |= cj[v];
+            thermometer_add(acc.data(), words, 1, row_of(c, w * 64 + b), w, hi);  // acc |= C[j]
             cand &= ~acc[std::size_t(w)] & ~(std::uint64_t(1) << b);
           }
         }
@@ -309,11 +254,83 @@ void check_causal_matrix(Array& c_in, bool transitive) {
 
 namespace pycauset::causet {
 
+namespace {
+
+// Largest kmax counted by thermometer planes (push); larger ones pull.
+constexpr std::int64_t kMaxPushLevels = 16;
+
+// Push: for row i, walk its future j = i+1.. in order keeping, for every
+// later element, how many of the elements S already met precede it
+// (thermometer planes saturating at kmax + 1), where S holds the j whose
+// interval with i has at most kmax elements. The interval I(i, j) is counted
+// exactly whenever |I(i, j)| <= kmax: its elements k all have |I(i, k)| <
+// |I(i, j)| <= kmax, so they are in S. When |I(i, j)| > kmax, its first kmax + 1
+// elements in time order k_1.. each have |I(i, k_m)| <= m - 1 <= kmax, so they
+// are in S and the count saturates. Cost: |S| rows of C per row i.
+void push_rows(const Array& c, std::int64_t kmax, index_t r0, index_t r1, std::vector<std::uint64_t>& planes,
+               std::vector<std::int64_t>& local) {
+  const index_t n = c.shape(0), words = words_of(n);
+  const int levels = int(kmax) + 1;
+  planes.resize(std::size_t(levels) * std::size_t(words));
+  std::uint64_t* top = planes.data() + std::size_t(levels - 1) * std::size_t(words);  // counter > kmax
+  for (index_t i = r0; i < r1; ++i) {
+    const std::uint64_t* ci = row_of(c, i);
+    const index_t w_first = (i + 1) / 64, hi = row_end(ci, w_first, words);
+    if (hi <= w_first) continue;
+    for (int m = 0; m < levels; ++m)
+      std::fill(planes.begin() + std::ptrdiff_t(std::size_t(m) * std::size_t(words) + std::size_t(w_first)),
+                planes.begin() + std::ptrdiff_t(std::size_t(m) * std::size_t(words) + std::size_t(hi)), 0);
+    index_t live = hi;  // words past `live` hold no element of C[i] whose counter is below the top
+    for (index_t w = w_first; w < live; ++w) {
+      std::uint64_t cand = ci[w] & ~top[w];
+      while (cand) {
+        const int b = __builtin_ctzll(cand);
+        int count = 0;  // <= kmax: the top plane is clear here
+        for (int m = 0; m + 1 < levels; ++m) count += int((planes[std::size_t(m) * std::size_t(words) + std::size_t(w)] >> b) & 1);
+        ++local[std::size_t(count)];
+        thermometer_add(planes.data(), words, levels, row_of(c, w * 64 + b), w, live);
+        // Counters that reached the top are never read again: stop adding past the last live word.
+        while (live > w + 1 && (ci[live - 1] & ~top[live - 1]) == 0) --live;
+        const std::uint64_t above = b == 63 ? 0 : ~std::uint64_t(0) << (b + 1);
+        cand = ci[w] & ~top[w] & above;
+      }
+    }
+  }
+}
+
+// Pull: each related pair's interval size by AND + popcount of C[i] and the
+// past of j (a row of C^T), stopping once past kmax.
+void pull_rows(const Array& c, const Array& ct, std::int64_t kmax, index_t r0, index_t r1,
+               std::vector<std::int64_t>& local) {
+  const index_t n = c.shape(0), words = words_of(n);
+  for (index_t i = r0; i < r1; ++i) {
+    const std::uint64_t* ci = row_of(c, i);
+    for (index_t w = (i + 1) / 64; w < words; ++w) {
+      std::uint64_t js = ci[w];
+      while (js) {
+        const int b = __builtin_ctzll(js);
+        js &= js - 1;
+        const index_t j = w * 64 + b;
+        // Elements between i and j: future of i and past of j (columns i < m < j only,
+        // which the strictly triangular rows guarantee).
+        const std::uint64_t* pj = row_of(ct, j);
+        std::int64_t count = 0;
+        for (index_t v = (i + 1) / 64; v <= j / 64 && count <= kmax; ++v)
+          count += __builtin_popcountll(ci[v] & pj[v]);
+        if (count <= kmax) ++local[std::size_t(count)];
+      }
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<std::int64_t> interval_abundances(const Array& c_in, std::int64_t kmax) {
   if (kmax < 0) throw ValueError("kmax must be >= 0, got " + std::to_string(kmax));
   const Array c = contiguous_bits(c_in, "the causal matrix");
-  const Array ct = transpose_bits(c);  // row j of ct = the past of j
   const index_t n = c.shape(0);
+  const bool push = kmax < kMaxPushLevels;
+  const Array ct = push ? c : transpose_bits(c);  // pull: row j of ct = the past of j
   const std::size_t bins = std::size_t(kmax) + 1;
   std::vector<std::int64_t> total(bins, 0);
   std::mutex m;
@@ -323,25 +340,9 @@ std::vector<std::int64_t> interval_abundances(const Array& c_in, std::int64_t km
     const index_t r1 = std::min(n, r0 + round);
     parallel_for_dynamic(r1 - r0, 8, [&](index_t q0, index_t q1) {
       std::vector<std::int64_t> local(bins, 0);
-      for (index_t i = r0 + q0; i < r0 + q1; ++i) {
-        const std::uint64_t* ci = row_of(c, i);
-        const index_t words = words_of(n);
-        for (index_t w = (i + 1) / 64; w < words; ++w) {
-          std::uint64_t js = ci[w];
-          while (js) {
-            const int b = __builtin_ctzll(js);
-            js &= js - 1;
-            const index_t j = w * 64 + b;
-            // Elements between i and j: future of i and past of j (columns i < m < j only,
-            // which the strictly triangular rows guarantee).
-            const std::uint64_t* pj = row_of(ct, j);
-            std::int64_t count = 0;
-            for (index_t v = (i + 1) / 64; v <= j / 64 && count <= kmax; ++v)
-              count += __builtin_popcountll(ci[v] & pj[v]);
-            if (count <= kmax) ++local[std::size_t(count)];
-          }
-        }
-      }
+      std::vector<std::uint64_t> planes;
+      if (push) push_rows(c, kmax, r0 + q0, r0 + q1, planes, local);
+      else pull_rows(c, ct, kmax, r0 + q0, r0 + q1, local);
       std::lock_guard lock(m);
       for (std::size_t k = 0; k < bins; ++k) total[k] += local[k];
     });

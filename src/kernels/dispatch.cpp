@@ -6,6 +6,8 @@
 
 #include "pycauset/kernels/convert.hpp"
 #include "pycauset/kernels/elementwise.hpp"
+#include "pycauset/kernels/intervals.hpp"
+#include "pycauset/kernels/lightcone.hpp"
 #include "pycauset/kernels/products.hpp"
 #include "pycauset/kernels/reduce.hpp"
 
@@ -26,6 +28,9 @@ namespace pycauset {
   void int_gemm_exact_tile(bool, const std::uint64_t*, std::int64_t, const std::uint64_t*, std::int64_t, pc_u128*, \
                            std::int64_t*, std::int64_t, std::int64_t, std::int64_t, std::int64_t); \
   const char* product_kernel_isa(); \
+  void light_cone_words(const LightConePoints&, std::int64_t, std::int64_t, std::int64_t, std::uint64_t*); \
+  const char* light_cone_kernel_isa(); \
+  void thermometer_add(std::uint64_t*, std::int64_t, int, const std::uint64_t*, std::int64_t, std::int64_t); \
   }
 PYCAUSET_DECLARE_ISA(isa_baseline)
 #ifdef PYCAUSET_HAVE_X86_ISAS
@@ -46,12 +51,15 @@ struct Kernels {
   decltype(&isa_baseline::int_gemm_tile) int_gemm_tile;
   decltype(&isa_baseline::int_gemm_exact_tile) int_gemm_exact_tile;
   decltype(&isa_baseline::product_kernel_isa) product_kernel_isa;
+  decltype(&isa_baseline::light_cone_words) light_cone_words;
+  decltype(&isa_baseline::light_cone_kernel_isa) light_cone_kernel_isa;
+  decltype(&isa_baseline::thermometer_add) thermometer_add;
 };
 
 #define PYCAUSET_KERNELS_OF(ns)                                                                              \
   Kernels {                                                                                                  \
     ns::convert, ns::fill, ns::evaluate, ns::reduce_sum, ns::bit_count_tile, ns::bit_word_ranges,           \
-        ns::bit_transpose_block, ns::int_gemm_tile, ns::int_gemm_exact_tile, ns::product_kernel_isa         \
+        ns::bit_transpose_block, ns::int_gemm_tile, ns::int_gemm_exact_tile, ns::product_kernel_isa, ns::light_cone_words, ns::light_cone_kernel_isa, ns::thermometer_add \
   }
 
 Kernels pick() {
@@ -121,6 +129,14 @@ void int_gemm_exact_tile(bool is_signed, const std::uint64_t* A, std::int64_t ld
   kernels().int_gemm_exact_tile(is_signed, A, lda, B, ldb, acc, wraps, ldacc, n, k, m);
 }
 const char* product_kernel_isa() { return kernels().product_kernel_isa(); }
+void light_cone_words(const LightConePoints& p, std::int64_t i, std::int64_t w0, std::int64_t w1, std::uint64_t* out) {
+  kernels().light_cone_words(p, i, w0, w1, out);
+}
+const char* light_cone_kernel_isa() { return kernels().light_cone_kernel_isa(); }
+void thermometer_add(std::uint64_t* planes, std::int64_t ld, int levels, const std::uint64_t* x, std::int64_t v0,
+                     std::int64_t v1) {
+  kernels().thermometer_add(planes, ld, levels, x, v0, v1);
+}
 
 const char* kernel_isa() {
   auto c = kernels().convert;

@@ -87,4 +87,61 @@ void reserve_file_space(int fd, const std::string& file, const std::string& targ
     throw OsError(errno, std::string("cannot size '") + file + "': " + std::strerror(errno), target);
 }
 
+std::uint64_t Staircase::skip(std::uint64_t r) const {
+  const std::uint64_t k = rows_per_step ? (r / rows_per_step) * step_bytes : 0;
+  return k < row_bytes ? k : row_bytes;
+}
+
+void reserve_file_space(int fd, const std::string& file, const std::string& target, std::uint64_t length,
+                        const Staircase& stairs, SpaceUse use) {
+  // Byte ranges to allocate: everything but the skipped start of each row,
+  // neighbours merged when the gap between them is under one block (it would
+  // not make a hole anyway).
+  constexpr std::uint64_t kBlock = 4096;
+  std::uint64_t needed = length;
+  for (std::uint64_t r = 0; r < stairs.rows; ++r) needed -= stairs.skip(r);
+  DiskSpace space;
+  const bool known = disk_space(dir_of(file), space);
+  const std::uint64_t keep = use == SpaceUse::spill && known ? disk_reserve(space.total) : 0;
+  if (known && (space.free < keep || space.free - keep < needed)) no_space(target, needed, use, known, space, keep);
+  if (length == 0) return;
+  if (::ftruncate(fd, off_t(length)) != 0)
+    throw OsError(errno, std::string("cannot size '") + file + "': " + std::strerror(errno), target);
+  auto allocate = [&](std::uint64_t a, std::uint64_t b) {
+    if (b <= a) return true;
+    int rc;
+    do rc = ::fallocate(fd, 0, off_t(a), off_t(b - a));
+    while (rc != 0 && errno == EINTR);
+    if (rc == 0) return true;
+    const int err = errno;
+    if (err == ENOSPC || err == EDQUOT) {
+      DiskSpace now = space;
+      const bool again = disk_space(dir_of(file), now);
+      if (::ftruncate(fd, 0) != 0) {}
+      no_space(target, needed, use, again, now, keep);
+    }
+    if (err != EOPNOTSUPP && err != ENOSYS && err != EINVAL)
+      throw OsError(err, std::string("cannot reserve ") + format_bytes(needed) + " for '" + file +
+                         "': " + std::strerror(err), target);
+    return false;  // no fallocate here: the free-space check is all that can be done
+  };
+  std::uint64_t start = 0, end = stairs.offset;  // the bytes before the rows
+  for (std::uint64_t r = 0; r < stairs.rows; ++r) {
+    const std::uint64_t row = stairs.offset + r * stairs.row_bytes;
+    const std::uint64_t a = row + stairs.skip(r), b = row + stairs.row_bytes;
+    if (a >= b) continue;
+    if (a - end < kBlock) {
+      end = b;
+      continue;
+    }
+    if (!allocate(start, end)) return;
+    start = a, end = b;
+  }
+  const std::uint64_t tail = stairs.offset + stairs.rows * stairs.row_bytes;  // the bytes after the rows
+  if (tail - end < kBlock) end = length;
+  else if (!allocate(start, end)) return;
+  else start = tail, end = length;
+  allocate(start, end);
+}
+
 }  // namespace pycauset

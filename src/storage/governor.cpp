@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -249,10 +250,24 @@ MemoryInfo memory_info() {
           backing, s.dir, std::size_t(known ? space.free : 0), std::size_t(reserve)};
 }
 
-std::shared_ptr<Buffer> allocate_buffer(std::size_t size, bool zero) {
+namespace {
+std::shared_ptr<Buffer> allocate_buffer_impl(std::size_t size, bool zero, const Staircase* written) {
   if (!fits_in_budget(size) && ram_bytes_cached() > 0)
     release_cached_ram();  // reusable memory is the first thing to give back
-  if (fits_in_budget(size)) return RamBuffer::allocate(size, zero);
+  if (fits_in_budget(size)) {
+    auto buf = RamBuffer::allocate(size, zero);
+#ifdef MADV_NOHUGEPAGE
+    // Fresh zero pages, touched only where written: 4 KiB pages, so that a
+    // huge page does not make a whole unwritten region (the lower triangle)
+    // resident.
+    if (written && size >= (std::size_t(8) << 20)) {
+      const std::uintptr_t page = 4096, a = (reinterpret_cast<std::uintptr_t>(buf->data()) + page - 1) & ~(page - 1);
+      const std::uintptr_t b = (reinterpret_cast<std::uintptr_t>(buf->data()) + size) & ~(page - 1);
+      if (b > a) madvise(reinterpret_cast<void*>(a), b - a, MADV_NOHUGEPAGE);
+    }
+#endif
+    return buf;
+  }
   State& s = state();
   std::string path;
   {
@@ -260,7 +275,14 @@ std::shared_ptr<Buffer> allocate_buffer(std::size_t size, bool zero) {
     ensure_spill_dir(s);
     path = s.dir + "/" + kSpillPrefix + std::to_string(++s.counter) + ".bin";
   }
-  return MappedFileBuffer::create_spill(path, size);
+  return MappedFileBuffer::create_spill(path, size, written);
+}
+}  // namespace
+
+std::shared_ptr<Buffer> allocate_buffer(std::size_t size, bool zero) { return allocate_buffer_impl(size, zero, nullptr); }
+
+std::shared_ptr<Buffer> allocate_buffer(std::size_t size, const Staircase& written) {
+  return allocate_buffer_impl(size, true, &written);
 }
 
 void detail::spill_created(std::size_t bytes) {

@@ -69,7 +69,8 @@ std::shared_ptr<MappedFileBuffer> MappedFileBuffer::from_fd(int fd, const std::s
       new MappedFileBuffer(data, size, base, length, offset, path, mode, kind, false));
 }
 
-std::shared_ptr<MappedFileBuffer> MappedFileBuffer::create_spill(const std::string& path, std::size_t size) {
+std::shared_ptr<MappedFileBuffer> MappedFileBuffer::create_spill(const std::string& path, std::size_t size,
+                                                                 const Staircase* written) {
   Fd f;
   f.fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (f.fd < 0) throw MemoryError(os_error("cannot create spill file", path));
@@ -77,7 +78,13 @@ std::shared_ptr<MappedFileBuffer> MappedFileBuffer::create_spill(const std::stri
   try {
     // Every block the mapping can touch is allocated now: a full disk is a
     // MemoryError here, never a SIGBUS on a later write.
-    reserve_file_space(f.fd, path, path, length, SpaceUse::spill);
+    if (written) {
+      Staircase in_file = *written;
+      in_file.offset += kSpillDataOffset;
+      reserve_file_space(f.fd, path, path, length, in_file, SpaceUse::spill);
+    } else {
+      reserve_file_space(f.fd, path, path, length, SpaceUse::spill);
+    }
   } catch (...) {
     ::unlink(path.c_str());
     throw;

@@ -49,8 +49,11 @@ class PointSet {
 /// marked so (Structure::strictly_upper_triangular):
 /// governor-placed (RAM, or a spill file past the budget, written by block
 /// I/O with only the words on or right of each row block's diagonal word
-/// written). Multithreaded; reports progress ("causal matrix") and honours
-/// interrupts (the partial result is freed).
+/// written). Storage is reserved for the upper triangle only
+/// (allocate_buffer with a Staircase): a spill file's lower half stays holes,
+/// and in RAM its pages are never touched. The light-cone test is the per-ISA
+/// kernel of kernels/lightcone.hpp. Multithreaded; reports progress ("causal
+/// matrix") and honours interrupts (the partial result is freed).
 Array causal_matrix(const PointSet& points);
 
 }  // namespace pycauset::causet
@@ -79,9 +82,14 @@ namespace pycauset::causet {
 /// Interval abundances of a causal matrix C (strictly upper-triangular,
 /// transitive): counts[k] = number of related pairs i < j whose open interval
 /// {m : i < m < j} holds exactly k elements, for k = 0..kmax (counts[0] are
-/// the links). Each pair's interval size is popcount(C[i] & column j of C)
-/// over words i/64 .. j/64, stopping once it passes kmax, so small kmax is
-/// cheap. Multithreaded; reports progress; O(R * n / 64) words at worst.
+/// the links). For kmax < 16, row i walks its future in order with
+/// saturating counters (kmax + 1 thermometer bit planes, kernels/intervals.hpp)
+/// of how many elements met so far with an interval of at most kmax precede
+/// each later element, adding only those elements' futures: O(N_0..N_kmax * n
+/// / 64) words. Larger kmax (n - 2: the full histogram) count each pair's
+/// interval by popcount(C[i] & column j of C), stopping once it passes kmax:
+/// O(R * n / 64) words at worst. Multithreaded; reports progress and honours
+/// interrupts; C may be a spill file (read through its mapping).
 std::vector<std::int64_t> interval_abundances(const Array& c, std::int64_t kmax);
 
 /// Length (number of elements) of a longest chain of C: 0 for an empty set.

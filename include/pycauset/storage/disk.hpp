@@ -43,4 +43,28 @@ enum class SpaceUse {
 void reserve_file_space(int fd, const std::string& file, const std::string& target, std::uint64_t length,
                         SpaceUse use);
 
+/// The part of a file that will ever be written when only a staircase of
+/// each row is: `rows` rows of `row_bytes` bytes from byte `offset`, of which
+/// row r is written only from byte (r / rows_per_step) * step_bytes on (the
+/// upper triangle of a row-major bit matrix: rows_per_step 64, step_bytes 8).
+/// Bytes outside the rows are written as usual.
+struct Staircase {
+  std::uint64_t offset = 0;
+  std::uint64_t rows = 0;
+  std::uint64_t row_bytes = 0;
+  std::uint64_t rows_per_step = 1;
+  std::uint64_t step_bytes = 0;
+  /// First written byte of row r, relative to the row's start (at most row_bytes).
+  std::uint64_t skip(std::uint64_t r) const;
+};
+
+/// As above, for a file of `length` bytes of which only the parts `stairs`
+/// says are written get blocks: the file is sized to `length`, the skipped
+/// parts of the rows stay holes (they read as zero and take no disk where
+/// they span whole file-system blocks), the rest is allocated. The free-space
+/// check counts only the allocated bytes. Writes into a hole later (through
+/// a mapping) are not covered by the reservation.
+void reserve_file_space(int fd, const std::string& file, const std::string& target, std::uint64_t length,
+                        const Staircase& stairs, SpaceUse use);
+
 }  // namespace pycauset

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "pycauset/storage/buffer.hpp"
+#include "pycauset/storage/disk.hpp"
 
 namespace pycauset {
 
@@ -63,6 +64,12 @@ MemoryInfo memory_info();
 /// mapping cannot run out of space; when the disk (less the reserve) cannot
 /// hold it, MemoryError says how much was needed, where, and what is free.
 std::shared_ptr<Buffer> allocate_buffer(std::size_t size, bool zero);
+/// A zero-filled buffer of which only the `written` staircase (and the bytes
+/// outside its rows) will ever be written, e.g. the upper triangle of a
+/// bit matrix: in RAM as allocate_buffer(size, true) (pages never written
+/// are never touched); a spill file gets disk blocks only for the written
+/// part, the rest stays holes (disk.hpp, reserve_file_space).
+std::shared_ptr<Buffer> allocate_buffer(std::size_t size, const Staircase& written);
 
 /// Removes every spill directory this process created and the spill files
 /// left in them (normal exit).

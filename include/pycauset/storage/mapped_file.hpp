@@ -5,6 +5,7 @@
 #include <string>
 
 #include "pycauset/storage/buffer.hpp"
+#include "pycauset/storage/disk.hpp"
 
 namespace pycauset {
 
@@ -35,7 +36,10 @@ class MappedFileBuffer final : public Buffer {
   /// no file behind. The data starts at byte
   /// kSpillDataOffset, leaving room for a .pycauset header, so that saving a
   /// spilled object can turn its file into the saved one (no copy).
-  static std::shared_ptr<MappedFileBuffer> create_spill(const std::string& path, std::size_t size);
+  /// With `written`, only those parts of the data get disk blocks up front
+  /// (offsets relative to the data); the rest stays holes that read as zero.
+  static std::shared_ptr<MappedFileBuffer> create_spill(const std::string& path, std::size_t size,
+                                                        const Staircase* written = nullptr);
   static constexpr std::uint64_t kSpillDataOffset = 4096;
 
   /// Keeps the current contents but makes later writes private to this
