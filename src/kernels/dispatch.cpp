@@ -10,6 +10,7 @@
 #include "pycauset/kernels/lightcone.hpp"
 #include "pycauset/kernels/products.hpp"
 #include "pycauset/kernels/reduce.hpp"
+#include "pycauset/kernels/skew.hpp"
 
 namespace pycauset {
 
@@ -31,6 +32,10 @@ namespace pycauset {
   void light_cone_words(const LightConePoints&, std::int64_t, std::int64_t, std::int64_t, std::uint64_t*); \
   const char* light_cone_kernel_isa(); \
   void thermometer_add(std::uint64_t*, std::int64_t, int, const std::uint64_t*, std::int64_t, std::int64_t); \
+  void skew_column_block_f64(const double*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, const double*, \
+                             double*); \
+  void skew_column_block_f32(const float*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, const float*, \
+                             float*); \
   }
 PYCAUSET_DECLARE_ISA(isa_baseline)
 #ifdef PYCAUSET_HAVE_X86_ISAS
@@ -54,12 +59,15 @@ struct Kernels {
   decltype(&isa_baseline::light_cone_words) light_cone_words;
   decltype(&isa_baseline::light_cone_kernel_isa) light_cone_kernel_isa;
   decltype(&isa_baseline::thermometer_add) thermometer_add;
+  decltype(&isa_baseline::skew_column_block_f64) skew_column_block_f64;
+  decltype(&isa_baseline::skew_column_block_f32) skew_column_block_f32;
 };
 
 #define PYCAUSET_KERNELS_OF(ns)                                                                              \
   Kernels {                                                                                                  \
     ns::convert, ns::fill, ns::evaluate, ns::reduce_sum, ns::bit_count_tile, ns::bit_word_ranges,           \
-        ns::bit_transpose_block, ns::int_gemm_tile, ns::int_gemm_exact_tile, ns::product_kernel_isa, ns::light_cone_words, ns::light_cone_kernel_isa, ns::thermometer_add \
+        ns::bit_transpose_block, ns::int_gemm_tile, ns::int_gemm_exact_tile, ns::product_kernel_isa, ns::light_cone_words, ns::light_cone_kernel_isa, ns::thermometer_add, \
+        ns::skew_column_block_f64, ns::skew_column_block_f32 \
   }
 
 Kernels pick() {
@@ -136,6 +144,14 @@ const char* light_cone_kernel_isa() { return kernels().light_cone_kernel_isa(); 
 void thermometer_add(std::uint64_t* planes, std::int64_t ld, int levels, const std::uint64_t* x, std::int64_t v0,
                      std::int64_t v1) {
   kernels().thermometer_add(planes, ld, levels, x, v0, v1);
+}
+void skew_column_block(const double* p, std::int64_t ld, std::int64_t m, std::int64_t j0, std::int64_t j1,
+                       const double* v, double* y) {
+  kernels().skew_column_block_f64(p, ld, m, j0, j1, v, y);
+}
+void skew_column_block(const float* p, std::int64_t ld, std::int64_t m, std::int64_t j0, std::int64_t j1,
+                       const float* v, float* y) {
+  kernels().skew_column_block_f32(p, ld, m, j0, j1, v, y);
 }
 
 const char* kernel_isa() {

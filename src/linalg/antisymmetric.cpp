@@ -15,6 +15,7 @@
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
 #include "pycauset/core/threads.hpp"
+#include "pycauset/kernels/skew.hpp"
 #include "pycauset/linalg/blas.hpp"
 #include "pycauset/storage/governor.hpp"
 #include <cstdlib>
@@ -107,49 +108,14 @@ Array vector_of(index_t n, DType dtype) {
 }
 
 /// y = A v for the antisymmetric m x m matrix A whose strictly lower triangle
-/// is stored column-major at p (leading dimension ld): one pass over that
-/// triangle, each element used twice (A[i, j] v_j into y_i and -A[i, j] v_i
-/// into y_j), so half the memory traffic of a general matrix-vector product.
-/// Columns are split between the pool's threads in slices of equal triangle
-/// area, each accumulating into its own copy of y.
-// Compiled for AVX-512, AVX2 and the baseline, picked at load time (GCC/Clang
-// function multi-versioning) where the build targets x86-64.
-#if defined(PYCAUSET_HAVE_X86_ISAS) && defined(__GNUC__)
-#define PYCAUSET_SKEW_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define PYCAUSET_SKEW_CLONES
-#endif
-
-template <class T>
-PYCAUSET_SKEW_CLONES
-void skew_column_block(const T* __restrict__ p, index_t ld, index_t m, index_t j0, index_t j1,
-                       const T* __restrict__ v, T* __restrict__ y) {
-  constexpr index_t kLanes = 8;
-  for (index_t j = j0; j < j1; ++j) {
-    const T* __restrict__ c = p + j * ld;
-    const T vj = v[j];
-    T acc[kLanes] = {};
-    index_t i = j + 1;
-    for (; i + kLanes <= m; i += kLanes)
-      for (index_t k = 0; k < kLanes; ++k) {
-        y[i + k] += c[i + k] * vj;
-        acc[k] += c[i + k] * v[i + k];
-      }
-    T dot = 0;
-    for (; i < m; ++i) {
-      y[i] += c[i] * vj;
-      dot += c[i] * v[i];
-    }
-    for (index_t k = 0; k < kLanes; ++k) dot += acc[k];
-    y[j] -= dot;
-  }
-}
-
+/// is stored column-major at p (leading dimension ld), by the per-ISA kernel
+/// (kernels/skew.hpp). Columns are split between the pool's threads in slices
+/// of equal triangle area, each accumulating into its own copy of y.
 template <class T> void skew_matvec(const T* p, index_t ld, index_t m, const T* v, T* y, std::vector<T>& scratch) {
   const int threads = (m >= 512 && !in_parallel_region()) ? std::max(1, num_threads()) : 1;
   if (threads == 1) {
     std::fill(y, y + m, T(0));
-    skew_column_block<T>(p, ld, m, 0, m, v, y);
+    skew_column_block(p, ld, m, 0, m, v, y);
     return;
   }
   // Column bounds with equal shares of the m (m - 1) / 2 elements.
@@ -166,7 +132,7 @@ template <class T> void skew_matvec(const T* p, index_t ld, index_t m, const T* 
   blas::SingleThreadScope single;
   parallel_for(threads, 1, [&](std::int64_t b, std::int64_t e) {
     for (std::int64_t t = b; t < e; ++t)
-      skew_column_block<T>(p, ld, m, bound[std::size_t(t)], bound[std::size_t(t) + 1], v,
+      skew_column_block(p, ld, m, bound[std::size_t(t)], bound[std::size_t(t) + 1], v,
                            scratch.data() + std::size_t(t) * std::size_t(m));
   });
   for (index_t i = 0; i < m; ++i) {
