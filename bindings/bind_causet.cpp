@@ -73,11 +73,7 @@ void bind_causet(nb::module_& m) {
       .def_prop_ro("size", &causet::PointSet::size)
       .def("relation_words", [](const causet::PointSet& p, std::int64_t r0, std::int64_t r1, std::int64_t w0,
                                 std::int64_t w1, Words out) {
-        const std::int64_t n = p.size(), words = (n + 63) / 64;
-        if (r0 < 0 || r0 > r1 || r1 > n || w0 < 0 || w0 > w1 || w1 > words)
-          throw IndexError("rows [" + std::to_string(r0) + ", " + std::to_string(r1) + ") or words [" +
-                           std::to_string(w0) + ", " + std::to_string(w1) + ") outside a causal matrix of " +
-                           std::to_string(n) + " rows and " + std::to_string(words) + " words per row");
+        p.check_block(r0, r1, w0, w1);
         if (std::int64_t(out.shape(0)) != r1 - r0 || std::int64_t(out.shape(1)) < w1 - w0)
           throw ValueError("out must have r1 - r0 rows and at least w1 - w0 columns");
         nb::gil_scoped_release release;

@@ -84,7 +84,17 @@ PointSet::PointSet(const Array& coords, std::span<const double> periods) {
                        std::to_string(i - 1) + "); sort them first, e.g. coords[np.argsort(coords[:, 0], kind='stable')]");
 }
 
+void PointSet::check_block(index_t r0, index_t r1, index_t w0, index_t w1) const {
+  const index_t words = words_of(n_);
+  if (r0 < 0 || r0 > r1 || r1 > n_ || w0 < 0 || w0 > w1 || w1 > words)
+    throw IndexError("rows [" + std::to_string(r0) + ", " + std::to_string(r1) + ") or words [" + std::to_string(w0) +
+                     ", " + std::to_string(w1) + ") outside a causal matrix of " + std::to_string(n_) + " rows and " +
+                     std::to_string(words) + " words per row");
+}
+
 void PointSet::relation_words(index_t r0, index_t r1, index_t w0, index_t w1, std::uint64_t* dst, index_t ld) const {
+  check_block(r0, r1, w0, w1);
+  if (ld < w1 - w0) throw ValueError("the output needs at least w1 - w0 words per row");
   const LightConePoints pts{axes_.data(), words_of(n_) * kWord, d_, periods_.data(), periodic_};
   for (index_t i = r0; i < r1; ++i) {
     std::uint64_t* row = dst + (i - r0) * ld;

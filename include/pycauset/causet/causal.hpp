@@ -36,6 +36,8 @@ class PointSet {
   /// with `ld` words from one row to the next. Bits on and below the
   /// diagonal are 0. Thread-safe (reads only).
   void relation_words(index_t r0, index_t r1, index_t w0, index_t w1, std::uint64_t* dst, index_t ld) const;
+  /// IndexError unless rows [r0, r1) and words [w0, w1) lie inside the causal matrix.
+  void check_block(index_t r0, index_t r1, index_t w0, index_t w1) const;
 
  private:
   index_t n_ = 0;
