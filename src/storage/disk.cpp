@@ -1,6 +1,7 @@
 #include "pycauset/storage/disk.hpp"
 
 #include <fcntl.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -94,6 +95,14 @@ std::uint64_t Staircase::skip(std::uint64_t r) const {
 
 void reserve_file_space(int fd, const std::string& file, const std::string& target, std::uint64_t length,
                         const Staircase& stairs, SpaceUse use) {
+  // On tmpfs and ramfs a read fault on a hole of a shared mapping allocates a
+  // page (on disk file systems it maps zeros and allocates nothing): holes
+  // there would turn reads into SIGBUS once the file system is full, so the
+  // whole file is reserved.
+  constexpr long kTmpfsMagic = 0x01021994, kRamfsMagic = 0x858458f6;
+  struct statfs fs;
+  if (::fstatfs(fd, &fs) == 0 && (long(fs.f_type) == kTmpfsMagic || long(fs.f_type) == kRamfsMagic))
+    return reserve_file_space(fd, file, target, length, use);
   // Byte ranges to allocate: everything but the skipped start of each row,
   // neighbours merged when the gap between them is under one block (it would
   // not make a hole anyway).

@@ -189,28 +189,10 @@ def _upper_pages_fraction(n):
     return pages * 4096 / (n * row)
 
 
-@pytest.fixture
-def sparse_dir(tmp_path):
-    """A directory for a spill file with tens of thousands of holes: on tmpfs (/dev/shm) when there is
-    one, since a disk file system mounted with `discard` frees such a file one extent at a time."""
-    shm = "/dev/shm"
-    if os.path.isdir(shm) and os.access(shm, os.W_OK):
-        import tempfile
-
-        d = tempfile.mkdtemp(prefix="pycauset-test-", dir=shm)
-        try:
-            yield d
-        finally:
-            import shutil
-
-            shutil.rmtree(d, ignore_errors=True)
-    else:
-        yield str(tmp_path)
-
-
-def test_a_spilled_causal_matrix_is_a_sparse_file_without_its_lower_half(sparse_dir):
+def test_a_spilled_causal_matrix_is_a_sparse_file_without_its_lower_half(tmp_path):
+    """On a disk file system (tmp_path). Freeing the file takes a while where it is mounted with
+    `discard`: each row's part right of the diagonal is its own extent."""
     D = ST.MinkowskiDiamond(dim=2)
-    tmp_path = sparse_dir
     pc.set_backing_dir(tmp_path)
     pc.set_memory_limit("1 MiB")
     try:
@@ -274,3 +256,65 @@ def test_sigint_during_counts_of_a_spilled_causal_matrix(tmp_path, call, what):
         what=what,
         after="",
     )
+
+
+@pytest.fixture
+def tmpfs_of(tmp_path):
+    """Mounts tmpfs file systems of a given size under tmp_path (skipped where not permitted)."""
+    import shutil
+
+    mounted = []
+
+    def make(size):
+        mnt = tmp_path / f"fs{len(mounted)}"
+        mnt.mkdir()
+        if shutil.which("mount") is None:
+            pytest.skip("no mount command: cannot make a small file system")
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)], capture_output=True,
+                           text=True)
+        if r.returncode != 0:
+            pytest.skip(f"mounting a tmpfs is not permitted here ({r.stderr.strip()})")
+        mounted.append(mnt)
+        return mnt
+
+    try:
+        yield make
+    finally:
+        for mnt in mounted:
+            subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+_FIT_CHILD = r"""
+import json, os, sys, pycauset as pc
+d, n = sys.argv[1], int(sys.argv[2])
+pc.set_backing_dir(d)
+pc.set_disk_reserve(0)
+pc.set_memory_limit("1 MiB")
+try:
+    cs = pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=2), n=n, seed=4)
+    out = {"ok": True, "relations": cs.relations, "storage": cs.causal_matrix.storage.kind}
+    del cs
+except MemoryError as e:
+    out = {"ok": False, "error": str(e)}
+import gc; gc.collect()
+out["left"] = sum(len(fs) for _, _, fs in os.walk(d) if fs) - sum(1 for _, _, fs in os.walk(d) for f in fs if f == "lock")
+print(json.dumps(out))
+"""
+
+
+def test_on_tmpfs_a_spilled_causal_matrix_is_reserved_whole_and_reads_never_sigbus(tmpfs_of):
+    """Reading a hole of a tmpfs file through a mapping allocates memory: a sparse C there would
+    SIGBUS when its lower half is read on a full file system. 512 MiB dense: on 450 MiB it is a
+    MemoryError up front (nothing left behind), on 600 MiB it builds and its lower half reads as zero."""
+    def run(d):
+        r = subprocess.run([sys.executable, "-c", _FIT_CHILD, str(d), str(_BIG)], capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 0, f"exit {r.returncode}: {r.stderr}"
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    small = run(tmpfs_of("450M"))
+    assert not small["ok"]
+    assert "cannot spill" in small["error"] and small["left"] == 0
+    big = run(tmpfs_of("600M"))
+    assert big["ok"], big
+    assert big["storage"] == "spill" and big["relations"] > 0 and big["left"] == 0

@@ -63,7 +63,9 @@ struct Staircase {
 /// parts of the rows stay holes (they read as zero and take no disk where
 /// they span whole file-system blocks), the rest is allocated. The free-space
 /// check counts only the allocated bytes. Writes into a hole later (through
-/// a mapping) are not covered by the reservation.
+/// a mapping) are not covered by the reservation. On tmpfs and ramfs, where
+/// reading a hole through a mapping allocates memory, the whole file is
+/// reserved as above.
 void reserve_file_space(int fd, const std::string& file, const std::string& target, std::uint64_t length,
                         const Staircase& stairs, SpaceUse use);
 
