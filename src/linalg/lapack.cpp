@@ -107,6 +107,35 @@ void apply_pivots_reversed(T* x, index_t n, index_t k, const std::vector<lp_int>
 
 // ---------------------------------------------------------------- inverse
 
+/// Inverse of the column-major triangular n x n matrix at a (leading dimension
+/// lda) in place, as LAPACK's trtri (same arguments and INFO), but by
+/// recursive halving: invert both diagonal blocks, then the off-diagonal block
+/// is -inv(A22) A21 inv(A11) (lower) or -inv(A11) A12 inv(A22) (upper), two
+/// TRMMs. The n^3/3 flops run almost entirely in large level-3 calls, where
+/// trtri as OpenBLAS ships it works in narrow column panels and ran at 15
+/// GFLOP/s at n = 10,000 on 2 cores.
+template <class T> lp_int triangular_inverse(char uplo, char diag, lp_int n, T* a, lp_int lda) {
+  using L = Lapack<T>;
+  constexpr lp_int kBase = 256;
+  if (n <= kBase) return L::trtri(uplo, diag, n, a, lda);
+  const lp_int n1 = (n / 2 + 63) / 64 * 64, n2 = n - n1;
+  T* a22 = a + n1 + n1 * lda;
+  if (const lp_int info = triangular_inverse<T>(uplo, diag, n1, a, lda)) return info;
+  if (const lp_int info = triangular_inverse<T>(uplo, diag, n2, a22, lda)) return info < 0 ? info : info + n1;
+  const CBLAS_DIAG d = diag == 'U' ? CblasUnit : CblasNonUnit;
+  if (uplo == 'L') {
+    T* a21 = a + n1;
+    L::trmm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, d, n2, n1, T(1), a, lda, a21, lda);
+    L::trmm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, d, n2, n1, T(-1), a22, lda, a21, lda);
+  } else {
+    T* a12 = a + n1 * lda;
+    L::trmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, d, n1, n2, T(1), a22, lda, a12, lda);
+    L::trmm(CblasColMajor, CblasLeft, CblasUpper, CblasNoTrans, d, n1, n2, T(-1), a, lda, a12, lda);
+  }
+  return 0;
+}
+
+
 // Each *_impl checks its arguments and makes the private copies of the inputs
 // on the calling thread, then returns the rest as a closure that owns them
 // (background.hpp), run inline or on a worker by the public function.
@@ -134,7 +163,7 @@ template <class T> std::function<Array()> inv_impl(const Array& a, DType dtype) 
       std::copy(column + j + 1, column + n, l + j * n + j + 1);
       std::fill(column + j + 1, column + n, T(0));
     }
-    info = L::trtri('U', 'N', n, p, n);
+    info = triangular_inverse<T>('U', 'N', n, p, n);
     check_arguments(info, "trtri");
     if (info > 0) singular();
     L::trsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasUnit, n, n, l, n, p, n);
@@ -154,7 +183,7 @@ std::function<Array()> inv_triangular_impl(const Array& a, DType dtype, bool low
     if (n == 0) return x;
     T* p = data_of<T>(x);
     // The row-major upper triangle is the column-major lower one.
-    const lp_int info = L::trtri(lower ? 'U' : 'L', unit ? 'U' : 'N', n, p, n);
+    const lp_int info = triangular_inverse<T>(lower ? 'U' : 'L', unit ? 'U' : 'N', n, p, n);
     check_arguments(info, "trtri");
     if (info > 0) singular();
     // trtri leaves the other triangle (still holding a's values) alone.

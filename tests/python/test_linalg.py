@@ -1070,3 +1070,31 @@ def test_interpreter_exit_waits_for_an_interrupted_call():
     assert out.returncode == 0, out.stderr
     assert "AFTER True" in out.stdout.split("\n"), out.stdout
     assert out.stderr == "", out.stderr
+
+
+@pytest.mark.parametrize("name", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("unit", [False, True])
+def test_triangular_inverse_past_the_recursion_base(name, lower, unit, rng):
+    # n = 700 halves twice (blocks of 320/384 and below 256): the off-diagonal
+    # blocks come from TRMMs; every entry checked against NumPy.
+    n = 700
+    a = triangular(n, name, lower, rng)
+    tri = reference(only_triangle(a, lower), name)
+    if unit:
+        np.fill_diagonal(tri, 1)
+    got = export(la.inv_triangular(pc.matrix(a), lower=lower, unit_diagonal=unit))
+    want = np.linalg.inv(tri)
+    assert rel_err(got, want) <= tolerance(name, n, cond(tri))
+    inside = np.tril(np.ones((n, n), bool)) if lower else np.triu(np.ones((n, n), bool))
+    assert np.all(got[~inside] == 0)
+
+
+@pytest.mark.parametrize("at", [3, 500])
+def test_triangular_inverse_singular_in_either_half(at):
+    a = np.triu(np.ones((700, 700))) + 5 * np.eye(700)
+    a[at, at] = 0
+    with pytest.raises(np.linalg.LinAlgError, match="Singular matrix"):
+        la.inv_triangular(a)
+    with pytest.raises(np.linalg.LinAlgError, match="Singular matrix"):
+        la.inv(a)
