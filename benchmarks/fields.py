@@ -294,6 +294,7 @@ def part_spectrum(args: argparse.Namespace, tmp: Path) -> dict:
             if not np.array_equal(w + w[::-1], np.zeros_like(w)):
                 failures.append(f"pair {i}: pycauset's spectrum is not exactly paired")
             runs.setdefault("max_abs_diff", []).append(diff)
+            runs.setdefault("max_abs_lambda", []).append(scale)
             ratios.append(runs["numpy"][-1]["seconds"] / runs["pycauset"][-1]["seconds"])
     mem = {s: max((r["peak_delta"] or 0) for r in runs[s]) if runs[s] else None for s in ("pycauset", "numpy")}
     anon = {s: max(r["peak_anon_delta"] for r in runs[s]) if runs[s] else None for s in ("pycauset", "numpy")}
@@ -410,7 +411,7 @@ def parent_main(args: argparse.Namespace, argv: list) -> int:
     overall = ("PASS" if all(v["pass"] for v in verdicts.values()) else "FAIL") if gated else "NOT GATED (quick)"
     text += f"\n\noverall: {overall}\n"
     print(text)
-    name = NAME + ("-quick" if args.quick else "")
+    name = NAME + ("-quick" if args.quick else "") + ("" if len(parts) == 3 else "-" + "-".join(parts))
     path = H.write_json(name, {"benchmark": NAME, "argv": argv, "targets": TARGETS, "sizes": {
         k: getattr(args, k) for k in FULL}, "loadavg_start": start_load, "results": res,
         "verdicts": verdicts, "overall": overall}, ts)
