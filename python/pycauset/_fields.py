@@ -79,6 +79,11 @@ def _mass(mass: Any) -> float:
 
 def massless_propagator(cs: Any, dim: Optional[int] = None, density: Optional[float] = None) -> Matrix:
     """K_0: ``C^T / 2`` in 2-d, ``sqrt(rho / 6) / (2 pi) L^T`` in 4-d (float64, strictly lower-triangular)."""
+    return _scaled_massless(cs, dim, density, 1.0)
+
+
+def _scaled_massless(cs: Any, dim: Optional[int], density: Optional[float], factor: float) -> Matrix:
+    """``factor * K_0`` in one pass over C (or L): no separate K_0 buffer to scale afterwards."""
     d = _dimension(cs, dim)
     if d == 2:
         scale, base = 0.5, cs.causal_matrix
@@ -95,7 +100,7 @@ def massless_propagator(cs: Any, dim: Optional[int] = None, density: Optional[fl
             f"the retarded propagator is available in d = 2 and 4 (C^T / 2 and sqrt(rho/6) L^T / (2 pi)), "
             f"not d = {d}"
         )
-    k = (base.T.astype("float64") * scale).eval()
+    k = (base.T.astype("float64") * (scale * factor)).eval()
     k.properties["structure"] = "strictly_lower_triangular"
     return k
 
@@ -104,16 +109,18 @@ def retarded_propagator(cs: Any, mass: float = 0.0, dim: Optional[int] = None,
                         density: Optional[float] = None) -> Matrix:
     """K_R (see `CausalSet.retarded_propagator`)."""
     m = _mass(mass)
-    k0 = massless_propagator(cs, dim, density)
     if m == 0.0 or len(cs) == 0:
-        return k0
+        return massless_propagator(cs, dim, density)
     a = m * m / _density(cs, density)
     # K_m = K_0 (I + a K_0)^-1. With G = (I + a K_0)^-1, G - I = -a K_0 G, so
     # K_m = (I - G) / a: one unit-lower-triangular inverse (trtri in RAM, the
     # out-of-core triangular inverse past the budget), whose off-diagonal part
     # is -a K_0 + ... with no cancellation; the diagonal of I - G is exactly 0.
-    g = linalg.inv_triangular((k0 * a).eval(), lower=True, unit_diagonal=True)
-    del k0
+    # a K_0 is built directly (K_0 itself is never needed), so at most two
+    # N x N float64 buffers are alive at once.
+    ak0 = _scaled_massless(cs, dim, density, a)
+    g = linalg.inv_triangular(ak0, lower=True, unit_diagonal=True)
+    del ak0
     g *= -1.0 / a
     n = len(cs)
     idx = np.arange(n)
