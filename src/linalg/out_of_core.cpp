@@ -12,6 +12,7 @@
 
 #include "lapack_api.hpp"
 #include "lapack_checks.hpp"
+#include "triangular.hpp"
 #include "pycauset/array/blocks.hpp"
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
@@ -31,6 +32,7 @@ using detail::check_arguments;
 using detail::require_square;
 using detail::singular;
 using detail::visit_lapack;
+using detail::triangular_inverse;
 using detail::lp_int;
 using detail::Tile;
 using detail::ceil_div;
@@ -460,7 +462,7 @@ void factor(const BlockStore& input, const BlockStore& lu, index_t n, DType dtyp
     if (info > 0) singular();
     for (index_t i = 0; i < w; ++i) ipiv[std::size_t(j0 + i)] += j0;
     if (invert_u) {
-      info = L::trtri('U', 'N', w, pj + j0, n);
+      info = triangular_inverse<T>('U', 'N', w, pj + j0, n);
       check_arguments(info, "trtri");
       if (info > 0) singular();
       // U^-1[0:j0, j] = -(U^-1 U)[0:j0, j] U_jj^-1
@@ -807,7 +809,7 @@ Array inv_triangular_impl(const Array& a, DType dtype, bool lower_a, bool unit) 
       });
       progress.advance(pair_work(n, wp, w) / 2);
     }
-    const lp_int info = L::trtri(upper ? 'U' : 'L', unit ? 'U' : 'N', w, pj + j0, n);
+    const lp_int info = triangular_inverse<T>(upper ? 'U' : 'L', unit ? 'U' : 'N', w, pj + j0, n);
     check_arguments(info, "trtri");
     if (info > 0) singular();
     if (upper)
