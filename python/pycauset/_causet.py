@@ -451,7 +451,7 @@ class CausalSet:
         ``K_0 = sqrt(rho / 6) / (2 pi) L^T`` (L the link matrix). Massive:
         ``K_m = K_0 (I + (m**2 / rho) K_0)^-1``, computed as ``(I - G) rho / m**2``
         with ``G = (I + (m**2 / rho) K_0)^-1`` a unit-lower-triangular inverse (no
-        pivoting; LAPACK trtri in RAM, the out-of-core triangular inverse past
+        pivoting; a recursive triangular inverse (TRMMs) in RAM, the out-of-core triangular inverse past
         the memory budget). In 2-d its mean tends to ``J_0(m tau) / 2``.
 
         Parameters

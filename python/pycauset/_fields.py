@@ -113,7 +113,7 @@ def retarded_propagator(cs: Any, mass: float = 0.0, dim: Optional[int] = None,
         return massless_propagator(cs, dim, density)
     a = m * m / _density(cs, density)
     # K_m = K_0 (I + a K_0)^-1. With G = (I + a K_0)^-1, G - I = -a K_0 G, so
-    # K_m = (I - G) / a: one unit-lower-triangular inverse (trtri in RAM, the
+    # K_m = (I - G) / a: one unit-lower-triangular inverse (recursive TRMM halving in RAM, the
     # out-of-core triangular inverse past the budget), whose off-diagonal part
     # is -a K_0 + ... with no cancellation; the diagonal of I - G is exactly 0.
     # a K_0 is built directly (K_0 itself is never needed), so at most two

@@ -31,7 +31,7 @@ single precision, complex when any operand is complex). Documented deviations:
 Structure: a matrix whose ``properties["structure"]`` is triangular (upper,
 lower, strictly upper or strictly lower) or ``"diagonal"`` (causal matrices are
 strictly upper triangular) makes :func:`inv` and :func:`solve` use triangular
-routines (LAPACK trtri / trtrs, BLAS trsm), which read only that triangle:
+routines (a recursive triangular inverse built on BLAS trmm, LAPACK trtrs, BLAS trsm), which read only that triangle:
 O(n^3/3) for the inverse and O(n^2) per right-hand side for a solve; a
 strictly triangular matrix is singular (``LinAlgError``, as NumPy says). The
 decision is the C++ core's, on the mark the matrix carries, which is checked
@@ -198,11 +198,11 @@ def inv(a: _ArrayLike) -> _Matrix:
 
     LU factorisation with partial pivoting (LAPACK ``getrf``), then the inverse
     from the factors as LAPACK ``getri`` forms it, ``inv(A) = inv(U) inv(L) P^T``
-    (``trtri`` for ``inv(U)``, one ``trsm`` for ``inv(L)``): about 2n^3 flops,
+    (a triangular inverse for ``inv(U)``, one ``trsm`` for ``inv(L)``): about 2n^3 flops,
     where ``numpy.linalg.inv`` solves against the identity (8/3 n^3).
     A matrix marked triangular (``upper_triangular``, ``lower_triangular``,
     strictly upper or lower) or ``diagonal`` in ``properties["structure"]`` is
-    inverted with ``trtri`` (n^3/3 flops) from that triangle only, and the
+    inverted by recursive halving (n^3/3 flops) from that triangle only, and the
     result carries the mark (a strictly triangular matrix is singular).
 
     Parameters
@@ -242,8 +242,9 @@ def inv(a: _ArrayLike) -> _Matrix:
 def inv_triangular(a: _ArrayLike, lower: bool = False, unit_diagonal: bool = False) -> _Matrix:
     """Invert a triangular matrix, reading only its upper (or lower) triangle.
 
-    LAPACK ``trtri``: n^3/3 flops. The other triangle of ``a`` is ignored and is
-    zero in the result, which is marked ``upper_triangular`` (or
+    Recursive halving: both diagonal blocks inverted, the off-diagonal block
+    from two BLAS ``trmm`` calls (LAPACK ``trtri`` below 256 rows); n^3/3
+    flops. The other triangle of ``a`` is ignored and is zero in the result, which is marked ``upper_triangular`` (or
     ``lower_triangular``).
 
     Parameters
