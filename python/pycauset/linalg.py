@@ -244,8 +244,8 @@ def inv_triangular(a: _ArrayLike, lower: bool = False, unit_diagonal: bool = Fal
 
     Recursive halving: both diagonal blocks inverted, the off-diagonal block
     from two BLAS ``trmm`` calls (LAPACK ``trtri`` below 256 rows); n^3/3
-    flops. The other triangle of ``a`` is ignored and is zero in the result, which is marked ``upper_triangular`` (or
-    ``lower_triangular``).
+    flops. The other triangle of ``a`` is ignored and is zero in the result,
+    which is marked ``upper_triangular`` (or ``lower_triangular``).
 
     Parameters
     ----------
