@@ -152,7 +152,6 @@ std::function<Array()> inv_triangular_impl(const Array& a, DType dtype, bool low
   const index_t n = require_square(a);
   Array x = a.astype(dtype);
   return [x, n, lower, unit]() mutable -> Array {
-    using L = Lapack<T>;
     if (n == 0) return x;
     T* p = data_of<T>(x);
     // The row-major upper triangle is the column-major lower one.
