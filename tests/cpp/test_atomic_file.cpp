@@ -33,20 +33,8 @@ namespace {
 constexpr std::size_t MiB = 1 << 20;
 
 using test_support::TempDir;
+using test_support::Tmpfs;
 
-struct Tmpfs {
-  TempDir dir;
-  bool ok = false;
-  std::string why;
-  explicit Tmpfs(std::size_t bytes) {
-    const std::string opts = "size=" + std::to_string(bytes) + ",mode=0700";
-    ok = ::mount("tmpfs", dir.path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) == 0;
-    if (!ok) why = std::strerror(errno);
-  }
-  ~Tmpfs() {
-    if (ok) ::umount2(dir.path.c_str(), MNT_DETACH);
-  }
-};
 
 std::uint64_t free_bytes(const fs::path& p) {
   struct statvfs st;

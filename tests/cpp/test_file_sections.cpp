@@ -31,24 +31,12 @@ using namespace pycauset;
 namespace fs = std::filesystem;
 using index_t = Array::index_t;
 using test_support::TempDir;
+using test_support::Tmpfs;
 
 namespace {
 
 constexpr std::size_t MiB = 1 << 20;
 
-struct Tmpfs {
-  TempDir dir;
-  bool ok = false;
-  std::string why;
-  explicit Tmpfs(std::size_t bytes) {
-    const std::string opts = "size=" + std::to_string(bytes) + ",mode=0700";
-    ok = ::mount("tmpfs", dir.path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) == 0;
-    if (!ok) why = std::strerror(errno);
-  }
-  ~Tmpfs() {
-    if (ok) ::umount2(dir.path.c_str(), MNT_DETACH);
-  }
-};
 
 std::string read_all(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -37,23 +37,8 @@ constexpr std::uint64_t GiB = std::uint64_t(1) << 30;
 constexpr std::uint64_t kSpillHeader = 4096, kSlack = 8;  // a spill file: header room + data + slack
 
 using test_support::TempDir;
+using test_support::Tmpfs;
 
-// A small tmpfs of its own (the tests need a file system whose free space they
-// control); `ok` is false, with the reason, where mounting is not permitted.
-struct Tmpfs {
-  TempDir dir;
-  bool ok = false;
-  std::string why;
-  explicit Tmpfs(std::size_t bytes) {
-    const std::string opts = "size=" + std::to_string(bytes) + ",mode=0700";
-    ok = ::mount("tmpfs", dir.path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) == 0;
-    if (!ok) why = std::strerror(errno);
-  }
-  ~Tmpfs() {
-    if (ok) ::umount2(dir.path.c_str(), MNT_DETACH);
-  }
-  std::string str() const { return dir.str(); }
-};
 
 struct StatFs {
   std::uint64_t total, free;
