@@ -48,3 +48,29 @@ def interrupted(directory: str, setup: str, call: str, what: Optional[str] = Non
     assert "INTERRUPTED" in lines, out.stdout
     assert "SPILL 0" in lines and "LEFT 0" in lines, out.stdout
     return lines
+
+
+def kill_at_random(code: str, args: list, delay: float) -> None:
+    """Run `code` in a child (argv = args), wait for it to print "ready", SIGKILL
+    it `delay` seconds later and reap it (so its pid is dead for temporary
+    cleanup); checks that the kill, not an error, ended it."""
+    import os
+    import signal
+    import time
+
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    p = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = p.stdout.readline()
+        assert line == "ready\n", p.stderr.read()
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=60)
+        assert p.returncode == -signal.SIGKILL, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()

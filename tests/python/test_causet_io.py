@@ -20,8 +20,6 @@ import signal
 import struct
 import subprocess
 import sys
-import textwrap
-import time
 import zlib
 
 import numpy as np
@@ -29,6 +27,8 @@ import pytest
 
 import _pcfile
 import pycauset as pc
+
+import _sigint
 from pycauset import _causet_io
 from pycauset.spacetime import MinkowskiBox, MinkowskiCylinder, MinkowskiDiamond
 
@@ -524,22 +524,7 @@ while True:
 
 
 def _kill_at_random(target, delay: float) -> None:
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    p = subprocess.Popen([sys.executable, "-c", textwrap.dedent(SAVE_LOOP), str(target)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        line = p.stdout.readline()
-        assert line == "ready\n", p.stderr.read()
-        time.sleep(delay)
-        p.send_signal(signal.SIGKILL)
-        p.wait(timeout=60)
-        assert p.returncode == -signal.SIGKILL, p.stderr.read()
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        p.stdout.close()
-        p.stderr.close()
+    _sigint.kill_at_random(SAVE_LOOP, [target], delay)
 
 
 def test_sigkill_during_save_leaves_the_old_or_the_new_file(tmp_path):

@@ -11,13 +11,13 @@ import random
 import signal
 import subprocess
 import sys
-import textwrap
-import time
 
 import numpy as np
 import pytest
 
 import pycauset as pc
+
+import _sigint
 from conftest import assert_same
 
 # Two different objects of 16 MiB each (different dtype, shape and properties),
@@ -56,22 +56,7 @@ while True:
 
 
 def _kill_at_random(code: str, args: list, delay: float) -> None:
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    p = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        line = p.stdout.readline()
-        assert line == "ready\n", p.stderr.read()
-        time.sleep(delay)
-        p.send_signal(signal.SIGKILL)
-        p.wait(timeout=60)  # reaped: its pid is dead for the temporary cleanup
-        assert p.returncode == -signal.SIGKILL, p.stderr.read()
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        p.stdout.close()
-        p.stderr.close()
+    _sigint.kill_at_random(code, args, delay)
 
 
 def _temporaries(d, target: str) -> list:
