@@ -122,6 +122,7 @@ void bind_array(nb::module_& m) {
       .def_prop_ro("structure_current", &Array::structure_current)
       .def("set_structure", &Array::set_structure, nb::arg("structure"))
       .def("claim_structure", &Array::claim_structure, nb::arg("structure"))
+      .def("assume_structure", &Array::assume_structure, nb::arg("structure"))
       .def("transpose", &Array::transpose)
       .def("slice", &Array::slice, nb::arg("axis"), nb::arg("start"), nb::arg("step"), nb::arg("count"))
       .def("select", &Array::select, nb::arg("axis"), nb::arg("index"))

@@ -44,10 +44,10 @@ void bind_linalg(nb::module_& m) {
     return linalg::inv(a, d);
   }, arg("a"), arg("dtype"));
 
-  la.def("inv_triangular", [](const Array& a, DType d, bool lower, bool unit) {
+  la.def("inv_triangular", [](const Array& a, DType d, bool lower, bool unit, bool overwrite_a) {
     nb::gil_scoped_release release;
-    return linalg::inv_triangular(a, d, lower, unit);
-  }, arg("a"), arg("dtype"), arg("lower"), arg("unit_diagonal"));
+    return linalg::inv_triangular(a, d, lower, unit, overwrite_a);
+  }, arg("a"), arg("dtype"), arg("lower"), arg("unit_diagonal"), arg("overwrite_a") = false);
 
   la.def("solve", [](const Array& a, const Array& b, DType d) {
     nb::gil_scoped_release release;

@@ -449,10 +449,12 @@ class CausalSet:
         lower-triangular (and marked so). Massless (Johnston, arXiv:0806.3083,
         arXiv:0909.0944): d = 2, ``K_0 = C^T / 2``; d = 4,
         ``K_0 = sqrt(rho / 6) / (2 pi) L^T`` (L the link matrix). Massive:
-        ``K_m = K_0 (I + (m**2 / rho) K_0)^-1``, computed as ``(I - G) rho / m**2``
-        with ``G = (I + (m**2 / rho) K_0)^-1`` a unit-lower-triangular inverse (no
-        pivoting; a recursive triangular inverse (TRMMs) in RAM, the out-of-core triangular inverse past
-        the memory budget). In 2-d its mean tends to ``J_0(m tau) / 2``.
+        ``K_m = K_0 (I + a K_0)^-1`` with ``a = m**2 / rho``, which below the
+        diagonal equals the inverse of ``H = -a (I + a K_0)``: one lower-triangular
+        inverse computed in H's own storage (no pivoting; a recursive triangular
+        inverse (TRMMs) in RAM, the out-of-core triangular inverse past the
+        memory budget), then a zero diagonal. In 2-d its mean tends to
+        ``J_0(m tau) / 2``.
 
         Parameters
         ----------

@@ -21,8 +21,9 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from . import _progress, continuum, linalg
+from . import _core, _progress, continuum, linalg
 from ._array import Matrix, Vector
+from ._factories import matrix as _matrix
 from ._factories import vector as _vector
 from ._factories import zeros as _zeros
 from ._export import to_numpy as _to_numpy
@@ -79,11 +80,16 @@ def _mass(mass: Any) -> float:
 
 def massless_propagator(cs: Any, dim: Optional[int] = None, density: Optional[float] = None) -> Matrix:
     """K_0: ``C^T / 2`` in 2-d, ``sqrt(rho / 6) / (2 pi) L^T`` in 4-d (float64, strictly lower-triangular)."""
-    return _scaled_massless(cs, dim, density, 1.0)
+    k = _scaled_massless(cs, dim, density, 1.0)
+    # C and L are strictly upper-triangular by construction: no pass over k to check it.
+    k._h.assume_structure(_core.Structure.strictly_lower_triangular)
+    return k
 
 
-def _scaled_massless(cs: Any, dim: Optional[int], density: Optional[float], factor: float) -> Matrix:
-    """``factor * K_0`` in one pass over C (or L): no separate K_0 buffer to scale afterwards."""
+def _scaled_massless(cs: Any, dim: Optional[int], density: Optional[float], factor: float,
+                     diagonal: float = 0.0) -> Matrix:
+    """``factor * K_0 + diagonal * I`` in one pass over C (or L): no separate K_0 buffer to scale
+    afterwards, and no second pass to write the diagonal."""
     d = _dimension(cs, dim)
     if d == 2:
         scale, base = 0.5, cs.causal_matrix
@@ -100,9 +106,13 @@ def _scaled_massless(cs: Any, dim: Optional[int], density: Optional[float], fact
             f"the retarded propagator is available in d = 2 and 4 (C^T / 2 and sqrt(rho/6) L^T / (2 pi)), "
             f"not d = {d}"
         )
-    k = (base.T.astype("float64") * (scale * factor)).eval()
-    k.properties["structure"] = "strictly_lower_triangular"
-    return k
+    k = base.T.astype("float64") * (scale * factor)
+    if diagonal != 0.0:
+        # (i == j) from a column and a row of indices, broadcast inside the same pass.
+        n = len(cs)
+        i = _matrix(np.arange(n, dtype=np.int64).reshape(n, 1))
+        k = k + (i == i.T) * diagonal
+    return k.eval()
 
 
 def retarded_propagator(cs: Any, mass: float = 0.0, dim: Optional[int] = None,
@@ -112,22 +122,19 @@ def retarded_propagator(cs: Any, mass: float = 0.0, dim: Optional[int] = None,
     if m == 0.0 or len(cs) == 0:
         return massless_propagator(cs, dim, density)
     a = m * m / _density(cs, density)
-    # K_m = K_0 (I + a K_0)^-1. With G = (I + a K_0)^-1, G - I = -a K_0 G, so
-    # K_m = (I - G) / a: one unit-lower-triangular inverse (recursive TRMM halving in RAM, the
-    # out-of-core triangular inverse past the budget), whose off-diagonal part
-    # is -a K_0 + ... with no cancellation; the diagonal of I - G is exactly 0.
-    # a K_0 is built directly (K_0 itself is never needed), so at most two
-    # N x N float64 buffers are alive at once.
-    ak0 = _scaled_massless(cs, dim, density, a)
-    g = linalg.inv_triangular(ak0, lower=True, unit_diagonal=True)
-    del ak0
-    g *= -1.0 / a
-    n = len(cs)
-    idx = np.arange(n)
-    g[idx, idx] = 0.0
-    g += 0.0  # -0.0 (from 0 * -1/a) becomes +0.0 above the diagonal
-    g.properties["structure"] = "strictly_lower_triangular"
-    return g
+    # K_m = K_0 (I + a K_0)^-1 = (I - G) / a with G = (I + a K_0)^-1. For
+    # H = -a (I + a K_0), H^-1 = -G / a, so K_m = H^-1 + I / a: below the
+    # diagonal K_m *is* H^-1, and its diagonal is 0. So one non-unit
+    # triangular inverse computed in H's own storage (recursive TRMM halving in
+    # RAM, the out-of-core triangular inverse past the budget) is the whole
+    # work: one N x N float64 buffer, and no pass over the result afterwards.
+    h = _scaled_massless(cs, dim, density, -a * a, diagonal=-a)
+    k = linalg.inv_triangular(h, lower=True, overwrite_a=True)
+    del h
+    k._h.diagonal().fill(0.0)
+    # Zero above the diagonal (written by the inverse) and on it (just written).
+    k._h.assume_structure(_core.Structure.strictly_lower_triangular)
+    return k
 
 
 # ------------------------------------------------------------------ d'Alembertian

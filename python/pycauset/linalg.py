@@ -64,7 +64,7 @@ from typing import Any as _Any, NamedTuple as _NamedTuple, Optional as _Optional
 
 import numpy as _np
 
-from . import _core, _dtypes, _storage
+from . import _core, _dtypes, _lazy, _storage
 from ._array import Matrix as _Matrix, Vector as _Vector, _ArrayBase
 from ._operands import as_operand as _as_operand
 
@@ -239,7 +239,8 @@ def inv(a: _ArrayLike) -> _Matrix:
     return _wrap(_la.inv(A._h, dtype.core))
 
 
-def inv_triangular(a: _ArrayLike, lower: bool = False, unit_diagonal: bool = False) -> _Matrix:
+def inv_triangular(a: _ArrayLike, lower: bool = False, unit_diagonal: bool = False,
+                   overwrite_a: bool = False) -> _Matrix:
     """Invert a triangular matrix, reading only its upper (or lower) triangle.
 
     Recursive halving: both diagonal blocks inverted, the off-diagonal block
@@ -255,6 +256,13 @@ def inv_triangular(a: _ArrayLike, lower: bool = False, unit_diagonal: bool = Fal
         Use the lower triangle instead of the upper one.
     unit_diagonal : bool, default False
         Assume ones on the diagonal without reading it.
+    overwrite_a : bool, default False
+        Allow the result to take ``a``'s storage (as SciPy's ``overwrite_*``
+        options): no copy, and no second n x n buffer or file, which halves
+        the memory (or the disk) a large inverse needs. Honoured when ``a`` is
+        a contiguous, writable pycauset Matrix of the result's dtype (float32,
+        float64, complex64, complex128); ``a`` then holds the result.
+        Otherwise ``a`` is left as it was.
 
     Returns
     -------
@@ -276,7 +284,9 @@ def inv_triangular(a: _ArrayLike, lower: bool = False, unit_diagonal: bool = Fal
     """
     A = _operand(a, "a", "inv_triangular")
     dtype = _compute_dtype(A.dtype)
-    return _wrap(_la.inv_triangular(A._h, dtype.core, bool(lower), bool(unit_diagonal)))
+    if overwrite_a:
+        _lazy.before_write(A._h)  # pending expressions read a's old values first
+    return _wrap(_la.inv_triangular(A._h, dtype.core, bool(lower), bool(unit_diagonal), bool(overwrite_a)))
 
 
 def solve(a: _ArrayLike, b: _ArrayLike) -> _Union[_Vector, _Matrix]:

@@ -37,6 +37,19 @@ StridedRef tile_ref(const std::byte* p, DType dtype, index_t rows, index_t cols,
   return r;
 }
 
+/// Bytes from one tile row to the next for a tile row pitch of `ld` elements
+/// (bits for bit) holding `w` columns; ld == 0 means packed rows.
+std::size_t tile_pitch(DType dtype, index_t w, index_t ld, const char* what) {
+  if (ld == 0) return BlockStore::tile_row_bytes(dtype, w);
+  if (ld < w)
+    throw ValueError(std::string(what) + ": a row pitch of " + std::to_string(ld) + " elements is shorter than the " +
+                     std::to_string(w) + " columns moved");
+  if (dtype == DType::bit && ld % 64 != 0)
+    throw ValueError(std::string(what) + ": bit tiles are word-aligned: the row pitch must be a multiple of 64 bits, got " +
+                     std::to_string(ld));
+  return dtype == DType::bit ? std::size_t(ld / 8) : std::size_t(ld) * dtype_info(dtype).itemsize();
+}
+
 std::uint64_t low_bits(index_t n) { return (std::uint64_t(1) << (n % 64)) - 1; }
 
 /// Clears the bits past column w of each bit tile row (the last word's tail).
@@ -217,11 +230,12 @@ std::byte* BlockStore::read_rows_direct(index_t r0, index_t r1, DType dtype, std
   return p;
 }
 
-void BlockStore::read_block(index_t r0, index_t r1, index_t c0, index_t c1, DType dtype, std::byte* dst) const {
+void BlockStore::read_block(index_t r0, index_t r1, index_t c0, index_t c1, DType dtype, std::byte* dst,
+                            index_t ld) const {
   check_block(r0, r1, c0, c1);
   if (r1 == r0 || c1 == c0) return;
   const index_t w = c1 - c0;
-  const std::size_t out_pitch = tile_row_bytes(dtype, w);
+  const std::size_t out_pitch = tile_pitch(dtype, w, ld, "read_block");
   if (!file_) {
     convert(memory_ref(r0, r1, c0, c1), tile_ref(dst, dtype, r1 - r0, w, out_pitch));
   } else if (dtype == dtype_) {
@@ -261,13 +275,8 @@ void BlockStore::write_block(index_t r0, index_t r1, index_t c0, index_t c1, con
   if (buffer_ && !buffer_->writable())
     throw ValueError("cannot write blocks into a read-only array (a file loaded with mode 'r')");
   const index_t w = c1 - c0;
-  if (ld < w) throw ValueError("write_block: a row pitch of " + std::to_string(ld) + " elements is shorter than the " +
-                               std::to_string(w) + " columns written");
-  if (src_dtype == DType::bit && ld % 64 != 0)
-    throw ValueError("write_block: bit tiles are word-aligned: the row pitch must be a multiple of 64 bits, got " +
-                     std::to_string(ld));
+  const std::size_t src_pitch = tile_pitch(src_dtype, w, ld, "write_block");
   if (r1 == r0 || w == 0) return;
-  const std::size_t src_pitch = src_dtype == DType::bit ? std::size_t(ld / 8) : std::size_t(ld) * dtype_info(src_dtype).itemsize();
   if (!file_) {
     convert(tile_ref(src, src_dtype, r1 - r0, w, src_pitch), memory_ref(r0, r1, c0, c1));
     return;

@@ -148,9 +148,9 @@ template <class T> std::function<Array()> inv_impl(const Array& a, DType dtype) 
 }
 
 template <class T>
-std::function<Array()> inv_triangular_impl(const Array& a, DType dtype, bool lower, bool unit) {
+std::function<Array()> inv_triangular_impl(const Array& a, DType dtype, bool lower, bool unit, bool overwrite) {
   const index_t n = require_square(a);
-  Array x = a.astype(dtype);
+  Array x = overwrite ? a : a.astype(dtype);
   return [x, n, lower, unit]() mutable -> Array {
     if (n == 0) return x;
     T* p = data_of<T>(x);
@@ -756,7 +756,7 @@ Array inv(const Array& a, DType dtype) {
   // exact arithmetic; the mark is checked when first read.
   if (auto lower = triangular_lower(a)) {
     const Structure s = a.structure();
-    Array x = inv_triangular(a, dtype, *lower, false);
+    Array x = inv_triangular(a, dtype, *lower, false, false);
     if (s == Structure::diagonal) x.claim_structure(Structure::diagonal);
     return x;
   }
@@ -765,16 +765,19 @@ Array inv(const Array& a, DType dtype) {
   return run(2 * cube(a.shape(0)), std::move(work));
 }
 
-Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal) {
+Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal, bool overwrite_a) {
   // The other triangle of the result is written as zeros: the mark is certain.
   const Structure mark = lower ? Structure::lower_triangular : Structure::upper_triangular;
-  if (route_out_of_core(a, dtype, ram_needed(a, nullptr, dtype, 1, false))) {
-    Array x = ooc::inv_triangular(a, dtype, lower, unit_diagonal);
+  // a's storage takes the result only when it is laid out as the result is.
+  const bool overwrite = overwrite_a && a.dtype() == dtype && a.is_contiguous() && a.writable();
+  if (overwrite) a.buffer()->note_write();  // a's own mark no longer holds
+  if (route_out_of_core(a, dtype, ram_needed(a, nullptr, dtype, overwrite ? 0 : 1, false))) {
+    Array x = ooc::inv_triangular(a, dtype, lower, unit_diagonal, overwrite);
     x.assume_structure(mark);
     return x;
   }
   auto work = visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
-    return inv_triangular_impl<T>(a, dtype, lower, unit_diagonal);
+    return inv_triangular_impl<T>(a, dtype, lower, unit_diagonal, overwrite);
   });
   Array x = run(cube(a.shape(0)) / 3, std::move(work));
   x.assume_structure(mark);

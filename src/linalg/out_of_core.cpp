@@ -747,13 +747,16 @@ Array solve_triangular_impl(const Array& a, const Array& b, DType dtype, bool lo
 
 /// inv(G) for triangular column-major G (the rows of `input`): upper G by
 /// panels from the left, each needing the finished panels before it; lower G
-/// from the right. The other triangle of the input is never read and is zero
-/// in the result; a unit diagonal is written as ones.
+/// from the right. Only G's triangle is read, of the input and of the finished
+/// panels; the other triangle is zero in the result and a unit diagonal is
+/// written as ones. With `overwrite` the result replaces `a` (panel j of the
+/// result is written after panel j of the input is read, and never read again
+/// as input), so no second n x n file is made.
 template <class T>
-Array inv_triangular_impl(const Array& a, DType dtype, bool lower_a, bool unit) {
+Array inv_triangular_impl(const Array& a, DType dtype, bool lower_a, bool unit, bool overwrite) {
   using L = Lapack<T>;
   const index_t n = require_square(a);
-  Array x = new_matrix(n, n, dtype);
+  Array x = overwrite ? a : new_matrix(n, n, dtype);
   if (n == 0) return x;
   const bool upper = lower_a;  // row-major lower A is column-major upper G
   const CBLAS_DIAG diag = unit ? CblasUnit : CblasNonUnit;
@@ -771,41 +774,54 @@ Array inv_triangular_impl(const Array& a, DType dtype, bool lower_a, bool unit) 
   auto panel_at = [&](index_t t) { return upper ? t : panels - 1 - t; };
   // Finished panels this one needs, in the order the in-place update takes them.
   auto needed = [&](index_t u) { return upper ? u : panels - 1 - u; };
-  fp[0] = read_panel(io, in, pn.start(panel_at(0)), pn.end(panel_at(0)), dtype, P[0].p, true);
+  // Rows [r0, r1) of panel j's columns that lie in G's triangle.
+  auto first_row = [&](index_t j) { return upper ? index_t(0) : pn.start(j); };
+  auto last_row = [&](index_t j) { return upper ? pn.end(j) : n; };
+  // Panel j of the input into p (ld n, its G-triangle rows only; the rest is cleared below).
+  auto read_input = [&](index_t j, T* p) {
+    return io.submit([&in, &pn, j, r0 = first_row(j), r1 = last_row(j), dtype, p] {
+      in.read_block(pn.start(j), pn.end(j), r0, r1, dtype, bytes(p + r0), in.cols());
+      in.release_rows(pn.start(j), pn.end(j));
+    });
+  };
+  // Finished panel j into q, its G-triangle rows only, ld = their count.
+  auto read_finished = [&](index_t j, T* q) {
+    return io.submit([&out, &pn, j, r0 = first_row(j), r1 = last_row(j), dtype, q] {
+      out.read_block(pn.start(j), pn.end(j), r0, r1, dtype, bytes(q));
+    });
+  };
+  fp[0] = read_input(panel_at(0), P[0].p);
   for (index_t t = 0; t < panels; ++t) {
     const int s = int(t % 2);
     const index_t j = panel_at(t), j0 = pn.start(j), w = pn.width(j), j1 = j0 + w;
     T* pj = P[s].p;
     wait(fp[s]);
-    if (t + 1 < panels) {
-      const index_t nj = panel_at(t + 1);
-      fp[1 - s] = read_panel(io, in, pn.start(nj), pn.end(nj), dtype, P[1 - s].p, true);
-    }
+    if (t + 1 < panels) fp[1 - s] = read_input(panel_at(t + 1), P[1 - s].p);
     // T := X_prev G[:, j], where X_prev is the finished part of inv(G).
-    if (t > 0) fq[0] = read_panel(io, out, pn.start(needed(0)), pn.end(needed(0)), dtype, Q[0].p, false);
+    if (t > 0) fq[0] = read_finished(needed(0), Q[0].p);
     for (index_t u = 0; u < t; ++u) {
       const int qs = int(u % 2);
       wait(fq[qs]);
-      if (u + 1 < t) {
-        const index_t nq = needed(u + 1);
-        fq[1 - qs] = read_panel(io, out, pn.start(nq), pn.end(nq), dtype, Q[1 - qs].p, false);
-      }
+      if (u + 1 < t) fq[1 - qs] = read_finished(needed(u + 1), Q[1 - qs].p);
       const index_t p = needed(u), p0 = pn.start(p), wp = pn.width(p), p1 = p0 + wp;
-      T* q = Q[qs].p;
+      // Row i of the finished panel (column-major, ld = its rows read).
+      const index_t r0 = first_row(p), ldq = last_row(p) - r0;
+      const T* q = Q[qs].p;
+      auto row = [&](index_t i) { return q + (i - r0); };
       if (upper) {
         over_rows(p0, 2.0 * double(w) * double(wp), [&](index_t i0, index_t i1) {
-          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, w, wp, T(1), q + i0, n, pj + p0, n, T(1),
+          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, w, wp, T(1), row(i0), ldq, pj + p0, n, T(1),
                   pj + i0, n);
         });
       } else {
         over_rows(n - p1, 2.0 * double(w) * double(wp), [&](index_t i0, index_t i1) {
-          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, w, wp, T(1), q + p1 + i0, n, pj + p0, n, T(1),
-                  pj + p1 + i0, n);
+          L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, i1 - i0, w, wp, T(1), row(p1 + i0), ldq, pj + p0, n,
+                  T(1), pj + p1 + i0, n);
         });
       }
       over_rows(w, double(wp) * double(wp), [&](index_t c0, index_t c1) {  // columns
-        L::trmm(CblasColMajor, CblasLeft, uplo, CblasNoTrans, diag, wp, c1 - c0, T(1), q + p0, n, pj + c0 * n + p0,
-                n);
+        L::trmm(CblasColMajor, CblasLeft, uplo, CblasNoTrans, diag, wp, c1 - c0, T(1), row(p0), ldq,
+                pj + c0 * n + p0, n);
       });
       progress.advance(pair_work(n, wp, w) / 2);
     }
@@ -821,7 +837,7 @@ Array inv_triangular_impl(const Array& a, DType dtype, bool lower_a, bool unit) 
         L::trmm(CblasColMajor, CblasRight, uplo, CblasNoTrans, diag, i1 - i0, w, T(-1), pj + j0, n, pj + j1 + i0,
                 n);
       });
-    // Clear the other triangle (it held the input's), write a unit diagonal.
+    // Clear the other triangle (never read, or the input's), write a unit diagonal.
     for (index_t c = 0; c < w; ++c) {
       T* col = pj + c * n;
       const index_t d = j0 + c;
@@ -832,6 +848,7 @@ Array inv_triangular_impl(const Array& a, DType dtype, bool lower_a, bool unit) 
       if (unit) col[d] = T(1);
     }
     progress.advance(pair_work(n, w, w) / 2);
+    wait(fw[s]);  // the slot's previous write is out before the slot is read into again
     fw[s] = io.submit([&out, j0, j1, pj] { out.write_rows(j0, j1, bytes(pj)); });
   }
   wait(fw[0]);
@@ -858,10 +875,10 @@ Array solve(const Array& a, const Array& b, DType dtype) {
   return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) { return solve_impl<T>(a, b, dtype); });
 }
 
-Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal) {
+Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal, bool overwrite) {
   const blas::SingleThreadScope single;  // see over_rows
   return visit_lapack(dtype, [&]<class T>(std::type_identity<T>) {
-    return inv_triangular_impl<T>(a, dtype, lower, unit_diagonal);
+    return inv_triangular_impl<T>(a, dtype, lower, unit_diagonal, overwrite);
   });
 }
 

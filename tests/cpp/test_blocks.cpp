@@ -153,13 +153,18 @@ Scalar element(const Array& a, bool as_column, index_t i, index_t j) {
 void expect_read(const BlockStore& store, const Array& a, bool as_column, index_t r0, index_t r1, index_t c0,
                  index_t c1, DType dtype) {
   const index_t w = c1 - c0;
-  const std::size_t pitch = BlockStore::tile_row_bytes(dtype, w);
+  // Whole rows into a tight tile (read_rows), blocks into a wider pitch (ld).
+  const bool whole = c0 == 0 && c1 == store.cols();
+  const index_t ld = whole ? 0 : dtype == DType::bit ? (w + 63) / 64 * 64 : w + 3;
+  const std::size_t pitch = whole ? BlockStore::tile_row_bytes(dtype, w)
+                            : dtype == DType::bit ? std::size_t(ld / 8)
+                                                  : std::size_t(ld) * dtype_info(dtype).itemsize();
   std::vector<std::uint64_t> buf((std::size_t(r1 - r0) * pitch + 7) / 8 + 1, ~std::uint64_t(0));
   auto* tile = reinterpret_cast<std::byte*>(buf.data());
-  if (c0 == 0 && c1 == store.cols())
+  if (whole)
     store.read_rows(r0, r1, dtype, tile);
   else
-    store.read_block(r0, r1, c0, c1, dtype, tile);
+    store.read_block(r0, r1, c0, c1, dtype, tile, ld);
   for (index_t i = r0; i < r1; ++i)
     for (index_t j = c0; j < c1; ++j) {
       const auto want = cast_value(element(a, as_column, i, j), dtype);
@@ -393,6 +398,8 @@ TEST_F(Blocks, BitColumnRangesMustStartOnAWord) {
   EXPECT_THROW(store.write_block(0, 2, 0, 64, p, 70), ValueError);  // bit pitch not whole words
   EXPECT_NO_THROW(store.read_block(0, 2, 128, 200, DType::bit, p));
   EXPECT_THROW(store.read_block(0, 5, 0, 64, DType::bit, p), IndexError);
+  EXPECT_THROW(store.read_block(0, 2, 0, 70, DType::bit, p, 64), ValueError);   // pitch shorter than the block
+  EXPECT_THROW(store.read_block(0, 2, 0, 64, DType::bit, p, 96), ValueError);   // pitch not whole words
   EXPECT_THROW(store.read_block(0, 2, 64, 201, DType::bit, p), IndexError);
   // Word alignment is a rule of bit arrays only: a float array's columns may start anywhere.
   const Array f = filled(DType::float32, 4, 200, 0);

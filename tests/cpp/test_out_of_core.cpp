@@ -90,7 +90,12 @@ TEST_F(OutOfCore, TriangularMatchInRam) {
       const Array inv = linalg::inv_triangular(a, DType::float64, lower, unit);
       const Array x = linalg::solve_triangular(a, b, DType::float64, lower, unit);
       set_memory_limit(32 << 10);
-      EXPECT_LT(max_diff(linalg::ooc::inv_triangular(a, DType::float64, lower, unit), inv), 1e-12);
+      EXPECT_LT(max_diff(linalg::ooc::inv_triangular(a, DType::float64, lower, unit, false), inv), 1e-12);
+      // In place: the result is written into the input's own storage.
+      const Array work = a.astype(DType::float64);
+      const Array in_place = linalg::ooc::inv_triangular(work, DType::float64, lower, unit, true);
+      EXPECT_EQ(in_place.buffer(), work.buffer());
+      EXPECT_LT(max_diff(in_place, inv), 1e-12);
       EXPECT_LT(max_diff(linalg::ooc::solve_triangular(a, b, DType::float64, lower, unit), x), 1e-12);
       set_memory_limit(saved_);
     }

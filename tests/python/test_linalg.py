@@ -1090,6 +1090,47 @@ def test_triangular_inverse_past_the_recursion_base(name, lower, unit, rng):
     assert np.all(got[~inside] == 0)
 
 
+def test_inv_triangular_overwrite_a_takes_a_storage(rng):
+    n = 300
+    c = np.tril(rng.random((n, n)) < 0.1, -1) * 0.5
+    A = pc.matrix(c)
+    A.properties["structure"] = "strictly_lower_triangular"
+    X = la.inv_triangular(A, lower=True, unit_diagonal=True, overwrite_a=True)
+    want = np.linalg.inv(np.eye(n) + c)
+    assert rel_err(export(X), want) <= 1e-12
+    np.testing.assert_array_equal(export(A), export(X))  # a holds the result
+    # a's own mark is checked against its new values (ones on the diagonal) and dropped
+    assert A.properties["structure"] == "dense"
+    assert X.properties["structure"] == "lower_triangular"
+
+
+@pytest.mark.parametrize("make", ["numpy", "int64", "transposed", "view", "readonly"])
+def test_inv_triangular_overwrite_a_leaves_other_inputs_intact(make, rng, tmp_path):
+    # Only a contiguous, writable Matrix of the result's dtype is overwritten.
+    n = 200
+    u = np.triu(rng.integers(-3, 4, (n, n)), 1) + 4 * np.eye(n, dtype=np.int64)
+    if make == "numpy":
+        a = u.astype(np.float64)
+        before = a.copy()
+    elif make == "int64":
+        a = pc.matrix(u)
+    elif make == "transposed":
+        a = pc.matrix(u.T.astype(np.float64)).T
+    elif make == "view":
+        big = np.zeros((n + 3, n + 3))
+        big[1:-2, 1:-2] = u
+        a = pc.matrix(big)[1:-2, 1:-2]
+    else:
+        pc.save(pc.matrix(u.astype(np.float64)), tmp_path / "u.pycauset")
+        a = pc.load(tmp_path / "u.pycauset", mode="r")
+    if make != "numpy":
+        before = pc.to_numpy(a)
+    X = la.inv_triangular(a, overwrite_a=True)
+    assert rel_err(export(X), np.linalg.inv(u.astype(np.float64))) <= 1e-12
+    after = a if make == "numpy" else pc.to_numpy(a)
+    np.testing.assert_array_equal(after, before)
+
+
 @pytest.mark.parametrize("at", [3, 500])
 def test_triangular_inverse_singular_in_either_half(at):
     a = np.triu(np.ones((700, 700))) + 5 * np.eye(700)

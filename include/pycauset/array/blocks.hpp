@@ -71,9 +71,11 @@ class BlockStore {
   static constexpr std::size_t kDirectSlack = 8192;
   std::byte* read_rows_direct(index_t r0, index_t r1, DType dtype, std::byte* buf) const;
   /// Elements [r0, r1) x [c0, c1) converted to `dtype` into dst, row-major
-  /// with tile_row_bytes(dtype, c1 - c0) bytes per row (one read per row when
-  /// the columns are a part). Bit arrays: c0 % 64 == 0.
-  void read_block(index_t r0, index_t r1, index_t c0, index_t c1, DType dtype, std::byte* dst) const;
+  /// with tile_row_bytes(dtype, c1 - c0) bytes per row, or `ld` elements
+  /// (bits for bit, a multiple of 64) from one row to the next when ld > 0
+  /// (one read per row when the columns are a part). Bit arrays: c0 % 64 == 0.
+  void read_block(index_t r0, index_t r1, index_t c0, index_t c1, DType dtype, std::byte* dst,
+                  index_t ld = 0) const;
 
   /// Rows [r0, r1) from src (this store's dtype, row-major, tile_row_bytes
   /// per row). Bit: padding bits of src are ignored (written as zero).
@@ -82,7 +84,8 @@ class BlockStore {
   /// cols()) per row), converted on the way (casts as convert()).
   void write_rows(index_t r0, index_t r1, const std::byte* src, DType src_dtype) const;
   /// Elements [r0, r1) x [c0, c1) from src (this store's dtype, row-major
-  /// with `ld` elements, bits for bit, from one row to the next). Bit:
+  /// with `ld` elements, bits for bit, from one row to the next; 0: packed
+  /// rows as read_block writes them). Bit:
   /// c0 % 64 == 0 and ld % 64 == 0; columns of the array past c1 in the last
   /// word are kept, bits of src past c1 - c0 are ignored.
   void write_block(index_t r0, index_t r1, index_t c0, index_t c1, const std::byte* src, index_t ld) const;

@@ -57,8 +57,11 @@ Array inv(const Array& a, DType dtype);
 /// Inverse of the triangle of `a` (upper unless `lower`; the other triangle
 /// is never read and is zero in the result) by trtri: n^3/3 flops.
 /// `unit_diagonal` treats the diagonal as ones without reading it.
-/// LinAlgError "Singular matrix" for a zero on the diagonal.
-Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal = false);
+/// LinAlgError "Singular matrix" for a zero on the diagonal. `overwrite_a`
+/// lets the result take a's storage (no copy, no second buffer or file) when
+/// a is contiguous, writable and of `dtype`; a then holds the result.
+Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal = false,
+                     bool overwrite_a = false);
 
 /// Solution x of a x = b, for a rank-1 b (x is rank 1) or an n x k b (x is
 /// n x k), by getrf and triangular solves (getrs / trsm); never through the

@@ -44,7 +44,9 @@ Array inv(const Array& a, DType dtype);
 Array solve(const Array& a, const Array& b, DType dtype);
 
 /// Inverse of the upper (or lower) triangle of a, the other never read.
-Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal);
+/// `overwrite`: the result is written into a itself (a must be contiguous,
+/// writable and of `dtype`; the caller checks).
+Array inv_triangular(const Array& a, DType dtype, bool lower, bool unit_diagonal, bool overwrite);
 
 /// Solution of a x = b with a triangular.
 Array solve_triangular(const Array& a, const Array& b, DType dtype, bool lower, bool unit_diagonal);
