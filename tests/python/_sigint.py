@@ -50,10 +50,13 @@ def interrupted(directory: str, setup: str, call: str, what: Optional[str] = Non
     return lines
 
 
-def kill_at_random(code: str, args: list, delay: float) -> None:
-    """Run `code` in a child (argv = args), wait for it to print "ready", SIGKILL
-    it `delay` seconds later and reap it (so its pid is dead for temporary
-    cleanup); checks that the kill, not an error, ended it."""
+def kill_at_random(code: str, args: list, delay: float, saves: int = 0) -> None:
+    """Run `code` in a child (argv = args), wait for it to print "ready" and then
+    `saves` lines "saved" (one per write it completed), SIGKILL it `delay`
+    seconds later and reap it (so its pid is dead for temporary cleanup); checks
+    that the kill, not an error, ended it. Counting completed writes rather than
+    waiting a fixed time keeps what the kill can land on independent of how
+    fast the disk is."""
     import os
     import signal
     import time
@@ -64,6 +67,9 @@ def kill_at_random(code: str, args: list, delay: float) -> None:
     try:
         line = p.stdout.readline()
         assert line == "ready\n", p.stderr.read()
+        for _ in range(saves):
+            line = p.stdout.readline()
+            assert line == "saved\n", p.stderr.read()
         time.sleep(delay)
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=60)

@@ -519,12 +519,11 @@ print("ready", flush=True)
 i = 0
 while True:
     pc.save(B if i % 2 == 0 else A, target)
+    print("saved", flush=True)
     i += 1
 """
 
 
-def _kill_at_random(target, delay: float) -> None:
-    _sigint.kill_at_random(SAVE_LOOP, [target], delay)
 
 
 def test_sigkill_during_save_leaves_the_old_or_the_new_file(tmp_path):
@@ -534,8 +533,9 @@ def test_sigkill_during_save_leaves_the_old_or_the_new_file(tmp_path):
     pc.save(A, target)
     rnd = random.Random(12)
     seen, temps_seen = set(), 0
-    for _ in range(10):
-        _kill_at_random(target, rnd.uniform(0.0, 0.1))
+    for trial in range(10):
+        # After one completed save (B) or two (B, A), mid-way through the next or just past it.
+        _sigint.kill_at_random(SAVE_LOOP, [target], rnd.uniform(0.0, 0.02), saves=1 + trial % 2)
         temps_seen += bool(_temporaries(tmp_path, target.name))
         got = pc.load(target)
         if len(got) == 6000:

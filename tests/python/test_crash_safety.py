@@ -41,6 +41,7 @@ print("ready", flush=True)
 i = 0
 while True:
     pc.save(B if i % 2 == 0 else A, target)
+    print("saved", flush=True)
     i += 1
 """
 
@@ -51,12 +52,12 @@ print("ready", flush=True)
 i = 0
 while True:
     pc.convert_file(srcs[1 - i % 2], target)
+    print("saved", flush=True)
     i += 1
 """
 
 
-def _kill_at_random(code: str, args: list, delay: float) -> None:
-    _sigint.kill_at_random(code, args, delay)
+
 
 
 def _temporaries(d, target: str) -> list:
@@ -89,8 +90,9 @@ def test_sigkill_during_save_leaves_the_old_or_the_new_file(tmp_path):
     del first
     rnd = random.Random(20240601)
     seen, temps_seen = set(), 0
-    for _ in range(25):
-        _kill_at_random(SAVE_LOOP, [target], rnd.uniform(0.0, 0.15))
+    for trial in range(25):
+        # After one completed save (B) or two (B, A), mid-way through the next or just past it.
+        _sigint.kill_at_random(SAVE_LOOP, [target], rnd.uniform(0.0, 0.02), saves=1 + trial % 2)
         temps_seen += bool(_temporaries(tmp_path, target.name))
         seen.add(_which(target, a, b))
         assert set(os.listdir(tmp_path)) - {target.name} == set(_temporaries(tmp_path, target.name))
@@ -124,8 +126,8 @@ def test_sigkill_during_convert_file_leaves_the_old_or_the_new_file(direction, t
     pc.convert_file(srcs[0], target)
     rnd = random.Random(7)
     seen = set()
-    for _ in range(6):
-        _kill_at_random(CONVERT_LOOP, [target, *srcs], rnd.uniform(0.0, 0.2))
+    for trial in range(6):
+        _sigint.kill_at_random(CONVERT_LOOP, [target, *srcs], rnd.uniform(0.0, 0.02), saves=trial % 3)
         if direction == "npy->pycauset":
             seen.add(_which(target, a, b))
         else:
