@@ -20,81 +20,16 @@
 #include "pycauset/storage/governor.hpp"
 #include <cstdlib>
 
-extern "C" {
-using pycauset::linalg::detail::lp_int;
-lp_int scipy_LAPACKE_slarfg_work64_(lp_int n, float* alpha, float* x, lp_int incx, float* tau);
-lp_int scipy_LAPACKE_dlarfg_work64_(lp_int n, double* alpha, double* x, lp_int incx, double* tau);
-lp_int scipy_LAPACKE_sbdsqr_work64_(int layout, char uplo, lp_int n, lp_int ncvt, lp_int nru, lp_int ncc,
-                                    float* d, float* e, float* vt, lp_int ldvt, float* u, lp_int ldu, float* c,
-                                    lp_int ldc, float* work);
-lp_int scipy_LAPACKE_dbdsqr_work64_(int layout, char uplo, lp_int n, lp_int ncvt, lp_int nru, lp_int ncc,
-                                    double* d, double* e, double* vt, lp_int ldvt, double* u, lp_int ldu,
-                                    double* c, lp_int ldc, double* work);
-lp_int scipy_LAPACKE_sbdsdc_work64_(int layout, char uplo, char compq, lp_int n, float* d, float* e, float* u,
-                                    lp_int ldu, float* vt, lp_int ldvt, float* q, lp_int* iq, float* work,
-                                    lp_int* iwork);
-lp_int scipy_LAPACKE_dbdsdc_work64_(int layout, char uplo, char compq, lp_int n, double* d, double* e, double* u,
-                                    lp_int ldu, double* vt, lp_int ldvt, double* q, lp_int* iq, double* work,
-                                    lp_int* iwork);
-lp_int scipy_LAPACKE_sormtr_work64_(int layout, char side, char uplo, char trans, lp_int m, lp_int n,
-                                    const float* a, lp_int lda, const float* tau, float* c, lp_int ldc,
-                                    float* work, lp_int lwork);
-lp_int scipy_LAPACKE_dormtr_work64_(int layout, char side, char uplo, char trans, lp_int m, lp_int n,
-                                    const double* a, lp_int lda, const double* tau, double* c, lp_int ldc,
-                                    double* work, lp_int lwork);
-}
 
 namespace pycauset::linalg {
 namespace {
 
 using detail::Blas;
+using detail::Lapack;
 using detail::check_arguments;
 using detail::lp_int;
 using detail::require_square;
 using index_t = Array::index_t;
-
-constexpr int kColMajor = 102;  // LAPACK_COL_MAJOR
-
-/// Householder reflections, bidiagonal SVD and the back-transformation, for float and double.
-template <class T> struct Real;
-template <> struct Real<float> {
-  static lp_int larfg(lp_int n, float* alpha, float* x, float* tau) {
-    return scipy_LAPACKE_slarfg_work64_(n, alpha, x, 1, tau);
-  }
-  static lp_int bdsqr(lp_int n, lp_int ncvt, lp_int nru, float* d, float* e, float* vt, lp_int ldvt, float* u,
-                      lp_int ldu, float* work) {
-    float c = 0;
-    return scipy_LAPACKE_sbdsqr_work64_(kColMajor, 'U', n, ncvt, nru, 0, d, e, vt, ldvt, u, ldu, &c, 1, work);
-  }
-  static lp_int bdsdc(lp_int n, float* d, float* e, float* u, float* vt, float* work, lp_int* iwork) {
-    float q = 0;
-    lp_int iq = 0;
-    return scipy_LAPACKE_sbdsdc_work64_(kColMajor, 'U', 'I', n, d, e, u, n, vt, n, &q, &iq, work, iwork);
-  }
-  static lp_int ormtr(lp_int m, lp_int n, const float* a, const float* tau, float* c, float* work,
-                      lp_int lwork) {
-    return scipy_LAPACKE_sormtr_work64_(kColMajor, 'L', 'L', 'N', m, n, a, m, tau, c, m, work, lwork);
-  }
-};
-template <> struct Real<double> {
-  static lp_int larfg(lp_int n, double* alpha, double* x, double* tau) {
-    return scipy_LAPACKE_dlarfg_work64_(n, alpha, x, 1, tau);
-  }
-  static lp_int bdsqr(lp_int n, lp_int ncvt, lp_int nru, double* d, double* e, double* vt, lp_int ldvt,
-                      double* u, lp_int ldu, double* work) {
-    double c = 0;
-    return scipy_LAPACKE_dbdsqr_work64_(kColMajor, 'U', n, ncvt, nru, 0, d, e, vt, ldvt, u, ldu, &c, 1, work);
-  }
-  static lp_int bdsdc(lp_int n, double* d, double* e, double* u, double* vt, double* work, lp_int* iwork) {
-    double q = 0;
-    lp_int iq = 0;
-    return scipy_LAPACKE_dbdsdc_work64_(kColMajor, 'U', 'I', n, d, e, u, n, vt, n, &q, &iq, work, iwork);
-  }
-  static lp_int ormtr(lp_int m, lp_int n, const double* a, const double* tau, double* c, double* work,
-                      lp_int lwork) {
-    return scipy_LAPACKE_dormtr_work64_(kColMajor, 'L', 'L', 'N', m, n, a, m, tau, c, m, work, lwork);
-  }
-};
 
 template <class T> T* data_of(const Array& a) { return reinterpret_cast<T*>(a.data()); }
 
@@ -198,7 +133,7 @@ template <class T> void tridiagonalise(T* p, index_t n, T* e, T* tau, DType dtyp
         B::gemv(CblasColMajor, CblasNoTrans, m, j, T(-1), Y + k + 1, n, V + k, n, T(1), col, 1);
       }
       T alpha = col[0], tk = 0;
-      check_arguments(Real<T>::larfg(m, &alpha, col + 1, &tk), "larfg");
+      check_arguments(Lapack<T>::larfg(m, &alpha, col + 1, 1, &tk), "larfg");
       e[k] = alpha;
       tau[k] = tk;
       T* v = V + j * n;
@@ -270,13 +205,13 @@ template <class T> AntisymmetricEigResult eigh_antisymmetric_impl(const Array& a
   T* u = data_of<T>(u_w);
   if (!vectors) {  // dqds: singular values to high relative accuracy
     std::vector<T> work(std::size_t(4 * q + 4));
-    const lp_int info = Real<T>::bdsqr(q, 0, 0, d.data(), f.data(), vt, 1, u, 1, work.data());
+    const lp_int info = Lapack<T>::bdsqr('U', q, 0, 0, d.data(), f.data(), vt, 1, u, 1, work.data());
     check_arguments(info, "bdsqr");
     if (info > 0) throw LinAlgError("SVD did not converge");
   } else {  // divide and conquer, with the singular vectors: B^T = U S VT
     Array work = vector_of(3 * q * q + 4 * q + 1, dtype);
     Array iwork = vector_of(8 * q + 1, DType::int64);
-    const lp_int info = Real<T>::bdsdc(q, d.data(), f.data(), u, vt, data_of<T>(work), data_of<lp_int>(iwork));
+    const lp_int info = Lapack<T>::bdsdc('U', q, d.data(), f.data(), u, q, vt, q, data_of<T>(work), data_of<lp_int>(iwork));
     check_arguments(info, "bdsdc");
     if (info > 0) throw LinAlgError("SVD did not converge");
   }
@@ -311,10 +246,10 @@ template <class T> AntisymmetricEigResult eigh_antisymmetric_impl(const Array& a
   u_w = vector_of(0, dtype);
   if (n > 1) {
     T size{};
-    check_arguments(Real<T>::ormtr(n, n, p, tau.data(), z, &size, -1), "ormtr");
+    check_arguments(Lapack<T>::ormtr('L', 'L', 'N', n, n, p, n, tau.data(), z, n, &size, -1), "ormtr");
     const lp_int lwork = std::max<lp_int>(lp_int(std::ceil(double(size) * (1 + 1e-6))), 1);
     Array work = vector_of(lwork, dtype);
-    check_arguments(Real<T>::ormtr(n, n, p, tau.data(), z, data_of<T>(work), lwork), "ormtr");
+    check_arguments(Lapack<T>::ormtr('L', 'L', 'N', n, n, p, n, tau.data(), z, n, data_of<T>(work), lwork), "ormtr");
   }
   x = vector_of(0, dtype);  // the reduced matrix: no longer needed
   Array out = array_of(n, n, cdtype);

@@ -117,6 +117,24 @@ lp_int scipy_LAPACKE_cgelsd_work64_(int layout, lp_int m, lp_int n, lp_int nrhs,
 lp_int scipy_LAPACKE_zgelsd_work64_(int layout, lp_int m, lp_int n, lp_int nrhs, cdouble* a, lp_int lda,
                                     cdouble* b, lp_int ldb, double* s, double rcond, lp_int* rank,
                                     cdouble* work, lp_int lwork, double* rwork, lp_int* iwork);
+
+// Real only: Householder reflector, bidiagonal SVD (QR iteration and divide
+// and conquer), and applying the reflectors of sytrd's form (the spectra of
+// antisymmetric matrices).
+#define PYCAUSET_LAPACK_REAL(P, T)                                                                            \
+  lp_int scipy_LAPACKE_##P##larfg_work64_(lp_int n, T* alpha, T* x, lp_int incx, T* tau);                   \
+  lp_int scipy_LAPACKE_##P##bdsqr_work64_(int layout, char uplo, lp_int n, lp_int ncvt, lp_int nru,           \
+                                          lp_int ncc, T* d, T* e, T* vt, lp_int ldvt, T* u, lp_int ldu, T* c, \
+                                          lp_int ldc, T* work);                                                \
+  lp_int scipy_LAPACKE_##P##bdsdc_work64_(int layout, char uplo, char compq, lp_int n, T* d, T* e, T* u,      \
+                                          lp_int ldu, T* vt, lp_int ldvt, T* q, lp_int* iq, T* work,          \
+                                          lp_int* iwork);                                                      \
+  lp_int scipy_LAPACKE_##P##ormtr_work64_(int layout, char side, char uplo, char trans, lp_int m, lp_int n,   \
+                                          const T* a, lp_int lda, const T* tau, T* c, lp_int ldc, T* work,    \
+                                          lp_int lwork);
+PYCAUSET_LAPACK_REAL(s, float)
+PYCAUSET_LAPACK_REAL(d, double)
+#undef PYCAUSET_LAPACK_REAL
 }  // extern "C"
 
 namespace pycauset::linalg::detail {
@@ -155,8 +173,34 @@ template <class T> struct Lapack;
     return scipy_LAPACKE_##P##laswp_work64_(kColMajor, n, a, lda, k1, k2, ipiv, 1);                   \
   }
 
+// The real-only routines: bdsqr without a C matrix (ncc = 0); bdsdc with both
+// singular vector matrices (compq 'I').
+#define PYCAUSET_LAPACK_REAL_TRAITS(P, T)                                                                      \
+  static lp_int larfg(lp_int n, T* alpha, T* x, lp_int incx, T* tau) {                                         \
+    return scipy_LAPACKE_##P##larfg_work64_(n, alpha, x, incx, tau);                                           \
+  }                                                                                                            \
+  static lp_int bdsqr(char uplo, lp_int n, lp_int ncvt, lp_int nru, T* d, T* e, T* vt, lp_int ldvt, T* u,      \
+                      lp_int ldu, T* work) {                                                                   \
+    T c = 0;                                                                                                   \
+    return scipy_LAPACKE_##P##bdsqr_work64_(kColMajor, uplo, n, ncvt, nru, 0, d, e, vt, ldvt, u, ldu, &c, 1,   \
+                                            work);                                                             \
+  }                                                                                                            \
+  static lp_int bdsdc(char uplo, lp_int n, T* d, T* e, T* u, lp_int ldu, T* vt, lp_int ldvt, T* work,          \
+                      lp_int* iwork) {                                                                         \
+    T q = 0;                                                                                                   \
+    lp_int iq = 0;                                                                                             \
+    return scipy_LAPACKE_##P##bdsdc_work64_(kColMajor, uplo, 'I', n, d, e, u, ldu, vt, ldvt, &q, &iq, work,    \
+                                            iwork);                                                            \
+  }                                                                                                            \
+  static lp_int ormtr(char side, char uplo, char trans, lp_int m, lp_int n, const T* a, lp_int lda,            \
+                      const T* tau, T* c, lp_int ldc, T* work, lp_int lwork) {                                 \
+    return scipy_LAPACKE_##P##ormtr_work64_(kColMajor, side, uplo, trans, m, n, a, lda, tau, c, ldc, work,     \
+                                            lwork);                                                            \
+  }
+
 template <> struct Lapack<float> : Blas<float> {
   PYCAUSET_LAPACK_TRAITS(s, float, float)
+  PYCAUSET_LAPACK_REAL_TRAITS(s, float)
   static lp_int heevd(char jobz, char uplo, lp_int n, float* a, lp_int lda, float* w, float* work,
                       lp_int lwork, float*, lp_int, lp_int* iwork, lp_int liwork) {
     return scipy_LAPACKE_ssyevd_work64_(kColMajor, jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork);
@@ -185,6 +229,7 @@ template <> struct Lapack<float> : Blas<float> {
 };
 template <> struct Lapack<double> : Blas<double> {
   PYCAUSET_LAPACK_TRAITS(d, double, double)
+  PYCAUSET_LAPACK_REAL_TRAITS(d, double)
   static lp_int heevd(char jobz, char uplo, lp_int n, double* a, lp_int lda, double* w, double* work,
                       lp_int lwork, double*, lp_int, lp_int* iwork, lp_int liwork) {
     return scipy_LAPACKE_dsyevd_work64_(kColMajor, jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork);
@@ -271,6 +316,7 @@ template <> struct Lapack<cdouble> : Blas<cdouble> {
 };
 
 #undef PYCAUSET_LAPACK_TRAITS
+#undef PYCAUSET_LAPACK_REAL_TRAITS
 
 // geev differs between real (wr, wi) and complex (w, rwork) types; the
 // callers are separate too.
