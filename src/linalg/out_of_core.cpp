@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
+#include <condition_variable>
 #include <functional>
 #include <future>
 #include <mutex>
 #include <numeric>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -37,6 +39,7 @@ using detail::lp_int;
 using detail::Tile;
 using detail::ceil_div;
 using detail::wait;
+using detail::wait_shared;
 using index_t = Array::index_t;
 
 // Share of the free RAM the tiles take; the rest covers conversion staging,
@@ -150,7 +153,8 @@ void interchange_rows(T* f, index_t n, index_t cols, index_t k1, index_t k2, con
 // buffer); each panel is the sum over k-blocks of A[panel, kb] B[kb, :], with
 // A read in tc x tk blocks and B in tk-row blocks of whole rows (direct I/O,
 // no page cache, no CPU copy), or held whole when it fits beside the rest.
-// The I/O thread reads step t + 1's blocks while BLAS multiplies step t's.
+// One I/O thread reads step t + 1's blocks while BLAS multiplies step t's;
+// another writes and syncs C, so a read never queues behind a write.
 //
 // Where the time goes, and the choices that follow (measured on 2 cores):
 // * BLAS is single-threaded (see over_rows) and a step's product is split
@@ -158,6 +162,12 @@ void interchange_rows(T* f, index_t n, index_t cols, index_t k1, index_t k2, con
 //   both operands; a column block packs the A block (tc x tk) and its own
 //   slice of B, where a row block would pack the whole B block (tk x n) once
 //   per block: for the panels used here that is 3-8x less copying.
+// * No barrier between steps: the (step, column block) products run as a
+//   dataflow (each waits only for the same column block's previous step and
+//   for its step's operands), so a thread done with its share of a step goes
+//   on with the next instead of idling until the other thread's last block
+//   is done. That idle time was most of what separated this product from
+//   the wall-clock time of its own arithmetic.
 // * Tall panels: B is read once per panel, so the panel takes what the
 //   budget leaves after the k-blocks, and k-blocks stay near kMatmulK rows,
 //   enough for BLAS to run at full speed.
@@ -166,7 +176,8 @@ void interchange_rows(T* f, index_t n, index_t cols, index_t k1, index_t k2, con
 //   runs in row blocks, each written and synced while the next is computed,
 //   so only a sliver of the output is left to write when the product is done.
 // * Other panels are written by column block during their last step and
-//   synced while the next panel is computed.
+//   synced while the next panel is computed; the next panel overwrites a
+//   column block of the buffer once that block's write is out.
 constexpr index_t kMatmulK = 1024;     // k-block rows aimed at when B is streamed
 constexpr index_t kMatmulMaxK = 2048;  // the most a k-block grows to
 constexpr index_t kMatmulHeadK = 256;  // the run's first k-block
@@ -267,71 +278,153 @@ template <class T> Array matmul_impl(const Array& a, const Array& b, DType dtype
       }
     });
   };
-  std::future<void> fs[2], fb;
-  std::mutex writes_mutex;
-  std::vector<std::future<void>> writes;  // C's blocks on their way to the file
-  auto queue_write = [&](std::function<void()> job) {
-    std::future<void> f = io.submit(std::move(job));
-    const std::lock_guard lock(writes_mutex);
-    writes.push_back(std::move(f));
-  };
+  IoThread wio;  // C's writes and syncs, so that reads never queue behind them
+  std::future<void> fb;
   if (resident)
     fb = io.submit([&B, &bdata, k, dtype, dst = bbuf[0].p] {
       bdata[0] = reinterpret_cast<T*>(B.read_rows_direct(0, k, dtype, bytes(dst)));
       B.release_rows(0, k);
     });
-  fs[0] = read_step(0);
 
+  // Column blocks of C, the same in every step: about four per thread, so that
+  // a thread another process preempts holds up a quarter of its share at most.
   const int threads = num_threads();
-  // Blocks per step: about four per thread, so that a thread another process
-  // preempts holds up a quarter of its share at most.
+  const bool parallel = threads > 1 && 2.0 * double(tc) * double(n) * double(tk) >= kParallelFlops;
   auto block_of = [&](index_t len, index_t align) {
     const index_t blk = ceil_div(len, 4 * index_t(threads));
     return std::min(len, std::max(align, ceil_div(blk, align) * align));
   };
+  const index_t cb = parallel ? block_of(n, 64) : n, nb = ceil_div(n, cb);
+  auto step_rows = [&](const Step& s) { return std::min(m, s.panel * tc + tc) - s.panel * tc; };
+  auto step_flops = [&](const Step& s) { return 2.0 * double(step_rows(s)) * double(n) * double(s.k1 - s.k0); };
+  // The run's last step runs in row blocks, each written out and synced as
+  // soon as it is done (below); every other step is a task per column block.
+  const std::size_t nsteps = steps.size();
+  const bool row_tail = step_rows(steps.back()) > 1;
+  const std::size_t flow_steps = nsteps - (row_tail ? 1 : 0);
+
+  // The steps as a dataflow, with no barrier between them: task (t, c) multiplies
+  // step t's blocks into C's column block c once (t - 1, c) is done and step t's
+  // operands are in; a thread with nothing left in step t starts on step t + 1.
+  // Slot t % 2 is read into again (for step t + 2) when every task of step t is
+  // done. A panel's first step overwrites a column block only after the previous
+  // panel's write of that block, not of the whole panel, is out.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::shared_future<void>> ready(nsteps);  // step t's operands read
+  std::vector<char> issued(nsteps, 0);
+  std::vector<index_t> finished(std::size_t(nb), -1);   // last step done, per column block
+  std::vector<index_t> left(nsteps, nb);                 // tasks of step t not done
+  std::vector<std::shared_future<void>> written(static_cast<std::size_t>(nb));  // C's block writes
+  std::vector<std::future<void>> synced;                           // C's panel syncs
+  bool failed = false;
+  double flops_done = 0;
+  auto issue = [&](std::size_t t) {  // with mu held
+    ready[t] = read_step(t).share();
+    issued[t] = 1;
+  };
+  {
+    const std::lock_guard lock(mu);
+    issue(0);
+    if (nsteps > 1) issue(1);
+  }
+  wait(fb);
+
   Progress progress("matmul", 2.0 * double(m) * double(n) * double(k));
+  double reported = 0;
+  const auto caller = std::this_thread::get_id();  // progress is reported from this thread only
   T* ci = cbuf.p;
-  for (std::size_t t = 0; t < steps.size(); ++t) {
-    const int slot = int(t % 2);
+  auto task = [&](std::size_t t, index_t c) {
     const Step s = steps[t];
-    const index_t r0 = s.panel * tc, rows = std::min(m, r0 + tc) - r0, kk = s.k1 - s.k0;
-    wait(fb);
-    wait(fs[slot]);
-    if (t + 1 < steps.size()) fs[1 - slot] = read_step(t + 1);
-    if (s.k0 == 0) {  // C's buffer is about to be overwritten: the last panel must be out
-      for (auto& f : writes) f.get();
-      writes.clear();
+    const index_t r0 = s.panel * tc, rows = step_rows(s), kk = s.k1 - s.k0;
+    const index_t c0 = c * cb, c1 = std::min(n, c0 + cb);
+    std::shared_future<void> operands, previous;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return failed || (finished[std::size_t(c)] >= index_t(t) - 1 && issued[t]); });
+      if (failed) return;
+      operands = ready[t];
+      if (s.k0 == 0) previous = written[std::size_t(c)];
     }
+    operands.get();
+    if (previous.valid()) previous.get();  // the last panel's block is out before it is overwritten
+    const int slot = int(t % 2);
+    const T* bk = resident ? bdata[0] + s.k0 * n : bdata[slot];
+    L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, c1 - c0, kk, T(1), abuf[slot].p, kk, bk + c0, n,
+            s.k0 == 0 ? T(0) : T(1), ci + c0, n);
+    const bool last = s.k1 == k;
+    std::shared_future<void> write;
+    if (last) write = wio.submit([&C, r0, rows, c0, c1, ci, n] {
+                           C.write_block(r0, r0 + rows, c0, c1, bytes(ci + c0), n);
+                         }).share();
+    {
+      const std::lock_guard lock(mu);
+      if (last) written[std::size_t(c)] = write;
+      finished[std::size_t(c)] = index_t(t);
+      flops_done += 2.0 * double(rows) * double(c1 - c0) * double(kk);
+      if (--left[t] == 0) {
+        // Synced and dropped while the next panel is computed (waited for at the end).
+        if (last) synced.push_back(wio.submit([&C, r0, rows] { C.finish_rows(r0, r0 + rows); }));
+        if (t + 2 < nsteps) issue(t + 2);
+      }
+    }
+    cv.notify_all();
+  };
+  const std::int64_t tasks = std::int64_t(flow_steps) * nb;
+  parallel_for_dynamic(tasks, 1, [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i) {
+      try {
+        task(std::size_t(i / nb), index_t(i % nb));
+        if (std::this_thread::get_id() == caller) {
+          double done;
+          {
+            const std::lock_guard lock(mu);
+            done = flops_done;
+          }
+          progress.advance(done - reported);
+          reported = done;
+        }
+      } catch (...) {
+        {
+          const std::lock_guard lock(mu);
+          failed = true;
+        }
+        cv.notify_all();
+        throw;
+      }
+    }
+  });
+
+  progress.advance(flops_done - reported);  // what the other threads did last
+
+  if (row_tail) {
+    // The last step: row blocks, each written out and synced as soon as it is done.
+    const std::size_t t = nsteps - 1;
+    const Step s = steps[t];
+    const index_t r0 = s.panel * tc, rows = step_rows(s), kk = s.k1 - s.k0;
+    wait_shared(ready[t]);
+    if (s.k0 == 0)
+      for (auto& w : written) wait_shared(w);
+    const int slot = int(t % 2);
     const T* ak = abuf[slot].p;
     const T* bk = resident ? bdata[0] + s.k0 * n : bdata[slot];
-    const T beta = s.k0 == 0 ? T(0) : T(1);
-    const bool last = s.k1 == k, final_step = t + 1 == steps.size();
-    const double flops = 2.0 * double(rows) * double(n) * double(kk);
-    const bool parallel = threads > 1 && flops >= kParallelFlops;
-    if (final_step && rows > 1) {
-      // Row blocks, each written out and synced as soon as it is done.
-      over_blocks(rows, block_of(rows, 16), threads > 1, [&](index_t i0, index_t i1) {
-        L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i1 - i0, n, kk, T(1), ak + i0 * kk, kk, bk, n, beta,
-                ci + i0 * n, n);
-        queue_write([&C, r0, i0, i1, ci, n] {
-          C.write_rows(r0 + i0, r0 + i1, bytes(ci + i0 * n));
-          C.finish_rows(r0 + i0, r0 + i1);
-        });
+    std::mutex tail_mutex;
+    std::vector<std::future<void>> tail;
+    over_blocks(rows, block_of(rows, 16), threads > 1, [&](index_t i0, index_t i1) {
+      L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, i1 - i0, n, kk, T(1), ak + i0 * kk, kk, bk, n,
+              s.k0 == 0 ? T(0) : T(1), ci + i0 * n, n);
+      std::future<void> f = wio.submit([&C, r0, i0, i1, ci, n] {
+        C.write_rows(r0 + i0, r0 + i1, bytes(ci + i0 * n));
+        C.finish_rows(r0 + i0, r0 + i1);
       });
-    } else {
-      over_blocks(n, parallel ? block_of(n, 64) : n, parallel, [&](index_t c0, index_t c1) {
-        L::gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, c1 - c0, kk, T(1), ak, kk, bk + c0, n, beta,
-                ci + c0, n);
-        if (last)
-          queue_write([&C, r0, rows, c0, c1, ci, n] { C.write_block(r0, r0 + rows, c0, c1, bytes(ci + c0), n); });
-      });
-      // Synced and dropped while the next panel is computed (not waited for).
-      if (last) io.submit([&C, r0, rows] { C.finish_rows(r0, r0 + rows); });
-    }
-    progress.advance(flops);
+      const std::lock_guard lock(tail_mutex);
+      tail.push_back(std::move(f));
+    });
+    progress.advance(step_flops(s));
+    for (auto& f : tail) f.get();
   }
-  for (auto& f : writes) f.get();
-  io.submit([] {}).get();  // every write-back too
+  for (auto& w : written) wait_shared(w);
+  for (auto& f : synced) f.get();
   progress.finish();
   return c;
 }

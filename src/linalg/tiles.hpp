@@ -27,6 +27,11 @@ inline void wait(std::future<void>& f) {
   if (f.valid()) f.get();
 }
 
+/// The same for a job whose result several threads wait on.
+inline void wait_shared(const std::shared_future<void>& f) {
+  if (f.valid()) f.get();
+}
+
 inline Array::index_t ceil_div(Array::index_t a, Array::index_t b) { return (a + b - 1) / b; }
 
 }  // namespace pycauset::linalg::detail

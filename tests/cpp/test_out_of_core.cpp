@@ -17,6 +17,7 @@
 
 #include "pycauset/core/error.hpp"
 #include "pycauset/core/progress.hpp"
+#include "pycauset/core/threads.hpp"
 #include "pycauset/linalg/lapack.hpp"
 #include "pycauset/linalg/matmul.hpp"
 #include "pycauset/linalg/out_of_core.hpp"
@@ -74,6 +75,21 @@ TEST_F(OutOfCore, MatmulMatchesInRam) {
   EXPECT_LT(max_diff(got, want), 1e-12);
 }
 
+TEST_F(OutOfCore, MatmulStepsOnTwoThreadsMatchInRam) {
+  // Steps large enough to be split into column blocks on two threads, many
+  // panels and k-blocks: the (step, block) tasks run without barriers.
+  const int threads = num_threads();
+  set_num_threads(2);
+  const Array a = random_matrix(700, 900, 11), b = random_matrix(900, 650, 12);
+  const Array want = matmul(a, b, DType::float64);
+  // 6 MiB beyond what is in use (the operands): the 3.5 MiB result and small tiles.
+  set_memory_limit(memory_info().ram_in_use + memory_info().ram_cached + (6 << 20));
+  const Array got = linalg::ooc::matmul(a, b, DType::float64);
+  set_num_threads(threads);
+  EXPECT_GT(reports_, 2);
+  EXPECT_LT(max_diff(got, want), 1e-11);
+}
+
 TEST_F(OutOfCore, InverseAndSolveMatchInRam) {
   const Array a = random_matrix(257, 257, 3, 2.0), b = random_matrix(257, 9, 4);
   const Array inv = linalg::inv(a, DType::float64), x = linalg::solve(a, b, DType::float64);
@@ -110,7 +126,7 @@ TEST_F(OutOfCore, SingularRaises) {
 }
 
 TEST_F(OutOfCore, ExceptionFromProgressAbandonsTheRun) {
-  const Array a = random_matrix(300, 300, 8, 2.0);
+  const Array a = random_matrix(300, 300, 8, 2.0), big = random_matrix(700, 700, 9);
   set_progress_callback([](const std::string&, double fraction) {
     if (fraction > 0.2) throw std::runtime_error("stop");
   });
@@ -118,6 +134,12 @@ TEST_F(OutOfCore, ExceptionFromProgressAbandonsTheRun) {
   const MemoryInfo before = memory_info();
   EXPECT_THROW(linalg::ooc::inv(a, DType::float64), std::runtime_error);
   EXPECT_THROW(linalg::ooc::matmul(a, a, DType::float64), std::runtime_error);
+  // The same with steps split between two threads: the waiting one stops too.
+  const int threads = num_threads();
+  set_num_threads(2);
+  set_memory_limit(memory_info().ram_in_use + memory_info().ram_cached + (2 << 20));
+  EXPECT_THROW(linalg::ooc::matmul(big, big, DType::float64), std::runtime_error);
+  set_num_threads(threads);
   EXPECT_EQ(memory_info().spill_files, before.spill_files);
 }
 
