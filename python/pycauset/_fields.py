@@ -106,7 +106,8 @@ def _scaled_massless(cs: Any, dim: Optional[int], density: Optional[float], fact
             f"the retarded propagator is available in d = 2 and 4 (C^T / 2 and sqrt(rho/6) L^T / (2 pi)), "
             f"not d = {d}"
         )
-    k = base.T.astype("float64") * (scale * factor)
+    # bit * Python float is float64 inside the lazy expression: no float64 copy of C is made.
+    k = base.T * float(scale * factor)
     if diagonal != 0.0:
         # (i == j) from a column and a row of indices, broadcast inside the same pass.
         n = len(cs)
