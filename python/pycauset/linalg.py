@@ -261,8 +261,9 @@ def inv_triangular(a: _ArrayLike, lower: bool = False, unit_diagonal: bool = Fal
         options): no copy, and no second n x n buffer or file, which halves
         the memory (or the disk) a large inverse needs. Honoured when ``a`` is
         a contiguous, writable pycauset Matrix of the result's dtype (float32,
-        float64, complex64, complex128); ``a`` then holds the result.
-        Otherwise ``a`` is left as it was.
+        float64, complex64, complex128); ``a`` then holds the result (and
+        unspecified values if the call raises or is interrupted). Otherwise
+        ``a`` is left as it was.
 
     Returns
     -------

@@ -941,7 +941,7 @@ Array inv_triangular_impl(const Array& a, DType dtype, bool lower_a, bool unit, 
       if (unit) col[d] = T(1);
     }
     progress.advance(pair_work(n, w, w) / 2);
-    wait(fw[s]);  // the slot's previous write is out before the slot is read into again
+    wait(fw[s]);  // panel t - 2's write, done long ago: its error, if any, is not lost
     fw[s] = io.submit([&out, j0, j1, pj] { out.write_rows(j0, j1, bytes(pj)); });
   }
   wait(fw[0]);
