@@ -586,7 +586,10 @@ def eigh_antisymmetric(a: _ArrayLike, eigenvectors: bool = False) -> _Union[_Vec
     ``1j * a`` is Hermitian, so ``numpy.linalg.eigvalsh(1j * a)`` gives the same
     eigenvalues; this routine never forms the complex matrix. It reduces ``a``
     to antisymmetric tridiagonal form ``T = Q^T a Q`` with real Householder
-    reflections (blocked, BLAS ``gemv`` and ``gemm``); a diagonal unitary turns
+    reflections (for eigenvalues alone and n >= 128 in two stages: blocked QR
+    steps to a band of width 32 with matrix-matrix products only, then bulge
+    chasing; with eigenvectors in one blocked stage, BLAS ``gemv`` and
+    ``gemm``, whose Q ``ormtr`` applies); a diagonal unitary turns
     ``1j * T`` into the real symmetric tridiagonal matrix with zero diagonal
     and ``T``'s subdiagonal, whose eigenvalues are plus and minus the singular
     values of a bidiagonal matrix of half the size (LAPACK ``bdsqr``, to high
@@ -630,9 +633,11 @@ def eigh_antisymmetric(a: _ArrayLike, eigenvectors: bool = False) -> _Union[_Vec
     Notes
     -----
     The reduction reports progress and stops at the next panel of 32
-    columns on Ctrl-C. Wilkinson, *The Algebraic Eigenvalue Problem* (1965),
-    for Householder tridiagonalisation; Ward and Gray, ACM TOMS 4 (1978) 278,
-    for the antisymmetric case.
+    columns (or the next 256 columns of the bulge chasing) on Ctrl-C.
+    Wilkinson, *The Algebraic Eigenvalue Problem* (1965), for Householder
+    tridiagonalisation; Ward and Gray, ACM TOMS 4 (1978) 278, for the
+    antisymmetric case; Bischof, Lang and Sun, ACM TOMS 26 (2000) 581, for the
+    reduction through a band.
 
     Examples
     --------

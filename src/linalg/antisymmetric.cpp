@@ -167,6 +167,195 @@ template <class T> void tridiagonalise(T* p, index_t n, T* e, T* tau, DType dtyp
   progress.finish();
 }
 
+// ------------------------------------------------ two stages, for eigenvalues only
+//
+// The one-stage reduction above does half its flops in matrix-vector products
+// over the whole trailing matrix: it moves n^3/6 elements through memory and
+// runs at memory speed. For eigenvalues alone (no Q to keep) the reduction is
+// split as LAPACK's sytrd_2stage splits it: blocked QR steps reduce A to an
+// antisymmetric band of width kBand with matrix-matrix products only, then
+// Householder bulge chasing reduces the band to tridiagonal form in O(n^2 b)
+// flops on windows that stay in cache.
+
+/// Bandwidth of the two-stage reduction's band.
+constexpr index_t kBand = 32;
+/// Below this order the one-stage reduction is used (the band would not pay).
+constexpr index_t kTwoStageMin = 4 * kBand;
+
+/// Reduces the antisymmetric A, given by the strictly lower triangle of the
+/// column-major n x n array at p, to an antisymmetric band: on return
+/// A[i, j] = 0 for i > j + b (the lower band holds the result; the upper
+/// triangle is not used). Each step takes the panel of b columns below the
+/// band, P = Q R with Q = I - V T V^T (geqrf, T from V and tau), leaves R in
+/// the band, and updates the trailing A2 to Q^T A2 Q = A2 - W V^T + V W^T,
+/// where X = A2 V T, S = T^T V^T X (antisymmetric) and W = X - V S / 2.
+template <class T> void reduce_to_band(T* p, index_t n, index_t b, DType dtype, Progress& progress) {
+  using L = Lapack<T>;
+  const index_t cap = std::max<index_t>(n - b, 1);
+  Array vw = array_of(2 * b, cap, dtype), xw = array_of(2 * b, cap, dtype), tw = array_of(b, b, dtype);
+  T* V = data_of<T>(vw);      // column-major m x b (ld m), then [V, W] as m x 2b
+  T* X = data_of<T>(xw);      // column-major m x b (ld m), then [W, -V] as m x 2b
+  T* Tm = data_of<T>(tw);     // b x b upper triangular (ld b)
+  const auto bb = static_cast<std::size_t>(b);
+  std::vector<T> tau(bb), vtv(bb * bb), s(bb * bb);
+  std::vector<T> work;
+  constexpr index_t kUpdateBlock = 256;  // column blocks of the lower-triangle update
+  for (index_t j0 = 0; j0 + b < n - 1; j0 += b) {
+    const index_t r0 = j0 + b, m = n - r0, k = std::min(b, m);
+    T* panel = p + r0 + j0 * n;  // m x b, ld n
+    T size{};
+    check_arguments(L::geqrf(m, b, panel, n, tau.data(), &size, -1), "geqrf");
+    work.resize(std::size_t(std::max<T>(size, T(1))) + 1);
+    check_arguments(L::geqrf(m, b, panel, n, tau.data(), work.data(), lp_int(work.size())), "geqrf");
+    // V (unit lower trapezoidal, m x k) out of the panel, which keeps R only.
+    for (index_t c = 0; c < k; ++c) {
+      T* vc = V + c * m;
+      T* col = panel + c * n;
+      std::fill(vc, vc + c, T(0));
+      vc[c] = T(1);
+      for (index_t i = c + 1; i < m; ++i) {
+        vc[i] = col[i];
+        col[i] = T(0);
+      }
+    }
+    for (index_t c = k; c < b; ++c) std::fill(panel + c * n + k, panel + c * n + m, T(0));
+    // T: T[i, i] = tau_i, T[0:i, i] = -tau_i T[0:i, 0:i] (V[:, 0:i]^T v_i).
+    L::gemm(CblasColMajor, CblasTrans, CblasNoTrans, k, k, m, T(1), V, m, V, m, T(0), vtv.data(), k);
+    std::fill(Tm, Tm + b * b, T(0));
+    for (index_t i = 0; i < k; ++i) {
+      for (index_t r = 0; r < i; ++r) {
+        T acc = 0;
+        for (index_t c = r; c < i; ++c) acc += Tm[r + c * b] * vtv[std::size_t(c + i * k)];
+        Tm[r + i * b] = -tau[std::size_t(i)] * acc;
+      }
+      Tm[i + i * b] = tau[std::size_t(i)];
+    }
+    // X = A2 V with A2 = Lo - Lo^T (Lo its strictly lower triangle; its diagonal is kept at 0).
+    T* a2 = p + r0 + r0 * n;
+    T* X2 = X + k * m;  // second m x k half of X's buffer, scratch for Lo^T V
+    std::copy(V, V + k * m, X);
+    std::copy(V, V + k * m, X2);
+    L::trmm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, m, k, T(1), a2, n, X, m);
+    L::trmm(CblasColMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, m, k, T(1), a2, n, X2, m);
+    for (index_t i = 0; i < k * m; ++i) X[i] -= X2[i];
+    L::trmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, k, T(1), Tm, b, X, m);
+    // S = T^T (V^T X); W = X - V S / 2, written next to V as [V, W], with [W, -V] in X's buffer.
+    L::gemm(CblasColMajor, CblasTrans, CblasNoTrans, k, k, m, T(1), V, m, X, m, T(0), s.data(), k);
+    L::trmm(CblasColMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, k, k, T(1), Tm, b, s.data(), k);
+    T* W = V + k * m;
+    std::copy(X, X + k * m, W);
+    L::gemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, k, k, T(-0.5), V, m, s.data(), k, T(1), W, m);
+    std::copy(W, W + k * m, X);
+    for (index_t i = 0; i < k * m; ++i) X2[i] = -V[i];
+    // Lower triangle of A2 += [V, W] [W, -V]^T, by column blocks (the diagonal
+    // blocks are computed whole; their upper halves are never read).
+    for (index_t c0 = 0; c0 < m; c0 += kUpdateBlock) {
+      const index_t c1 = std::min(m, c0 + kUpdateBlock);
+      L::gemm(CblasColMajor, CblasNoTrans, CblasTrans, m - c0, c1 - c0, 2 * k, T(1), V + c0, m, X + c0, m, T(1),
+              a2 + c0 + c0 * n, n);
+    }
+    for (index_t i = 0; i < m; ++i) a2[i + i * n] = T(0);
+    progress.advance(4.0 * double(m) * double(m) * double(k));  // may throw on Ctrl-C
+  }
+}
+
+/// Reduces the antisymmetric band of width b (the lower band of the
+/// column-major n x n array at p, as reduce_to_band leaves it) to tridiagonal
+/// form and returns its subdiagonal in e (e[j] = T[j + 1, j]). Column j is
+/// reduced by a reflection of rows j + 1 .. j + b, which fills a b x b block
+/// below the band; its first column is reduced in turn, and so on down the
+/// matrix (the bulge is chased out). One reflection H = I - tau v v^T on rows
+/// [r, q] is applied to three pieces of the lower triangle: the columns left of
+/// r (from the left), the antisymmetric diagonal block S (H S H = S + tau (v w^T
+/// - w v^T), w = S v) and the rows below q (from the right).
+template <class T> void band_to_tridiagonal(T* p, index_t n, index_t b, T* e, Progress& progress) {
+  const auto bb = static_cast<std::size_t>(b);
+  std::vector<T> v(bb), w(bb), t(2 * bb + 1);
+  auto at = [&](index_t i, index_t j) -> T& { return p[i + j * n]; };
+  double units = 0;
+  for (index_t j = 0; j < n - 2; ++j) {
+    index_t c = j, r = j + 1, q = std::min(j + b, n - 1);
+    while (q - r >= 1) {
+      const index_t len = q - r + 1;
+      // The reflection that zeroes A[r+1..q, c].
+      T alpha = at(r, c), tk = 0;
+      check_arguments(Lapack<T>::larfg(len, &alpha, &at(r + 1, c), 1, &tk), "larfg");
+      v[0] = T(1);
+      for (index_t i = 1; i < len; ++i) {
+        v[std::size_t(i)] = at(r + i, c);
+        at(r + i, c) = T(0);
+      }
+      at(r, c) = alpha;
+      if (tk != T(0)) {
+        // From the left, on the columns between c and r.
+        for (index_t col = c + 1; col < r; ++col) {
+          T* x = &at(r, col);
+          T dot = 0;
+          for (index_t i = 0; i < len; ++i) dot += v[std::size_t(i)] * x[i];
+          dot *= tk;
+          for (index_t i = 0; i < len; ++i) x[i] -= dot * v[std::size_t(i)];
+        }
+        // Two-sided, on the diagonal block: w = S v from its lower triangle.
+        std::fill(w.begin(), w.begin() + len, T(0));
+        for (index_t jj = 0; jj < len; ++jj) {
+          const T* col = &at(r, r + jj);
+          T acc = 0;
+          for (index_t i = jj + 1; i < len; ++i) {
+            w[std::size_t(i)] += col[i] * v[std::size_t(jj)];
+            acc += col[i] * v[std::size_t(i)];
+          }
+          w[std::size_t(jj)] -= acc;
+        }
+        for (index_t jj = 0; jj < len; ++jj) {
+          T* col = &at(r, r + jj);
+          const T vj = tk * v[std::size_t(jj)], wj = tk * w[std::size_t(jj)];
+          for (index_t i = jj + 1; i < len; ++i) col[i] += v[std::size_t(i)] * wj - w[std::size_t(i)] * vj;
+        }
+        // From the right, on the rows below q that the band reaches.
+        const index_t below = std::min(q + b, n - 1) - q;
+        if (below > 0) {
+          std::fill(t.begin(), t.begin() + below, T(0));
+          for (index_t jj = 0; jj < len; ++jj) {
+            const T* col = &at(q + 1, r + jj);
+            const T vj = v[std::size_t(jj)];
+            for (index_t i = 0; i < below; ++i) t[std::size_t(i)] += col[i] * vj;
+          }
+          for (index_t jj = 0; jj < len; ++jj) {
+            T* col = &at(q + 1, r + jj);
+            const T vj = tk * v[std::size_t(jj)];
+            for (index_t i = 0; i < below; ++i) col[i] -= t[std::size_t(i)] * vj;
+          }
+        }
+      }
+      c = r;
+      r = q + 1;
+      q = std::min(q + b, n - 1);
+    }
+    units += double(n - j);
+    if (j % 256 == 255) {
+      progress.advance(units * double(b) * double(b));  // may throw on Ctrl-C
+      units = 0;
+    }
+  }
+  progress.advance(units * double(b) * double(b));
+  for (index_t j = 0; j + 1 < n; ++j) e[j] = at(j + 1, j);
+}
+
+/// The subdiagonal e of an antisymmetric tridiagonal matrix similar to A
+/// (stored as for tridiagonalise; only its strictly lower triangle is read),
+/// by the two stages above.
+template <class T> void tridiagonal_in_two_stages(T* p, index_t n, T* e, DType dtype) {
+  const index_t b = kBand;
+  double total = 0;
+  for (index_t j0 = 0; j0 + b < n - 1; j0 += b) total += 4.0 * double(n - j0 - b) * double(n - j0 - b) * double(b);
+  for (index_t j = 0; j < n - 2; ++j) total += double(n - j) * double(b) * double(b);
+  Progress progress("eigh_antisymmetric", total + 1);
+  for (index_t j = 0; j < n; ++j) p[j + j * n] = T(0);
+  reduce_to_band<T>(p, n, b, dtype, progress);
+  band_to_tridiagonal<T>(p, n, b, e, progress);
+  progress.finish();
+}
+
 template <class T> AntisymmetricEigResult eigh_antisymmetric_impl(const Array& a, DType dtype, bool vectors) {
   const index_t n = require_square(a);
   const DType cdtype = dtype == DType::float32 ? DType::complex64 : DType::complex128;
@@ -174,7 +363,9 @@ template <class T> AntisymmetricEigResult eigh_antisymmetric_impl(const Array& a
   {
     const double nn = double(n) * double(n);
     const double extra = vectors ? nn + 2 * nn + 5.0 * double(q) * double(q) : 0.0;  // Z, result, U, VT, bdsdc work
-    require_fits(nn + 2.0 * double(kPanel) * double(n) + 8.0 * double(n) + extra, dtype, bytes_outside_ram(a));
+    // Workspace: the one-stage panels (2 x kPanel columns) or the band reduction's (4 x kBand).
+    const double panels = double(std::max(2 * kPanel, 4 * kBand)) * double(n);
+    require_fits(nn + panels + 8.0 * double(n) + extra, dtype, bytes_outside_ram(a));
   }
   Array w = vector_of(n, dtype);
   if (n == 0) return {w, vectors ? std::optional<Array>(array_of(0, 0, cdtype)) : std::nullopt};
@@ -188,7 +379,10 @@ template <class T> AntisymmetricEigResult eigh_antisymmetric_impl(const Array& a
   }
   std::vector<T> e(std::size_t(std::max<index_t>(n - 1, 1)), T(0));
   std::vector<T> tau(std::size_t(std::max<index_t>(n - 1, 1)), T(0));
-  tridiagonalise<T>(p, n, e.data(), tau.data(), dtype);
+  if (!vectors && n >= kTwoStageMin)
+    tridiagonal_in_two_stages<T>(p, n, e.data(), dtype);
+  else
+    tridiagonalise<T>(p, n, e.data(), tau.data(), dtype);
 
   // iT is similar (diag(i^k)) to the symmetric tridiagonal S with zero
   // diagonal and subdiagonal e; S = [[0, L], [L^T, 0]] on (even, odd)

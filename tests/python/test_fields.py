@@ -241,7 +241,9 @@ def test_largest_eigenvalue_2d_against_continuum():
     assert lam[-1] == pytest.approx(n / (4 * x1), rel=0.15)
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 5, 9, 31, 32, 33, 64, 65, 130])
+# n >= 128: the eigenvalues alone come from the two-stage reduction (band, then
+# bulge chasing), the eigenvectors from the one-stage one; both are compared.
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 5, 9, 31, 32, 33, 64, 65, 127, 128, 129, 130, 161, 300])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_eigh_antisymmetric_against_numpy(n, dtype, rng):
     X = rng.standard_normal((n, n))
@@ -265,6 +267,50 @@ def test_eigh_antisymmetric_against_numpy(n, dtype, rng):
     values = np.asarray(pc.linalg.eigh_antisymmetric(A))
     assert np.array_equal(values, -values[::-1])
     np.testing.assert_allclose(values, w, rtol=0, atol=tol)
+
+
+def _block_antisymmetric(rng, sizes):
+    blocks = []
+    for k in sizes:
+        X = rng.standard_normal((k, k))
+        blocks.append(np.tril(X, -1) - np.tril(X, -1).T)
+    n = sum(sizes)
+    A = np.zeros((n, n))
+    at = 0
+    for blk in blocks:
+        A[at:at + len(blk), at:at + len(blk)] = blk
+        at += len(blk)
+    return A
+
+
+@pytest.mark.parametrize("kind", ["zero", "blocks", "tridiagonal", "banded", "causet", "graded"])
+def test_eigh_antisymmetric_two_stage_special_matrices(kind, rng):
+    # Zero columns (reflections with tau = 0), exact zeros in and outside the
+    # band, a matrix already reduced, a causal set's Pauli-Jordan matrix and
+    # entries over 12 orders of magnitude, each against NumPy's complex route.
+    n = 403
+    if kind == "zero":
+        A = np.zeros((n, n))
+    elif kind == "blocks":
+        A = _block_antisymmetric(rng, [1, 40, 3, 150, 1, 208])
+    elif kind == "tridiagonal":
+        A = np.diag(rng.standard_normal(n - 1), -1)
+        A = A - A.T
+    elif kind == "banded":
+        X = np.tril(rng.standard_normal((n, n)), -1) * (np.subtract.outer(np.arange(n), np.arange(n)) <= 50)
+        A = X - X.T
+    elif kind == "causet":
+        A = pc.to_numpy(pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=2), n=n, seed=5).pauli_jordan())
+    else:
+        X = np.tril(rng.standard_normal((n, n)), -1) * np.logspace(-6, 6, n)[:, None]
+        A = X - X.T
+    w = np.asarray(pc.linalg.eigh_antisymmetric(A))
+    ref = np.linalg.eigvalsh(1j * A)
+    scale = max(np.abs(ref).max(), 1e-300)
+    assert np.abs(w - ref).max() <= 1e-12 * scale * 10
+    assert np.array_equal(w, -w[::-1])
+    if kind == "zero":
+        assert not w.any()
 
 
 def test_eigh_antisymmetric_reads_only_the_strict_lower_triangle(rng):
@@ -376,7 +422,7 @@ def test_ctrl_c_stops_long_steps(tmp_path, what, call):
     setup = """
         pc.set_progress(True)
         rng = np.random.default_rng(0)
-        X = rng.standard_normal((1500, 1500))
+        X = rng.standard_normal((3000, 3000))
         A = pc.matrix(np.tril(X, -1) - np.tril(X, -1).T)
         cs = pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=2), n=6000, seed=1)
         import pycauset._fields as f
@@ -395,10 +441,12 @@ def test_ctrl_c_stops_long_steps(tmp_path, what, call):
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_eigh_antisymmetric_threaded_matvec(threads, rng):
-    # n >= 512 splits the trailing matrix-vector product between threads.
+    # n >= 512 splits the trailing matrix-vector product of the one-stage
+    # reduction (the one the eigenvectors need) between threads.
     n = 700
     X = rng.standard_normal((n, n))
     A = np.tril(X, -1) - np.tril(X, -1).T
     pc.set_num_threads(threads)
-    w = np.asarray(pc.linalg.eigh_antisymmetric(A))
+    w, _ = pc.linalg.eigh_antisymmetric(A, eigenvectors=True)
+    w = np.asarray(w)
     np.testing.assert_allclose(w, np.linalg.eigvalsh(1j * A), rtol=0, atol=1e-11 * np.abs(w).max())

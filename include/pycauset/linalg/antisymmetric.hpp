@@ -6,8 +6,10 @@
 // eigenvector of -s is the complex conjugate of that of +s. numpy.linalg.eigh
 // of 1j * A needs the matrix in complex arithmetic (twice the memory, about
 // four times the flops). Here A is reduced to antisymmetric tridiagonal form
-// T = Q^T A Q by Householder reflections in real arithmetic (blocked like
-// LAPACK's sytrd, with BLAS gemv and gemm), the tridiagonal iT is turned by a
+// T = Q^T A Q by Householder reflections in real arithmetic (for eigenvalues
+// alone in two stages, as LAPACK's sytrd_2stage: QR steps to a band, then
+// bulge chasing; with eigenvectors blocked like LAPACK's sytrd, with BLAS
+// gemv and gemm), the tridiagonal iT is turned by a
 // diagonal unitary into the real symmetric tridiagonal matrix with zero
 // diagonal and T's subdiagonal, which an odd/even permutation makes
 // [[0, B], [B^T, 0]] with B bidiagonal; its eigenvalues are +- the singular
