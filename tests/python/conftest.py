@@ -239,3 +239,39 @@ def spill_env(tmp_path):
     pc.set_backing_dir(tmp_path)
     pc.set_memory_limit("8 MiB")
     return tmp_path
+
+
+def mounted_tmpfs(tmp_path, size: str, why: str = "cannot make a small file system to fill"):
+    """Generator for a fixture: a fresh tmpfs of `size` (mount's syntax, e.g. "50M")
+    mounted at tmp_path/fs, unmounted afterwards; skips the test where mounting
+    is not permitted."""
+    import shutil
+    import subprocess
+
+    mnt = tmp_path / "fs"
+    mnt.mkdir()
+    if shutil.which("mount") is None:
+        pytest.skip(f"no mount command: {why}")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not permitted here ({r.stderr.strip()}); {why}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+#: Code that makes every later `import matplotlib` in a child interpreter fail,
+#: as where the [plot] extra is not installed.
+NO_MATPLOTLIB = """
+import sys
+
+class NoMatplotlib:
+    def find_spec(self, name, path=None, target=None):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError(f"No module named {name!r} (blocked by the test)")
+        return None
+
+sys.meta_path.insert(0, NoMatplotlib())
+"""

@@ -27,6 +27,7 @@ import pytest
 
 import _pcfile
 import pycauset as pc
+from conftest import mounted_tmpfs
 
 import _sigint
 from pycauset import _causet_io
@@ -478,20 +479,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(where, tmp_pa
 @pytest.fixture
 def tiny_fs(tmp_path):
     """A fresh 2.1 MiB tmpfs mounted at tmp_path/fs (skipped where mounting is not permitted)."""
-    import shutil
-
-    mnt = tmp_path / "fs"
-    mnt.mkdir()
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command: cannot make a small file system to fill")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2200k", "tmpfs", str(mnt)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here ({r.stderr.strip()})")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+    yield from mounted_tmpfs(tmp_path, "2200k")
 
 
 def test_a_disk_too_small_for_the_sections_keeps_the_old_file(tiny_fs):

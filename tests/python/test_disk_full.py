@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import numpy as np
 import pytest
 
 import pycauset as pc
-from conftest import assert_same
+from conftest import assert_same, mounted_tmpfs
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -34,19 +33,7 @@ FS_SIZE = 50 * MiB
 @pytest.fixture
 def small_fs(tmp_path):
     """A fresh 50 MiB tmpfs mounted at tmp_path/fs for this test."""
-    mnt = tmp_path / "fs"
-    mnt.mkdir()
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command: cannot make a small file system to fill")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={FS_SIZE}", "tmpfs", str(mnt)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here ({r.stderr.strip()}); "
-                    "these tests need a small file system to fill")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+    yield from mounted_tmpfs(tmp_path, str(FS_SIZE), "these tests need a small file system to fill")
 
 
 def _run(code: str, *args: str, env: dict | None = None) -> dict:

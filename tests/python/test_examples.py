@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import NO_MATPLOTLIB
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if "--quick" in p.read_text(encoding="utf-8"))
@@ -72,23 +73,8 @@ def test_dimension_example_saves_its_figure(tmp_path):
     assert bad.returncode == 2 and "--seeds must be at least 2" in bad.stderr
 
 
-_NO_MATPLOTLIB = textwrap.dedent(
-    """
-    import sys
-
-    class NoMatplotlib:
-        def find_spec(self, name, path=None, target=None):
-            if name == "matplotlib" or name.startswith("matplotlib."):
-                raise ImportError(f"No module named {name!r} (blocked by the test)")
-            return None
-
-    sys.meta_path.insert(0, NoMatplotlib())
-    """
-)
-
-
 def test_demo_causal_set_section_runs_without_matplotlib(tmp_path):
-    code = _NO_MATPLOTLIB + textwrap.dedent(
+    code = NO_MATPLOTLIB + textwrap.dedent(
         """
         from pycauset import continuum, demo
         demo.causal_sets(n4=1024, n2=512, seed=3)

@@ -24,6 +24,7 @@ import pycauset as pc
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from conftest import NO_MATPLOTLIB  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -322,19 +323,6 @@ def test_abundances_without_a_known_expectation():
 
 # --- matplotlib is optional --------------------------------------------------------------
 
-_BLOCKER = textwrap.dedent(
-    """
-    import sys
-
-    class NoMatplotlib:
-        def find_spec(self, name, path=None, target=None):
-            if name == "matplotlib" or name.startswith("matplotlib."):
-                raise ImportError(f"No module named {name!r} (blocked by the test)")
-            return None
-
-    sys.meta_path.insert(0, NoMatplotlib())
-    """
-)
 
 
 def run_python(code: str) -> subprocess.CompletedProcess:
@@ -362,7 +350,7 @@ def test_computing_never_imports_matplotlib():
 
 
 def test_missing_matplotlib_is_an_import_error_naming_the_extra():
-    proc = run_python(_BLOCKER + textwrap.dedent(
+    proc = run_python(NO_MATPLOTLIB + textwrap.dedent(
         """
         import pycauset as pc
         cs = pc.sprinkle(pc.spacetime.MinkowskiDiamond(dim=2), n=20, seed=1)
