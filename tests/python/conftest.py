@@ -275,3 +275,22 @@ class NoMatplotlib:
 
 sys.meta_path.insert(0, NoMatplotlib())
 """
+
+
+def oracle_relation(x, periods=None):
+    """The causal matrix C[i, j] (i before j) of points x (n x d, time first) from
+    the conventions, in NumPy, row by row: dt > 0 and dt**2 >= |dx|**2, with the
+    minimum image along every spatial axis whose period is > 0."""
+    n, d = x.shape
+    out = np.zeros((n, n), dtype=bool)
+    for i in range(n):
+        dt = x[:, 0] - x[i, 0]
+        s = np.zeros(n)
+        for k in range(1, d):
+            a = x[:, k] - x[i, k]
+            if periods is not None and periods[k - 1] > 0:
+                a = np.abs(a)
+                a = np.minimum(a, periods[k - 1] - a)
+            s = s + a * a
+        out[i] = (dt > 0) & (dt * dt >= s)
+    return out

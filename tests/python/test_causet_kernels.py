@@ -14,25 +14,10 @@ import numpy as np
 import pytest
 
 import pycauset as pc
+from conftest import oracle_relation
 from pycauset import _core
 
 ST = pc.spacetime
-
-
-def oracle_relation(x, periods=None):
-    n, d = x.shape
-    out = np.zeros((n, n), dtype=bool)
-    for i in range(n):
-        dt = x[:, 0] - x[i, 0]
-        s = np.zeros(n)
-        for k in range(1, d):
-            a = x[:, k] - x[i, k]
-            if periods is not None and periods[k - 1] > 0:
-                a = np.abs(a)
-                a = np.minimum(a, periods[k - 1] - a)
-            s = s + a * a
-        out[i] = (dt > 0) & (dt * dt >= s)
-    return out
 
 
 def lattice_points(n, d, seed, periods=None):

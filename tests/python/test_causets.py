@@ -17,24 +17,9 @@ import pytest
 import pycauset as pc
 
 import _sigint
+from conftest import oracle_relation
 
 ST = pc.spacetime
-
-
-def oracle_relation(coords, periods=None):
-    """C[i, j] from the conventions, pair by pair (vectorised per row only)."""
-    n, d = coords.shape
-    out = np.zeros((n, n), dtype=bool)
-    for i in range(n):
-        dt = coords[:, 0] - coords[i, 0]
-        dist2 = np.zeros(n)
-        for k in range(1, d):
-            dx = np.abs(coords[:, k] - coords[i, k])
-            if periods is not None:
-                dx = np.minimum(dx, periods[k - 1] - dx)
-            dist2 = dist2 + dx * dx
-        out[i] = (dt > 0) & (dt * dt >= dist2)
-    return out
 
 
 def int_product(a, b):
