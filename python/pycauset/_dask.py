@@ -21,7 +21,6 @@ Nothing here imports dask at module level: ``import pycauset`` never loads it.
 
 from __future__ import annotations
 
-import datetime
 import errno
 import json
 import math
@@ -33,7 +32,7 @@ from typing import Any, Callable, List, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _core, _dtypes, _pickle
+from . import _core, _dtypes, _pickle, _storage
 from ._array import _ArrayBase
 from ._factories import matrix
 
@@ -483,20 +482,6 @@ def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
         done += os.pwrite(fd, data[done:], offset + done)
 
 
-def _metadata(properties: dict, provenance: dict) -> bytes:
-    from . import __version__
-
-    meta = {
-        "properties": properties,
-        "provenance": {
-            "writer": f"pycauset {__version__}",
-            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            **provenance,
-        },
-    }
-    return json.dumps(meta, sort_keys=True).encode()
-
-
 def from_dask(array: Any, path: PathLike, *, dtype: Any = None,
               properties: Optional[dict] = None, **store_kwargs: Any) -> None:
     """Write a Dask array to a ``.pycauset`` file, every worker writing its own chunks.
@@ -572,7 +557,7 @@ def from_dask(array: Any, path: PathLike, *, dtype: Any = None,
         target = FileTileWriter(pending.temp_path, pc_dtype.name, array.ndim, rows, cols,
                                 pending.row_stride, pending.payload_offset)
         da.store(array, target, lock=False, **store_kwargs)
-        pending.commit(_metadata(props, {"written_by": "pycauset.from_dask"}), _core.Structure.dense)
+        pending.commit(_storage.metadata_bytes(props, {"written_by": "pycauset.from_dask"}), _core.Structure.dense)
     except BaseException:
         pending.discard()
         raise
@@ -672,7 +657,7 @@ def sprinkle_on_cluster(points: Callable[[Any, int, int], np.ndarray], region: A
                                  pending.row_stride, pending.payload_offset, r0, r1, pure=False)
                    for r0, r1 in row_blocks(count, threads)]
         relations = int(sum(client.gather(futures)))
-        meta = _metadata({}, {"written_by": "pycauset.sprinkle on a Dask cluster",
+        meta = _storage.metadata_bytes({}, {"written_by": "pycauset.sprinkle on a Dask cluster",
                               "sprinkling": {"region": repr(region), "n": count, "seed": str(seed)}})
         pending.commit(meta, _core.Structure.strictly_upper_triangular)
     except BaseException:

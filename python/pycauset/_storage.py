@@ -173,8 +173,14 @@ def _metadata(obj: _ArrayBase, extra: Optional[dict] = None) -> bytes:
         props = json.loads(json.dumps(dict(obj.properties)))
     except (TypeError, ValueError) as err:
         raise TypeError(f"object properties must be JSON-serialisable to be saved: {err}") from None
+    return metadata_bytes(props, extra)
+
+
+def metadata_bytes(properties: dict, extra: Optional[dict] = None) -> bytes:
+    """The metadata JSON of a file pycauset writes: its JSON-ready ``properties`` and
+    the provenance (writer, creation time, and the entries of ``extra``)."""
     meta = {
-        "properties": props,
+        "properties": properties,
         "provenance": {
             "writer": f"pycauset {_version()}",
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
