@@ -206,16 +206,22 @@ def _stage(name: str, fn: Any, stages: list) -> Any:
     return out
 
 
+def _child_setup(pc: Any, args: argparse.Namespace, tag: str) -> Path:
+    """Every CPU for pycauset, and spill files in a fresh run directory under --dir."""
+    pc.set_num_threads(os.cpu_count() or 1)
+    run_dir = Path(args.dir) / f"{tag}-{os.getpid()}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    pc.set_backing_dir(run_dir)
+    return run_dir
+
+
 def child_big(args: argparse.Namespace) -> dict:
     import numpy as np
 
     import pycauset as pc
     from pycauset import _random
 
-    pc.set_num_threads(os.cpu_count() or 1)
-    run_dir = Path(args.dir) / f"big-{os.getpid()}"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    pc.set_backing_dir(run_dir)
+    run_dir = _child_setup(pc, args, "big")
     D = pc.spacetime.MinkowskiDiamond(dim=4)
     n = args.big_n
     w = pc.sprinkle(D, n=256, seed=1)  # warm-up: thread pool, kernels
@@ -248,10 +254,7 @@ def child_big(args: argparse.Namespace) -> dict:
 def child_ooc(args: argparse.Namespace) -> dict:
     import pycauset as pc
 
-    pc.set_num_threads(os.cpu_count() or 1)
-    run_dir = Path(args.dir) / f"ooc-{os.getpid()}"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    pc.set_backing_dir(run_dir)
+    run_dir = _child_setup(pc, args, "ooc")
     D = pc.spacetime.MinkowskiDiamond(dim=4)
     n = args.ooc_size
     w = pc.sprinkle(D, n=256, seed=1)
